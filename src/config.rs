@@ -1,0 +1,569 @@
+//! Configuration: defaults, then `greenroom.toml`, then `GREENROOM_*`
+//! environment variables, parsed into typed values with errors that name the
+//! key and say what is wrong. Vendor tokens never come from the file: only
+//! from the environment, straight into [`Secret`]s.
+
+use crate::domain::{BranchName, ProjectName, RepoSlug, SiteId};
+use crate::secret::Secret;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use url::Url;
+
+/// Where the config file is looked for when neither `--config` nor
+/// `GREENROOM_CONFIG` names one. A missing default file is not an error.
+pub const DEFAULT_CONFIG_FILE: &str = "greenroom.toml";
+/// Environment variables with the `GREENROOM_` prefix that are not config keys.
+const NON_CONFIG_ENV: &[&str] = &["CONFIG", "SANDBOX_WORLD", "SESSION_KEY", "FINGERPRINT_KEY"];
+
+/// Whether Greenroom talks to the real vendors or to the embedded sandbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Sandbox,
+    Live,
+}
+
+/// `mode` as written in the file: `auto` picks sandbox when no vendor token is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ModeSetting {
+    #[default]
+    Auto,
+    Sandbox,
+    Live,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Pretty,
+    Json,
+}
+
+/// How "deploy develop to staging" is carried out for a project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeployMethod {
+    /// `workflow_dispatch` of the project's workflow on the staging branch.
+    #[default]
+    WorkflowDispatch,
+    /// A Netlify build of the staging branch on the staging site.
+    NetlifyBuild,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    #[serde(default)]
+    pub format: LogFormat,
+    /// A tracing filter such as `info` or `greenroom=debug,info`; `RUST_LOG` wins.
+    #[serde(default = "default_log_level")]
+    pub level: String,
+}
+
+fn default_log_level() -> String {
+    "info".into()
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Pretty,
+            level: default_log_level(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetlifyProject {
+    /// The account (team) slug that owns the sites; env vars are read from it.
+    pub account_slug: String,
+    pub staging_site_id: SiteId,
+    pub production_site_id: SiteId,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GithubProject {
+    pub repo: RepoSlug,
+    #[serde(default = "default_workflow")]
+    pub workflow: String,
+    #[serde(default = "default_deploy_job")]
+    pub deploy_job: String,
+    #[serde(default = "default_staging_branch")]
+    pub staging_branch: BranchName,
+    #[serde(default = "default_staging_environment")]
+    pub staging_environment: String,
+    #[serde(default = "default_production_environment")]
+    pub production_environment: String,
+}
+
+fn default_workflow() -> String {
+    "ci.yml".into()
+}
+fn default_deploy_job() -> String {
+    "deploy-staging".into()
+}
+fn default_staging_branch() -> BranchName {
+    BranchName::try_from("develop".to_string()).expect("constant is a valid branch")
+}
+fn default_staging_environment() -> String {
+    "staging".into()
+}
+fn default_production_environment() -> String {
+    "production".into()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupabaseProject {
+    pub project_ref: String,
+}
+
+/// One web app Greenroom watches: its Netlify sites, GitHub repo and Supabase project.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Project {
+    pub name: ProjectName,
+    #[serde(default)]
+    pub staging_url: Option<Url>,
+    #[serde(default)]
+    pub production_url: Option<Url>,
+    #[serde(default)]
+    pub deploy_method: DeployMethod,
+    pub netlify: NetlifyProject,
+    pub github: GithubProject,
+    #[serde(default)]
+    pub supabase: Option<SupabaseProject>,
+}
+
+/// The config file's shape. Every key is documented in `greenroom.example.toml`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: SocketAddr,
+    #[serde(default)]
+    public_url: Option<Url>,
+    data_dir: PathBuf,
+    #[serde(default)]
+    database_url: Option<String>,
+    #[serde(default)]
+    site_dir: Option<PathBuf>,
+    #[serde(default)]
+    mode: ModeSetting,
+    #[serde(default)]
+    log: LogConfig,
+    #[serde(default)]
+    projects: Vec<Project>,
+}
+
+impl Default for FileConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            public_url: None,
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            site_dir: None,
+            mode: ModeSetting::Auto,
+            log: LogConfig::default(),
+            projects: Vec::new(),
+        }
+    }
+}
+
+/// Vendor credentials, read only from the process environment.
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    pub netlify_token: Option<Secret>,
+    pub github_token: Option<Secret>,
+    pub supabase_token: Option<Secret>,
+    pub slack_webhook_url: Option<Secret>,
+    pub github_oauth_client_id: Option<String>,
+    pub github_oauth_client_secret: Option<Secret>,
+}
+
+impl Credentials {
+    /// Reads the documented variables; an empty value counts as unset.
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Self {
+        let secret = |k: &str| get(k).filter(|v| !v.trim().is_empty()).map(Secret::new);
+        Self {
+            netlify_token: secret("NETLIFY_AUTH_TOKEN"),
+            github_token: secret("GITHUB_TOKEN"),
+            supabase_token: secret("SUPABASE_ACCESS_TOKEN"),
+            slack_webhook_url: secret("SLACK_WEBHOOK_URL"),
+            github_oauth_client_id: get("GITHUB_OAUTH_CLIENT_ID").filter(|v| !v.trim().is_empty()),
+            github_oauth_client_secret: secret("GITHUB_OAUTH_CLIENT_SECRET"),
+        }
+    }
+
+    fn has_vendor_token(&self) -> bool {
+        self.netlify_token.is_some() || self.github_token.is_some() || self.supabase_token.is_some()
+    }
+}
+
+/// Settings given on the command line; they win over file and environment.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub site_dir: Option<PathBuf>,
+    pub log_format: Option<LogFormat>,
+}
+
+/// Validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub public_url: Url,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub site_dir: Option<PathBuf>,
+    pub mode: Mode,
+    pub log: LogConfig,
+    pub projects: Vec<Project>,
+    pub credentials: Credentials,
+    /// The file that was read, if any.
+    pub source_file: Option<PathBuf>,
+}
+
+/// One problem with one key. `key` is the config key (`projects[0].github.repo`)
+/// or the environment variable, `origin` where the value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyProblem {
+    pub key: String,
+    pub origin: String,
+    pub problem: String,
+}
+
+impl fmt::Display for KeyProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` ({}): {}", self.key, self.origin, self.problem)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {}: {reason}", path.display())]
+    Unreadable { path: PathBuf, reason: String },
+    #[error("invalid configuration:\n{}", list(.0))]
+    Invalid(Vec<KeyProblem>),
+}
+
+fn list(problems: &[KeyProblem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("  - {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl ConfigError {
+    /// The problems, for tests and for callers that want to show them one by one.
+    pub fn problems(&self) -> Vec<KeyProblem> {
+        match self {
+            ConfigError::Invalid(p) => p.clone(),
+            ConfigError::Unreadable { .. } => Vec::new(),
+        }
+    }
+}
+
+impl Config {
+    /// Loads from `file` (or `GREENROOM_CONFIG`, or `greenroom.toml` if present),
+    /// the process environment and `overrides`.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let explicit = file
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("GREENROOM_CONFIG").map(PathBuf::from));
+        let credentials = Credentials::from_env(|k| std::env::var(k).ok());
+        Self::load_with(explicit.as_deref(), overrides, credentials)
+    }
+
+    /// As [`Config::load`], with the credentials given rather than read.
+    pub fn load_with(
+        explicit_file: Option<&Path>,
+        overrides: &Overrides,
+        credentials: Credentials,
+    ) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(FileConfig::default()));
+        let source_file = match explicit_file {
+            Some(path) => {
+                // An explicitly named file must exist; figment would silently skip it.
+                std::fs::metadata(path).map_err(|e| ConfigError::Unreadable {
+                    path: path.to_path_buf(),
+                    reason: e.to_string(),
+                })?;
+                Some(path.to_path_buf())
+            }
+            None => Path::new(DEFAULT_CONFIG_FILE)
+                .exists()
+                .then(|| PathBuf::from(DEFAULT_CONFIG_FILE)),
+        };
+        if let Some(path) = &source_file {
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment.merge(
+            Env::prefixed("GREENROOM_")
+                .split("__")
+                .ignore(NON_CONFIG_ENV),
+        );
+        if let Some(listen) = overrides.listen {
+            figment = figment.merge(Serialized::default("listen", listen));
+        }
+        if let Some(dir) = &overrides.data_dir {
+            figment = figment.merge(Serialized::default("data_dir", dir));
+        }
+        if let Some(dir) = &overrides.site_dir {
+            figment = figment.merge(Serialized::default("site_dir", dir));
+        }
+        if let Some(format) = overrides.log_format {
+            figment = figment.merge(Serialized::default("log.format", format));
+        }
+        let file: FileConfig = figment
+            .extract()
+            .map_err(|e| ConfigError::Invalid(problems_of(e)))?;
+        validate(file, credentials, source_file)
+    }
+}
+
+fn validate(
+    file: FileConfig,
+    credentials: Credentials,
+    source_file: Option<PathBuf>,
+) -> Result<Config, ConfigError> {
+    let mut problems = Vec::new();
+    let origin = |key: &str| KeyProblem {
+        key: key.to_string(),
+        origin: source_file
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "configuration".into()),
+        problem: String::new(),
+    };
+    let mode = match file.mode {
+        ModeSetting::Sandbox => Mode::Sandbox,
+        ModeSetting::Live => Mode::Live,
+        ModeSetting::Auto if credentials.has_vendor_token() => Mode::Live,
+        ModeSetting::Auto => Mode::Sandbox,
+    };
+
+    let database_url = match &file.database_url {
+        Some(url)
+            if url.starts_with("sqlite:")
+                || url.starts_with("postgres://")
+                || url.starts_with("postgresql://") =>
+        {
+            url.clone()
+        }
+        Some(url) => {
+            let scheme = url.split(':').next().unwrap_or_default();
+            problems.push(KeyProblem {
+                problem: format!(
+                    "unsupported database {scheme:?}: use a sqlite: path or a postgres:// URL"
+                ),
+                ..origin("database_url")
+            });
+            url.clone()
+        }
+        None => format!("sqlite://{}", file.data_dir.join("greenroom.db").display()),
+    };
+
+    let public_url = match (&file.public_url, mode) {
+        (Some(url), _) => url.clone(),
+        (None, Mode::Live) => {
+            problems.push(KeyProblem {
+                problem: "required in live mode: the https address people use to reach Greenroom (sign-in redirects and origin checks use it)".into(),
+                ..origin("public_url")
+            });
+            default_public_url(file.listen)
+        }
+        (None, Mode::Sandbox) => default_public_url(file.listen),
+    };
+    if !matches!(public_url.scheme(), "http" | "https") {
+        problems.push(KeyProblem {
+            problem: "must be an http or https URL".into(),
+            ..origin("public_url")
+        });
+    }
+
+    let mut seen = std::collections::HashSet::new();
+    for (i, p) in file.projects.iter().enumerate() {
+        if !seen.insert(p.name.as_str().to_ascii_lowercase()) {
+            problems.push(KeyProblem {
+                problem: format!("project name {:?} is used twice", p.name.as_str()),
+                ..origin(&format!("projects[{i}].name"))
+            });
+        }
+        if p.netlify.account_slug.trim().is_empty() {
+            problems.push(KeyProblem {
+                problem: "must not be empty".into(),
+                ..origin(&format!("projects[{i}].netlify.account_slug"))
+            });
+        }
+    }
+
+    let projects = if mode == Mode::Live {
+        if file.projects.is_empty() {
+            problems.push(KeyProblem {
+                problem: "live mode needs at least one [[projects]] entry".into(),
+                ..origin("projects")
+            });
+        }
+        let env = |key: &str, why: &str| KeyProblem {
+            key: key.into(),
+            origin: "environment".into(),
+            problem: format!("required in live mode: {why}"),
+        };
+        if credentials.netlify_token.is_none() {
+            problems.push(env(
+                "NETLIFY_AUTH_TOKEN",
+                "a Netlify personal access token for the sites' account",
+            ));
+        }
+        if credentials.github_token.is_none() {
+            problems.push(env(
+                "GITHUB_TOKEN",
+                "a GitHub token with actions and contents read access",
+            ));
+        }
+        if credentials.supabase_token.is_none()
+            && file.projects.iter().any(|p| p.supabase.is_some())
+        {
+            problems.push(env(
+                "SUPABASE_ACCESS_TOKEN",
+                "a Supabase access token (a project has a [projects.supabase] section)",
+            ));
+        }
+        file.projects
+    } else if file.projects.is_empty() {
+        vec![sandbox_project()]
+    } else {
+        file.projects
+    };
+
+    if !problems.is_empty() {
+        return Err(ConfigError::Invalid(problems));
+    }
+    Ok(Config {
+        listen: file.listen,
+        public_url,
+        data_dir: file.data_dir,
+        database_url,
+        site_dir: file.site_dir,
+        mode,
+        log: file.log,
+        projects,
+        credentials,
+        source_file,
+    })
+}
+
+fn default_public_url(listen: SocketAddr) -> Url {
+    Url::parse(&format!("http://{listen}")).expect("a socket address makes a valid URL")
+}
+
+/// The project the sandbox world is seeded with; used when sandbox mode runs
+/// without any `[[projects]]`, so a newcomer sees a working console at once.
+pub fn sandbox_project() -> Project {
+    let parse = |s: &str| s.to_string().try_into().expect("constant is valid");
+    Project {
+        name: parse_name("AllIncompassing"),
+        staging_url: Url::parse("https://staging--allincompassing.netlify.app").ok(),
+        production_url: Url::parse("https://allincompassing.netlify.app").ok(),
+        deploy_method: DeployMethod::WorkflowDispatch,
+        netlify: NetlifyProject {
+            account_slug: "allincompassing".into(),
+            staging_site_id: parse("5a1b7c2e-0000-4000-8000-00000000st01"),
+            production_site_id: parse("5a1b7c2e-0000-4000-8000-00000000pr01"),
+        },
+        github: GithubProject {
+            repo: "allincompassing/allincompassing"
+                .parse()
+                .expect("constant is valid"),
+            workflow: default_workflow(),
+            deploy_job: default_deploy_job(),
+            staging_branch: default_staging_branch(),
+            staging_environment: default_staging_environment(),
+            production_environment: default_production_environment(),
+        },
+        supabase: Some(SupabaseProject {
+            project_ref: "wnnjeqheqxxyrgsjmygy".into(),
+        }),
+    }
+}
+
+fn parse_name(s: &str) -> ProjectName {
+    s.parse().expect("constant is a valid project name")
+}
+
+/// Turns figment's errors into one [`KeyProblem`] per bad key.
+fn problems_of(error: figment::Error) -> Vec<KeyProblem> {
+    use figment::error::Kind;
+    error
+        .into_iter()
+        .map(|e| {
+            let mut path = e.path.clone();
+            let problem = match &e.kind {
+                Kind::UnknownField(field, expected) => {
+                    if path.last() != Some(field) {
+                        path.push(field.clone());
+                    }
+                    if expected.is_empty() {
+                        "unknown key".to_string()
+                    } else {
+                        format!("unknown key; expected one of: {}", expected.join(", "))
+                    }
+                }
+                Kind::MissingField(field) => {
+                    if path.last().map(String::as_str) != Some(field.as_ref()) {
+                        path.push(field.to_string());
+                    }
+                    "missing required key".to_string()
+                }
+                Kind::InvalidType(actual, expected) => {
+                    format!("wrong type: found {actual}, expected {expected}")
+                }
+                other => other.to_string(),
+            };
+            let origin = match &e.metadata {
+                Some(md) if md.name.contains("environment") => "environment".to_string(),
+                Some(md) => match &md.source {
+                    Some(figment::Source::File(p)) => p.display().to_string(),
+                    _ => md.name.to_string(),
+                },
+                None => "configuration".to_string(),
+            };
+            let key = if origin == "environment" {
+                format!("GREENROOM_{}", path.join("__").to_ascii_uppercase())
+            } else {
+                format_key(&path)
+            };
+            KeyProblem {
+                key,
+                origin,
+                problem,
+            }
+        })
+        .collect()
+}
+
+fn format_key(path: &[String]) -> String {
+    let mut out = String::new();
+    for part in path {
+        if part.chars().all(|c| c.is_ascii_digit()) && !out.is_empty() {
+            out.push_str(&format!("[{part}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(part);
+        }
+    }
+    out
+}

@@ -1,0 +1,255 @@
+//! Validated identifiers and the vendor states Greenroom reasons about.
+//!
+//! Parse, don't validate: a value that passed its check gets its own type, so
+//! code further in never re-checks a repository slug or a project name.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Error from parsing one of the identifier types; the text says what is
+/// expected so that a config error built from it is actionable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidValue(pub String);
+
+macro_rules! string_id {
+    ($(#[$doc:meta])* $name:ident, $check:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = InvalidValue;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                let check: fn(&str) -> Result<(), String> = $check;
+                check(&value).map_err(InvalidValue)?;
+                Ok(Self(value))
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = InvalidValue;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::try_from(s.to_owned())
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+fn non_blank(what: &'static str) -> impl Fn(&str) -> Result<(), String> {
+    move |s: &str| {
+        if s.trim().is_empty() {
+            Err(format!("{what} must not be empty"))
+        } else if s.trim() != s {
+            Err(format!("{what} must not start or end with spaces"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+string_id!(
+    /// A project's name as configured: letters, digits, `-`, `_` and `.`, used in URLs.
+    ProjectName,
+    |s| {
+        non_blank("a project name")(s)?;
+        if s.len() > 64 {
+            return Err("a project name must be at most 64 characters".into());
+        }
+        if !s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+            return Err(format!(
+                "project name {s:?} may only use letters, digits, '-', '_' and '.' (it appears in URLs)"
+            ));
+        }
+        Ok(())
+    }
+);
+
+string_id!(
+    /// A Netlify site id (a UUID on the real service, any token in the sandbox).
+    SiteId,
+    |s| {
+        non_blank("a Netlify site id")(s)?;
+        if s.contains('/') {
+            return Err(format!("Netlify site id {s:?} must not contain '/'"));
+        }
+        Ok(())
+    }
+);
+
+string_id!(
+    /// A Netlify deploy id.
+    DeployId,
+    |s| non_blank("a Netlify deploy id")(s)
+);
+
+string_id!(
+    /// A git branch name.
+    BranchName,
+    |s| {
+        non_blank("a branch name")(s)?;
+        if s.contains("..") || s.starts_with('-') || s.contains(char::is_whitespace) {
+            return Err(format!("{s:?} is not a valid git branch name"));
+        }
+        Ok(())
+    }
+);
+
+string_id!(
+    /// A GitHub repository as `owner/name`.
+    RepoSlug,
+    |s| {
+        let valid_part = |p: &str| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        };
+        match s.split_once('/') {
+            Some((owner, name)) if valid_part(owner) && valid_part(name) => Ok(()),
+            _ => Err(format!("{s:?} is not a GitHub repository; write it as \"owner/name\"")),
+        }
+    }
+);
+
+impl RepoSlug {
+    pub fn owner(&self) -> &str {
+        self.0.split_once('/').map(|(o, _)| o).unwrap_or_default()
+    }
+    pub fn name(&self) -> &str {
+        self.0.split_once('/').map(|(_, n)| n).unwrap_or_default()
+    }
+}
+
+/// What a signed-in person may do. Ordered: a higher role has every power of
+/// the lower ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Viewer,
+    Deployer,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Deployer => "deployer",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+/// Netlify deploy states as documented, with room for states Netlify adds later.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum DeployState {
+    New,
+    Enqueued,
+    Building,
+    Uploading,
+    Processing,
+    Ready,
+    Error,
+    Cancelled,
+    Unknown(String),
+}
+
+impl DeployState {
+    pub fn as_str(&self) -> &str {
+        match self {
+            DeployState::New => "new",
+            DeployState::Enqueued => "enqueued",
+            DeployState::Building => "building",
+            DeployState::Uploading => "uploading",
+            DeployState::Processing => "processing",
+            DeployState::Ready => "ready",
+            DeployState::Error => "error",
+            DeployState::Cancelled => "cancelled",
+            DeployState::Unknown(s) => s,
+        }
+    }
+
+    /// Whether the deploy can still change state.
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            DeployState::Ready | DeployState::Error | DeployState::Cancelled
+        )
+    }
+}
+
+impl From<String> for DeployState {
+    fn from(s: String) -> Self {
+        match s.as_str() {
+            "new" => DeployState::New,
+            "enqueued" => DeployState::Enqueued,
+            "building" => DeployState::Building,
+            "uploading" | "uploaded" | "preparing" | "prepared" => DeployState::Uploading,
+            "processing" | "processed" => DeployState::Processing,
+            "ready" => DeployState::Ready,
+            "error" => DeployState::Error,
+            "cancelled" | "canceled" => DeployState::Cancelled,
+            _ => DeployState::Unknown(s),
+        }
+    }
+}
+
+impl fmt::Display for DeployState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repo_slug_needs_owner_and_name() {
+        let r: RepoSlug = "acme/app".parse().unwrap();
+        assert_eq!((r.owner(), r.name()), ("acme", "app"));
+        assert!("acme".parse::<RepoSlug>().is_err());
+        assert!("acme/".parse::<RepoSlug>().is_err());
+        assert!("a/b/c".parse::<RepoSlug>().is_err());
+    }
+
+    #[test]
+    fn project_names_are_url_safe() {
+        assert!("AllIncompassing".parse::<ProjectName>().is_ok());
+        let err = "my project".parse::<ProjectName>().unwrap_err();
+        assert!(err.0.contains("may only use"), "{err}");
+    }
+
+    #[test]
+    fn unknown_deploy_states_survive_a_round_trip() {
+        let s = DeployState::from("retrying".to_string());
+        assert_eq!(s, DeployState::Unknown("retrying".into()));
+        assert_eq!(s.as_str(), "retrying");
+        assert!(!s.is_final());
+        assert!(DeployState::from("ready".to_string()).is_final());
+    }
+
+    #[test]
+    fn roles_are_ordered_by_power() {
+        assert!(Role::Admin > Role::Deployer && Role::Deployer > Role::Viewer);
+    }
+}

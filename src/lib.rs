@@ -1,0 +1,16 @@
+//! Greenroom's core library: configuration, domain types and storage.
+//!
+//! Everything here is plain Rust with no Leptos, so the logic is tested without
+//! a browser and the server functions in `app/` stay thin.
+
+pub mod config;
+pub mod domain;
+pub mod secret;
+pub mod storage;
+
+pub use config::{Config, ConfigError, Mode};
+pub use secret::Secret;
+pub use storage::{Storage, StorageError};
+
+/// The version shown in the UI, the user agent and `/healthz`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

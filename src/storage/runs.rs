@@ -1,0 +1,172 @@
+//! GitHub Actions runs and their jobs, cached for the pages and for linking a
+//! deploy to the run that produced it (by commit SHA and branch).
+
+use super::{on_pool, Storage, StorageError};
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct WorkflowRunRecord {
+    pub run_id: i64,
+    pub project_id: i64,
+    pub workflow: String,
+    pub run_number: i64,
+    pub run_attempt: i64,
+    pub event: String,
+    pub branch: Option<String>,
+    pub head_sha: String,
+    pub status: String,
+    pub conclusion: Option<String>,
+    pub actor: Option<String>,
+    pub html_url: Option<String>,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+    pub synced_at_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct WorkflowJobRecord {
+    pub job_id: i64,
+    pub run_id: i64,
+    pub name: String,
+    pub status: String,
+    pub conclusion: Option<String>,
+    pub started_at_ms: Option<i64>,
+    pub completed_at_ms: Option<i64>,
+    /// The job's steps as a JSON array, stored as GitHub gave them (trimmed).
+    pub steps_json: String,
+}
+
+const RUN_COLUMNS: &str =
+    "run_id, project_id, workflow, run_number, run_attempt, event, branch, head_sha, \
+    status, conclusion, actor, html_url, created_at_ms, updated_at_ms, synced_at_ms";
+
+impl Storage {
+    pub async fn upsert_runs(&self, runs: &[WorkflowRunRecord]) -> Result<(), StorageError> {
+        on_pool!(self, |pool, _Db| {
+            let mut tx = pool.begin().await?;
+            for r in runs {
+                sqlx::query(
+                    "INSERT INTO workflow_runs (run_id, project_id, workflow, run_number, run_attempt, event,
+                         branch, head_sha, status, conclusion, actor, html_url, created_at_ms, updated_at_ms,
+                         synced_at_ms)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                     ON CONFLICT (run_id) DO UPDATE SET
+                         run_attempt = excluded.run_attempt, status = excluded.status,
+                         conclusion = excluded.conclusion, updated_at_ms = excluded.updated_at_ms,
+                         synced_at_ms = excluded.synced_at_ms",
+                )
+                .bind(r.run_id)
+                .bind(r.project_id)
+                .bind(&r.workflow)
+                .bind(r.run_number)
+                .bind(r.run_attempt)
+                .bind(&r.event)
+                .bind(&r.branch)
+                .bind(&r.head_sha)
+                .bind(&r.status)
+                .bind(&r.conclusion)
+                .bind(&r.actor)
+                .bind(&r.html_url)
+                .bind(r.created_at_ms)
+                .bind(r.updated_at_ms)
+                .bind(r.synced_at_ms)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await
+        })?;
+        Ok(())
+    }
+
+    /// Replaces the jobs stored for a run with `jobs` (a run's jobs change as it re-runs).
+    pub async fn replace_jobs(
+        &self,
+        run_id: i64,
+        jobs: &[WorkflowJobRecord],
+    ) -> Result<(), StorageError> {
+        on_pool!(self, |pool, _Db| {
+            let mut tx = pool.begin().await?;
+            sqlx::query("DELETE FROM workflow_jobs WHERE run_id = $1")
+                .bind(run_id)
+                .execute(&mut *tx)
+                .await?;
+            for j in jobs {
+                sqlx::query(
+                    "INSERT INTO workflow_jobs (job_id, run_id, name, status, conclusion, started_at_ms,
+                         completed_at_ms, steps_json)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(j.job_id)
+                .bind(run_id)
+                .bind(&j.name)
+                .bind(&j.status)
+                .bind(&j.conclusion)
+                .bind(j.started_at_ms)
+                .bind(j.completed_at_ms)
+                .bind(&j.steps_json)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await
+        })?;
+        Ok(())
+    }
+
+    pub async fn jobs_of_run(&self, run_id: i64) -> Result<Vec<WorkflowJobRecord>, StorageError> {
+        let rows = on_pool!(self, |pool, _Db| {
+            sqlx::query_as::<_, WorkflowJobRecord>(
+                "SELECT job_id, run_id, name, status, conclusion, started_at_ms, completed_at_ms, steps_json
+                 FROM workflow_jobs WHERE run_id = $1 ORDER BY started_at_ms, job_id",
+            )
+            .bind(run_id)
+            .fetch_all(pool)
+            .await
+        })?;
+        Ok(rows)
+    }
+
+    /// Newest runs of a project first; `before` is the (created_at_ms, run_id) of the last row seen.
+    pub async fn list_runs(
+        &self,
+        project_id: i64,
+        before: Option<(i64, i64)>,
+        limit: u32,
+    ) -> Result<Vec<WorkflowRunRecord>, StorageError> {
+        let (t, id) = before.unwrap_or((i64::MAX, i64::MAX));
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM workflow_runs
+             WHERE project_id = $1 AND (created_at_ms, run_id) < ($2, $3)
+             ORDER BY created_at_ms DESC, run_id DESC LIMIT $4"
+        );
+        let rows = on_pool!(self, |pool, _Db| {
+            sqlx::query_as::<_, WorkflowRunRecord>(&sql)
+                .bind(project_id)
+                .bind(t)
+                .bind(id)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await
+        })?;
+        Ok(rows)
+    }
+
+    /// The newest run for a commit on a branch: how a deploy finds its run.
+    pub async fn run_for_commit(
+        &self,
+        head_sha: &str,
+        branch: &str,
+    ) -> Result<Option<WorkflowRunRecord>, StorageError> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM workflow_runs WHERE head_sha = $1 AND branch = $2
+             ORDER BY created_at_ms DESC, run_id DESC LIMIT 1"
+        );
+        let row = on_pool!(self, |pool, _Db| {
+            sqlx::query_as::<_, WorkflowRunRecord>(&sql)
+                .bind(head_sha)
+                .bind(branch)
+                .fetch_optional(pool)
+                .await
+        })?;
+        Ok(row)
+    }
+}

@@ -1,0 +1,333 @@
+//! Configuration: a good file, each kind of bad file, environment overrides,
+//! and live mode's required values.
+
+use figment::Jail;
+use greenroom::config::{Credentials, DeployMethod, LogFormat, Overrides};
+use greenroom::{Config, ConfigError, Mode, Secret};
+use std::path::Path;
+
+const GOOD: &str = r#"
+listen = "127.0.0.1:4100"
+public_url = "https://greenroom.example.com"
+data_dir = "state"
+mode = "auto"
+
+[log]
+format = "json"
+level = "greenroom=debug,info"
+
+[[projects]]
+name = "AllIncompassing"
+staging_url = "https://staging--allincompassing.netlify.app"
+deploy_method = "netlify-build"
+
+[projects.netlify]
+account_slug = "allincompassing"
+staging_site_id = "site-staging"
+production_site_id = "site-production"
+
+[projects.github]
+repo = "acme/allincompassing"
+
+[projects.supabase]
+project_ref = "wnnjeqheqxxyrgsjmygy"
+
+[[projects]]
+name = "marketing"
+
+[projects.netlify]
+account_slug = "acme"
+staging_site_id = "mkt-staging"
+production_site_id = "mkt-production"
+
+[projects.github]
+repo = "acme/marketing"
+workflow = "deploy.yml"
+staging_branch = "main"
+"#;
+
+fn live_tokens() -> Credentials {
+    Credentials {
+        netlify_token: Some(Secret::new("nfp_test")),
+        github_token: Some(Secret::new("ghp_test")),
+        supabase_token: Some(Secret::new("sbp_test")),
+        ..Credentials::default()
+    }
+}
+
+fn load(jail_file: &str, credentials: Credentials) -> Result<Config, ConfigError> {
+    Config::load_with(
+        Some(Path::new(jail_file)),
+        &Overrides::default(),
+        credentials,
+    )
+}
+
+fn problem_text(err: &ConfigError) -> String {
+    err.to_string()
+}
+
+#[test]
+fn a_good_file_parses_into_typed_config_with_defaults_filled_in() {
+    Jail::expect_with(|jail| {
+        jail.create_file("greenroom.toml", GOOD)?;
+        let config = load("greenroom.toml", live_tokens()).expect("good config");
+        assert_eq!(config.mode, Mode::Live);
+        assert_eq!(config.listen.to_string(), "127.0.0.1:4100");
+        assert_eq!(config.public_url.as_str(), "https://greenroom.example.com/");
+        assert_eq!(config.database_url, "sqlite://state/greenroom.db");
+        assert_eq!(config.log.format, LogFormat::Json);
+        assert_eq!(config.projects.len(), 2);
+        let first = &config.projects[0];
+        assert_eq!(first.name.as_str(), "AllIncompassing");
+        assert_eq!(first.deploy_method, DeployMethod::NetlifyBuild);
+        assert_eq!(first.github.repo.owner(), "acme");
+        assert_eq!(
+            first.github.workflow, "ci.yml",
+            "workflow defaults to ci.yml"
+        );
+        assert_eq!(first.github.deploy_job, "deploy-staging");
+        assert_eq!(first.github.staging_branch.as_str(), "develop");
+        let second = &config.projects[1];
+        assert_eq!(second.github.workflow, "deploy.yml");
+        assert_eq!(second.github.staging_branch.as_str(), "main");
+        assert!(second.supabase.is_none());
+        Ok(())
+    });
+}
+
+#[test]
+fn the_default_file_is_read_from_the_working_directory_when_present() {
+    Jail::expect_with(|jail| {
+        jail.create_file("greenroom.toml", "listen = \"127.0.0.1:4200\"\n")?;
+        let config =
+            Config::load_with(None, &Overrides::default(), Credentials::default()).unwrap();
+        assert_eq!(config.listen.port(), 4200);
+        assert_eq!(
+            config.source_file.as_deref(),
+            Some(Path::new("greenroom.toml"))
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn no_file_and_no_tokens_means_sandbox_mode_with_the_sandbox_project() {
+    Jail::expect_with(|_jail| {
+        let config =
+            Config::load_with(None, &Overrides::default(), Credentials::default()).unwrap();
+        assert_eq!(config.mode, Mode::Sandbox);
+        assert_eq!(config.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.public_url.as_str(), "http://127.0.0.1:3000/");
+        assert_eq!(config.database_url, "sqlite://data/greenroom.db");
+        assert_eq!(config.projects.len(), 1);
+        assert_eq!(config.projects[0].name.as_str(), "AllIncompassing");
+        Ok(())
+    });
+}
+
+#[test]
+fn an_unknown_key_is_named_with_its_path() {
+    Jail::expect_with(|jail| {
+        jail.create_file(
+            "bad.toml",
+            &GOOD.replace("workflow = \"deploy.yml\"", "workflw = \"deploy.yml\""),
+        )?;
+        let err = load("bad.toml", live_tokens()).unwrap_err();
+        let text = problem_text(&err);
+        assert!(text.contains("`projects[1].github.workflw`"), "{text}");
+        assert!(text.contains("unknown key"), "{text}");
+        assert!(text.contains("bad.toml"), "names the file: {text}");
+        Ok(())
+    });
+}
+
+#[test]
+fn a_value_of_the_wrong_type_is_named_with_what_was_expected() {
+    Jail::expect_with(|jail| {
+        jail.create_file("bad.toml", "listen = 3000\n")?;
+        let text = problem_text(&load("bad.toml", Credentials::default()).unwrap_err());
+        assert!(text.contains("`listen`"), "{text}");
+        assert!(text.contains("wrong type"), "{text}");
+        Ok(())
+    });
+}
+
+#[test]
+fn an_invalid_value_says_what_a_valid_one_looks_like() {
+    Jail::expect_with(|jail| {
+        jail.create_file(
+            "bad.toml",
+            &GOOD.replace("repo = \"acme/marketing\"", "repo = \"marketing\""),
+        )?;
+        let text = problem_text(&load("bad.toml", live_tokens()).unwrap_err());
+        assert!(text.contains("projects[1].github.repo"), "{text}");
+        assert!(
+            text.contains("write it as \\\"owner/name\\\"") || text.contains("owner/name"),
+            "{text}"
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn a_missing_required_key_is_named() {
+    Jail::expect_with(|jail| {
+        jail.create_file(
+            "bad.toml",
+            &GOOD.replace("production_site_id = \"mkt-production\"", ""),
+        )?;
+        let text = problem_text(&load("bad.toml", live_tokens()).unwrap_err());
+        assert!(
+            text.contains("`projects[1].netlify.production_site_id`"),
+            "{text}"
+        );
+        assert!(text.contains("missing required key"), "{text}");
+        Ok(())
+    });
+}
+
+#[test]
+fn malformed_toml_is_reported_with_the_file() {
+    Jail::expect_with(|jail| {
+        jail.create_file("bad.toml", "listen = \"127.0.0.1:3000\n[projects\n")?;
+        let text = problem_text(&load("bad.toml", Credentials::default()).unwrap_err());
+        assert!(text.contains("bad.toml"), "{text}");
+        Ok(())
+    });
+}
+
+#[test]
+fn an_explicit_config_file_that_does_not_exist_is_an_error() {
+    Jail::expect_with(|_jail| {
+        let err = load("missing.toml", Credentials::default()).unwrap_err();
+        assert!(matches!(err, ConfigError::Unreadable { .. }));
+        assert!(err.to_string().contains("missing.toml"), "{err}");
+        Ok(())
+    });
+}
+
+#[test]
+fn duplicate_project_names_are_refused() {
+    Jail::expect_with(|jail| {
+        jail.create_file(
+            "bad.toml",
+            &GOOD.replace("name = \"marketing\"", "name = \"allincompassing\""),
+        )?;
+        let text = problem_text(&load("bad.toml", live_tokens()).unwrap_err());
+        assert!(text.contains("projects[1].name"), "{text}");
+        assert!(text.contains("used twice"), "{text}");
+        Ok(())
+    });
+}
+
+#[test]
+fn an_unsupported_database_url_is_refused() {
+    Jail::expect_with(|jail| {
+        jail.create_file("bad.toml", "database_url = \"mysql://localhost/db\"\n")?;
+        let text = problem_text(&load("bad.toml", Credentials::default()).unwrap_err());
+        assert!(
+            text.contains("`database_url`") && text.contains("\"mysql\""),
+            "{text}"
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn live_mode_names_every_missing_required_value() {
+    Jail::expect_with(|jail| {
+        jail.create_file("live.toml", "mode = \"live\"\n")?;
+        let err = load("live.toml", Credentials::default()).unwrap_err();
+        let keys: Vec<String> = err.problems().into_iter().map(|p| p.key).collect();
+        assert_eq!(
+            keys,
+            [
+                "public_url",
+                "projects",
+                "NETLIFY_AUTH_TOKEN",
+                "GITHUB_TOKEN"
+            ],
+            "{err}"
+        );
+        assert!(err.to_string().contains("required in live mode"), "{err}");
+        Ok(())
+    });
+}
+
+#[test]
+fn a_vendor_token_in_the_environment_switches_auto_mode_to_live() {
+    Jail::expect_with(|jail| {
+        jail.create_file("greenroom.toml", "")?;
+        let creds = Credentials {
+            github_token: Some(Secret::new("ghp_x")),
+            ..Credentials::default()
+        };
+        let err = load("greenroom.toml", creds).unwrap_err();
+        let keys: Vec<String> = err.problems().into_iter().map(|p| p.key).collect();
+        assert!(keys.contains(&"NETLIFY_AUTH_TOKEN".to_string()), "{err}");
+        assert!(!keys.contains(&"GITHUB_TOKEN".to_string()), "{err}");
+        Ok(())
+    });
+}
+
+#[test]
+fn environment_variables_override_the_file_and_flags_override_both() {
+    Jail::expect_with(|jail| {
+        jail.create_file(
+            "greenroom.toml",
+            "listen = \"127.0.0.1:4100\"\ndata_dir = \"from-file\"\n",
+        )?;
+        jail.set_env("GREENROOM_DATA_DIR", "from-env");
+        jail.set_env("GREENROOM_LISTEN", "127.0.0.1:4300");
+        jail.set_env("GREENROOM_LOG__FORMAT", "json");
+        jail.set_env("GREENROOM_SANDBOX_WORLD", "not-a-config-key.json");
+        let config =
+            Config::load_with(None, &Overrides::default(), Credentials::default()).unwrap();
+        assert_eq!(config.data_dir, Path::new("from-env"));
+        assert_eq!(config.listen.port(), 4300);
+        assert_eq!(config.log.format, LogFormat::Json);
+
+        let flags = Overrides {
+            listen: Some("127.0.0.1:4400".parse().unwrap()),
+            ..Overrides::default()
+        };
+        let config = Config::load_with(None, &flags, Credentials::default()).unwrap();
+        assert_eq!(config.listen.port(), 4400);
+        Ok(())
+    });
+}
+
+#[test]
+fn an_unknown_environment_variable_is_named_as_such() {
+    Jail::expect_with(|jail| {
+        jail.set_env("GREENROOM_LISTN", "127.0.0.1:1");
+        let err =
+            Config::load_with(None, &Overrides::default(), Credentials::default()).unwrap_err();
+        let problem = &err.problems()[0];
+        assert_eq!(problem.key, "GREENROOM_LISTN", "{err}");
+        assert_eq!(problem.origin, "environment");
+        Ok(())
+    });
+}
+
+#[test]
+fn credentials_come_from_the_environment_and_never_print() {
+    let creds = Credentials::from_env(|k| match k {
+        "GITHUB_TOKEN" => Some("ghp_canary_secret".into()),
+        "NETLIFY_AUTH_TOKEN" => Some("   ".into()),
+        _ => None,
+    });
+    assert!(creds.netlify_token.is_none(), "blank counts as unset");
+    let printed = format!("{creds:?}");
+    assert!(!printed.contains("canary"), "{printed}");
+    assert!(printed.contains("****"), "{printed}");
+}
+
+#[test]
+fn the_example_config_is_valid() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("greenroom.example.toml");
+    let config = Config::load_with(Some(&example), &Overrides::default(), live_tokens())
+        .unwrap_or_else(|e| panic!("greenroom.example.toml must stay valid: {e}"));
+    assert_eq!(config.projects[0].name.as_str(), "AllIncompassing");
+}

@@ -1,0 +1,552 @@
+//! One storage suite, run against both backends: a real SQLite file and the
+//! machine's PostgreSQL (a throwaway database per test, dropped afterwards).
+//! A test that cannot reach PostgreSQL fails; it never skips.
+
+use futures::FutureExt;
+use greenroom::domain::DeployState;
+use greenroom::storage::{
+    AuditCursor, AuditFilter, AuditOutcome, Backend, DeployFilter, DeployRecord, NewAuditEvent,
+    SiteRole, WorkflowJobRecord, WorkflowRunRecord,
+};
+use greenroom::Storage;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+
+/// PostgreSQL for the suite; override with GREENROOM_TEST_POSTGRES_URL (a server URL, no database).
+fn postgres_server() -> String {
+    std::env::var("GREENROOM_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+async fn with_sqlite<F, Fut>(test: F)
+where
+    F: FnOnce(Storage) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}",
+        dir.path().join("nested/greenroom.db").display()
+    );
+    let storage = Storage::connect(&url).await.expect("open SQLite file");
+    assert_eq!(storage.backend(), Backend::Sqlite);
+    storage.migrate().await.expect("migrate SQLite");
+    test(storage.clone()).await;
+    storage.close().await;
+}
+
+async fn with_postgres<F, Fut>(test: F)
+where
+    F: FnOnce(Storage) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    use sqlx::Connection;
+    let server = postgres_server();
+    let name = format!(
+        "greenroom_test_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+            % 1_000_000_000
+    );
+    let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+        .await
+        .unwrap_or_else(|e| {
+            panic!("PostgreSQL at {server} is required for the storage suite: {e}")
+        });
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let storage = Storage::connect(&format!("{server}/{name}"))
+        .await
+        .expect("open PostgreSQL");
+    assert_eq!(storage.backend(), Backend::Postgres);
+    let outcome = AssertUnwindSafe(async {
+        storage.migrate().await.expect("migrate PostgreSQL");
+        test(storage.clone()).await;
+    })
+    .catch_unwind()
+    .await;
+    storage.close().await;
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// Declares each suite test once and runs it on both backends.
+macro_rules! storage_suite {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $name() { super::with_sqlite(super::suite::$name).await; })*
+        }
+        mod postgres {
+            $(#[tokio::test] async fn $name() { super::with_postgres(super::suite::$name).await; })*
+        }
+    };
+}
+
+storage_suite!(
+    migrations_are_applied_and_readiness_says_so,
+    migrating_twice_is_a_no_op,
+    projects_upsert_by_name,
+    deploys_upsert_and_update_in_place,
+    deploy_history_pages_by_key_without_gaps_or_repeats,
+    deploy_history_filters_combine,
+    the_last_good_deploy_of_a_site_is_found,
+    workflow_runs_link_to_deploys_by_commit_and_branch,
+    jobs_of_a_run_are_replaced_as_a_whole,
+    audit_rows_go_from_pending_to_an_outcome_exactly_once,
+    audit_rows_left_pending_become_unknown,
+    audit_log_filters_and_pages,
+    deleting_a_project_removes_its_cached_rows,
+);
+
+mod suite {
+    use super::*;
+
+    fn deploy(project_id: i64, n: i64, site: &str, state: &str) -> DeployRecord {
+        DeployRecord {
+            site_id: site.into(),
+            deploy_id: format!("d{n:05}"),
+            project_id,
+            site_role: if site.contains("prod") {
+                SiteRole::Production
+            } else {
+                SiteRole::Staging
+            },
+            context: if n % 3 == 0 {
+                "deploy-preview".into()
+            } else {
+                "branch-deploy".into()
+            },
+            branch: Some(if n % 2 == 0 {
+                "develop".into()
+            } else {
+                "feature/x".into()
+            }),
+            state: DeployState::from(state.to_string()),
+            commit_sha: Some(format!("{n:040x}")),
+            commit_message: Some(format!("Change number {n}")),
+            commit_url: None,
+            author: Some(if n % 5 == 0 {
+                "ana".into()
+            } else {
+                "bo".into()
+            }),
+            deploy_url: Some(format!("https://d{n}--site.netlify.app")),
+            error_message: None,
+            // Several deploys share a timestamp, so the id must break ties.
+            created_at_ms: 1_700_000_000_000 + (n / 2) * 60_000,
+            published_at_ms: None,
+            updated_at_ms: 1_700_000_000_000 + (n / 2) * 60_000 + 90_000,
+            build_seconds: Some(60 + n % 50),
+            synced_at_ms: 1_700_000_000_000,
+        }
+    }
+
+    async fn project(storage: &Storage) -> i64 {
+        storage
+            .upsert_project("AllIncompassing", "{}")
+            .await
+            .unwrap()
+            .id
+    }
+
+    pub async fn migrations_are_applied_and_readiness_says_so(storage: Storage) {
+        let r = storage.readiness().await.unwrap();
+        assert!(r.is_ready(), "{r:?}");
+        assert!(r.migrations_expected >= 1);
+        assert!(!r.location.contains("password"));
+    }
+
+    pub async fn migrating_twice_is_a_no_op(storage: Storage) {
+        assert_eq!(storage.migrate().await.unwrap(), 0);
+        assert!(storage.readiness().await.unwrap().is_ready());
+    }
+
+    pub async fn projects_upsert_by_name(storage: Storage) {
+        let a = storage
+            .upsert_project("AllIncompassing", r#"{"v":1}"#)
+            .await
+            .unwrap();
+        let b = storage
+            .upsert_project("AllIncompassing", r#"{"v":2}"#)
+            .await
+            .unwrap();
+        assert_eq!(a.id, b.id);
+        assert_eq!(b.config_json, r#"{"v":2}"#);
+        storage.upsert_project("marketing", "{}").await.unwrap();
+        let names: Vec<String> = storage
+            .list_projects()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
+        assert_eq!(names, ["AllIncompassing", "marketing"]);
+        assert!(storage.project_by_name("nope").await.unwrap().is_none());
+    }
+
+    pub async fn deploys_upsert_and_update_in_place(storage: Storage) {
+        let p = project(&storage).await;
+        let mut d = deploy(p, 1, "staging-site", "building");
+        storage
+            .upsert_deploys(std::slice::from_ref(&d))
+            .await
+            .unwrap();
+        d.state = DeployState::Error;
+        d.error_message = Some("Build script returned non-zero exit code: 2".into());
+        storage
+            .upsert_deploys(std::slice::from_ref(&d))
+            .await
+            .unwrap();
+        let got = storage
+            .get_deploy("staging-site", "d00001")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(got, d);
+        assert_eq!(storage.count_deploys(p).await.unwrap(), 1);
+    }
+
+    pub async fn deploy_history_pages_by_key_without_gaps_or_repeats(storage: Storage) {
+        let p = project(&storage).await;
+        let all: Vec<DeployRecord> = (0..95)
+            .map(|n| deploy(p, n, "staging-site", "ready"))
+            .collect();
+        storage.upsert_deploys(&all).await.unwrap();
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = storage
+                .list_deploys(&DeployFilter::default(), cursor.as_ref(), 10)
+                .await
+                .unwrap();
+            if page.is_empty() {
+                break;
+            }
+            cursor = page.last().map(DeployRecord::cursor);
+            seen.extend(page.into_iter().map(|d| d.deploy_id));
+        }
+        let mut expected: Vec<&DeployRecord> = all.iter().collect();
+        expected
+            .sort_by(|a, b| (b.created_at_ms, &b.deploy_id).cmp(&(a.created_at_ms, &a.deploy_id)));
+        let expected: Vec<String> = expected.into_iter().map(|d| d.deploy_id.clone()).collect();
+        assert_eq!(seen, expected);
+    }
+
+    pub async fn deploy_history_filters_combine(storage: Storage) {
+        let p = project(&storage).await;
+        let mut all: Vec<DeployRecord> = (0..30)
+            .map(|n| deploy(p, n, "staging-site", "ready"))
+            .collect();
+        all.extend((30..40).map(|n| deploy(p, n, "prod-site", "error")));
+        storage.upsert_deploys(&all).await.unwrap();
+        let filter = DeployFilter {
+            site_id: Some("staging-site".into()),
+            branch: Some("develop".into()),
+            author: Some("ana".into()),
+            ..DeployFilter::default()
+        };
+        let got: Vec<String> = storage
+            .list_deploys(&filter, None, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|d| d.deploy_id)
+            .collect();
+        // develop = even n, ana = n divisible by 5, staging = n < 30.
+        assert_eq!(got, ["d00020", "d00010", "d00000"]);
+        let failed = DeployFilter {
+            state: Some("error".into()),
+            ..DeployFilter::default()
+        };
+        assert_eq!(
+            storage
+                .list_deploys(&failed, None, 100)
+                .await
+                .unwrap()
+                .len(),
+            10
+        );
+        let window = DeployFilter {
+            from_ms: Some(all[10].created_at_ms),
+            until_ms: Some(all[14].created_at_ms),
+            ..DeployFilter::default()
+        };
+        assert_eq!(
+            storage
+                .list_deploys(&window, None, 100)
+                .await
+                .unwrap()
+                .len(),
+            4
+        );
+    }
+
+    pub async fn the_last_good_deploy_of_a_site_is_found(storage: Storage) {
+        let p = project(&storage).await;
+        storage
+            .upsert_deploys(&[
+                deploy(p, 1, "staging-site", "ready"),
+                deploy(p, 4, "staging-site", "ready"),
+                deploy(p, 7, "staging-site", "error"),
+                deploy(p, 9, "prod-site", "ready"),
+            ])
+            .await
+            .unwrap();
+        let good = storage
+            .latest_deploy_in_state("staging-site", &DeployState::Ready)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(good.deploy_id, "d00004");
+        assert!(storage
+            .latest_deploy_in_state("other", &DeployState::Ready)
+            .await
+            .unwrap()
+            .is_none());
+    }
+
+    fn run(project_id: i64, run_id: i64, sha: &str, branch: &str, t: i64) -> WorkflowRunRecord {
+        WorkflowRunRecord {
+            run_id,
+            project_id,
+            workflow: "ci.yml".into(),
+            run_number: run_id,
+            run_attempt: 1,
+            event: "push".into(),
+            branch: Some(branch.into()),
+            head_sha: sha.into(),
+            status: "completed".into(),
+            conclusion: Some("success".into()),
+            actor: Some("ana".into()),
+            html_url: None,
+            created_at_ms: t,
+            updated_at_ms: t,
+            synced_at_ms: t,
+        }
+    }
+
+    pub async fn workflow_runs_link_to_deploys_by_commit_and_branch(storage: Storage) {
+        let p = project(&storage).await;
+        storage
+            .upsert_runs(&[
+                run(p, 10, "abc", "develop", 1_000),
+                run(p, 11, "abc", "develop", 2_000),
+                run(p, 12, "abc", "main", 3_000),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(
+            storage
+                .run_for_commit("abc", "develop")
+                .await
+                .unwrap()
+                .unwrap()
+                .run_id,
+            11
+        );
+        assert!(storage
+            .run_for_commit("def", "develop")
+            .await
+            .unwrap()
+            .is_none());
+        let mut updated = run(p, 11, "abc", "develop", 2_000);
+        updated.run_attempt = 2;
+        updated.conclusion = Some("failure".into());
+        storage.upsert_runs(&[updated]).await.unwrap();
+        let page = storage.list_runs(p, None, 2).await.unwrap();
+        assert_eq!(page.iter().map(|r| r.run_id).collect::<Vec<_>>(), [12, 11]);
+        assert_eq!(page[1].conclusion.as_deref(), Some("failure"));
+        let rest = storage
+            .list_runs(p, Some((page[1].created_at_ms, page[1].run_id)), 2)
+            .await
+            .unwrap();
+        assert_eq!(rest.iter().map(|r| r.run_id).collect::<Vec<_>>(), [10]);
+    }
+
+    pub async fn jobs_of_a_run_are_replaced_as_a_whole(storage: Storage) {
+        let p = project(&storage).await;
+        storage
+            .upsert_runs(&[run(p, 10, "abc", "develop", 1_000)])
+            .await
+            .unwrap();
+        let job = |id: i64, name: &str, t: i64| WorkflowJobRecord {
+            job_id: id,
+            run_id: 10,
+            name: name.into(),
+            status: "completed".into(),
+            conclusion: Some("success".into()),
+            started_at_ms: Some(t),
+            completed_at_ms: Some(t + 10),
+            steps_json: r#"[{"name":"Smoke","status":"completed"}]"#.into(),
+        };
+        storage
+            .replace_jobs(10, &[job(1, "build", 1), job(2, "deploy-staging", 2)])
+            .await
+            .unwrap();
+        storage
+            .replace_jobs(10, &[job(3, "build", 5), job(4, "deploy-staging", 6)])
+            .await
+            .unwrap();
+        let names: Vec<(i64, String)> = storage
+            .jobs_of_run(10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|j| (j.job_id, j.name))
+            .collect();
+        assert_eq!(
+            names,
+            [(3, "build".to_string()), (4, "deploy-staging".to_string())]
+        );
+    }
+
+    fn event(action: &str, actor: &str) -> NewAuditEvent {
+        NewAuditEvent {
+            actor_login: Some(actor.into()),
+            actor_id: Some(7),
+            role: Some("deployer".into()),
+            action: action.into(),
+            project: Some("AllIncompassing".into()),
+            target_kind: Some("site".into()),
+            target_id: Some("staging-site".into()),
+            params: serde_json::json!({"branch": "develop"}),
+            request_id: Some("req-1".into()),
+            client_ip: Some("127.0.0.1".into()),
+        }
+    }
+
+    pub async fn audit_rows_go_from_pending_to_an_outcome_exactly_once(storage: Storage) {
+        let id = storage
+            .record_audit(&event("deploy.restore", "ana"), AuditOutcome::Pending)
+            .await
+            .unwrap();
+        let rows = storage
+            .list_audit(&AuditFilter::default(), None, 10)
+            .await
+            .unwrap();
+        assert_eq!(rows[0].outcome, AuditOutcome::Pending);
+        assert!(rows[0].completed_at_ms.is_none());
+        assert!(storage
+            .complete_audit(id, AuditOutcome::Succeeded, None, &["dep-9".into()])
+            .await
+            .unwrap());
+        assert!(!storage
+            .complete_audit(id, AuditOutcome::Failed, Some("late"), &[])
+            .await
+            .unwrap());
+        let row = &storage
+            .list_audit(&AuditFilter::default(), None, 10)
+            .await
+            .unwrap()[0];
+        assert_eq!(row.outcome, AuditOutcome::Succeeded);
+        assert_eq!(row.upstream_ids_json, r#"["dep-9"]"#);
+        assert_eq!(row.params_json, r#"{"branch":"develop"}"#);
+        assert!(row.completed_at_ms.is_some());
+    }
+
+    pub async fn audit_rows_left_pending_become_unknown(storage: Storage) {
+        let crashed = storage
+            .record_audit(&event("deploy.trigger", "ana"), AuditOutcome::Pending)
+            .await
+            .unwrap();
+        let finished = storage
+            .record_audit(&event("deploy.trigger", "bo"), AuditOutcome::Succeeded)
+            .await
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let marked = storage
+            .mark_abandoned_audits_unknown(greenroom::storage::now_ms())
+            .await
+            .unwrap();
+        assert_eq!(marked, 1);
+        let rows = storage
+            .list_audit(&AuditFilter::default(), None, 10)
+            .await
+            .unwrap();
+        let by_id = |id| rows.iter().find(|r| r.id == id).unwrap();
+        assert_eq!(by_id(crashed).outcome, AuditOutcome::Unknown);
+        assert!(by_id(crashed)
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("stopped before"));
+        assert_eq!(by_id(finished).outcome, AuditOutcome::Succeeded);
+    }
+
+    pub async fn audit_log_filters_and_pages(storage: Storage) {
+        for i in 0..7 {
+            let actor = if i % 2 == 0 { "ana" } else { "bo" };
+            storage
+                .record_audit(&event("sign_in", actor), AuditOutcome::Succeeded)
+                .await
+                .unwrap();
+        }
+        storage
+            .record_audit(&event("sign_in", "mallory"), AuditOutcome::Refused)
+            .await
+            .unwrap();
+        let ana = AuditFilter {
+            actor_login: Some("ana".into()),
+            ..AuditFilter::default()
+        };
+        assert_eq!(storage.list_audit(&ana, None, 100).await.unwrap().len(), 4);
+        let refused = AuditFilter {
+            outcome: Some(AuditOutcome::Refused),
+            ..AuditFilter::default()
+        };
+        let rows = storage.list_audit(&refused, None, 100).await.unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].actor_login.as_deref(), Some("mallory"));
+        let first: Vec<i64> = storage
+            .list_audit(&AuditFilter::default(), None, 5)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.id)
+            .collect();
+        let cursor = AuditCursor {
+            occurred_at_ms: i64::MAX,
+            id: i64::MAX,
+        };
+        let all = storage
+            .list_audit(&AuditFilter::default(), Some(cursor), 100)
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 8);
+        let next = storage
+            .list_audit(&AuditFilter::default(), Some(all[4].cursor()), 100)
+            .await
+            .unwrap();
+        assert_eq!(first, all[..5].iter().map(|r| r.id).collect::<Vec<_>>());
+        assert_eq!(
+            next.iter().map(|r| r.id).collect::<Vec<_>>(),
+            all[5..].iter().map(|r| r.id).collect::<Vec<_>>()
+        );
+    }
+
+    pub async fn deleting_a_project_removes_its_cached_rows(storage: Storage) {
+        // Foreign keys must be enforced on both backends (SQLite needs them switched on).
+        let p = project(&storage).await;
+        storage
+            .upsert_deploys(&[deploy(p, 1, "staging-site", "ready")])
+            .await
+            .unwrap();
+        let orphan = deploy(p + 1000, 2, "staging-site", "ready");
+        assert!(
+            storage.upsert_deploys(&[orphan]).await.is_err(),
+            "a deploy of an unknown project is refused"
+        );
+        assert!(storage.delete_project(p).await.unwrap());
+        assert_eq!(storage.count_deploys(p).await.unwrap(), 0);
+    }
+}
