@@ -6,10 +6,12 @@
 pub mod config;
 pub mod domain;
 pub mod secret;
+pub mod services;
 pub mod storage;
 
 pub use config::{Config, ConfigError, Mode};
 pub use secret::Secret;
+pub use services::{Services, SystemStatus};
 pub use storage::{Storage, StorageError};
 
 /// The version shown in the UI, the user agent and `/healthz`.

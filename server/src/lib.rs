@@ -1,1 +1,12 @@
+//! Greenroom's server: axum routes, layers, static files, and the wiring that
+//! puts the core library's services behind the Leptos app.
 
+pub mod assets;
+pub mod cli;
+pub mod error;
+pub mod health;
+pub mod startup;
+pub mod telemetry;
+
+pub use error::ServerError;
+pub use startup::Application;

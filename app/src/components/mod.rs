@@ -1,0 +1,3 @@
+//! Presentational pieces shared by pages.
+
+pub mod shell;

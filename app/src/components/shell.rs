@@ -1,0 +1,108 @@
+//! The frame around every page: the sandbox banner, the header with the
+//! product name and, with several projects, the project switcher.
+
+use crate::api::{use_shell_info, ProjectSummary};
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+/// The project named in `?project=`, else the first configured one.
+pub fn selected_project(
+    projects: &[ProjectSummary],
+    wanted: Option<String>,
+) -> Option<ProjectSummary> {
+    wanted
+        .and_then(|w| {
+            projects
+                .iter()
+                .find(|p| p.name.eq_ignore_ascii_case(&w))
+                .cloned()
+        })
+        .or_else(|| projects.first().cloned())
+}
+
+#[component]
+pub fn SandboxBanner() -> impl IntoView {
+    let info = use_shell_info();
+    move || {
+        info.get().and_then(Result::ok).filter(|i| i.sandbox).map(|_| {
+            view! {
+                <div
+                    role="status"
+                    data-testid="sandbox-banner"
+                    class="bg-amber-100 border-b border-amber-300 px-4 py-2 text-center text-sm text-amber-900"
+                >
+                    <strong class="font-semibold">"Sandbox mode."</strong>
+                    " Everything shown here is simulated: no vendor tokens are configured, so Greenroom talks to its built-in sandbox instead of Netlify, GitHub and Supabase."
+                </div>
+            }
+        })
+    }
+}
+
+#[component]
+pub fn Header() -> impl IntoView {
+    let info = use_shell_info();
+    view! {
+        <header class="border-b border-slate-200 bg-white">
+            <div class="mx-auto flex max-w-6xl items-center justify-between gap-4 px-4 py-3 sm:px-6">
+                <a href="/" class="flex items-center gap-2 text-lg font-semibold tracking-tight text-emerald-800">
+                    <span aria-hidden="true" class="inline-block h-3 w-3 rounded-full bg-emerald-600"></span>
+                    "Greenroom"
+                </a>
+                {move || match info.get() {
+                    Some(Ok(i)) if i.projects.len() > 1 => view! { <ProjectSwitcher projects=i.projects /> }.into_any(),
+                    Some(Err(e)) => view! {
+                        <p role="alert" class="text-sm text-red-700">{e.to_string()}</p>
+                    }.into_any(),
+                    _ => ().into_any(),
+                }}
+            </div>
+        </header>
+    }
+}
+
+/// A plain GET form, so it works before hydration and without JS; once
+/// hydrated, changing the selection navigates at once.
+#[component]
+fn ProjectSwitcher(projects: Vec<ProjectSummary>) -> impl IntoView {
+    let query = use_query_map();
+    let current = move || {
+        let wanted = query.with(|q| q.get("project"));
+        selected_project(&projects, wanted)
+            .map(|p| p.name)
+            .unwrap_or_default()
+    };
+    let names: Vec<String> = use_shell_info()
+        .get_untracked()
+        .and_then(Result::ok)
+        .map(|i| i.projects.into_iter().map(|p| p.name).collect())
+        .unwrap_or_default();
+    let navigate = use_navigate();
+    let on_change = move |ev: leptos::ev::Event| {
+        let name = event_target_value(&ev);
+        navigate(&format!("/?project={name}"), Default::default());
+    };
+    view! {
+        <form method="get" action="/" class="flex items-center gap-2 text-sm">
+            <label for="project-switcher" class="text-slate-600">"Project"</label>
+            <select
+                id="project-switcher"
+                name="project"
+                class="rounded-md border border-slate-300 bg-white px-2 py-1"
+                on:change=on_change
+                prop:value=current.clone()
+            >
+                {names
+                    .into_iter()
+                    .map(|name| {
+                        let selected = name == current();
+                        view! { <option value=name.clone() selected=selected>{name.clone()}</option> }
+                    })
+                    .collect_view()}
+            </select>
+            <noscript>
+                <button type="submit" class="rounded-md border border-slate-300 px-2 py-1">"Switch"</button>
+            </noscript>
+        </form>
+    }
+}

@@ -1,0 +1,66 @@
+//! Formatting that must give the same text on the server and in the browser
+//! (hydration compares them), so it uses no locale or time zone: UTC only.
+
+/// `2026-11-25 14:02:09 UTC` from Unix milliseconds.
+pub fn utc_timestamp(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// `3d 4h`, `12m 5s`: a duration for people, two units at most.
+pub fn duration(seconds: u64) -> String {
+    let (d, h, m, s) = (
+        seconds / 86_400,
+        seconds % 86_400 / 3600,
+        seconds % 3600 / 60,
+        seconds % 60,
+    );
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s}s"),
+        (0, 0, _) => format!("{m}m {s}s"),
+        (0, _, _) => format!("{h}h {m}m"),
+        _ => format!("{d}d {h}h"),
+    }
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_utc_calendar_dates() {
+        assert_eq!(utc_timestamp(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc_timestamp(951_782_400_000), "2000-02-29 00:00:00 UTC");
+        assert_eq!(utc_timestamp(1_795_573_329_999), "2026-11-25 02:22:09 UTC");
+        assert_eq!(utc_timestamp(-1000), "1969-12-31 23:59:59 UTC");
+    }
+
+    #[test]
+    fn durations_use_two_units_at_most() {
+        assert_eq!(duration(5), "5s");
+        assert_eq!(duration(125), "2m 5s");
+        assert_eq!(duration(3 * 3600 + 61), "3h 1m");
+        assert_eq!(duration(2 * 86_400 + 7200), "2d 2h");
+    }
+}

@@ -1,0 +1,170 @@
+//! The home page: the selected project's setup as Greenroom understands it,
+//! and whether Greenroom itself is healthy.
+
+use crate::api::{get_system_status, use_shell_info, ApiError, ProjectSummary, StatusView};
+use crate::components::shell::selected_project;
+use crate::format::{duration, utc_timestamp};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let info = use_shell_info();
+    let query = use_query_map();
+    let project = move || {
+        let wanted = query.with(|q| q.get("project"));
+        info.get()
+            .and_then(Result::ok)
+            .map(|i| selected_project(&i.projects, wanted))
+    };
+    view! {
+        <Title text="Overview" />
+        <div class="grid gap-6 lg:grid-cols-3">
+            <section class="lg:col-span-2" aria-labelledby="project-heading">
+                <Suspense fallback=|| view! { <p class="text-slate-500">"Loading project…"</p> }>
+                    {move || match project() {
+                        Some(Some(p)) => view! { <ProjectCard project=p /> }.into_any(),
+                        Some(None) => view! {
+                            <div class="rounded-lg border border-dashed border-slate-300 bg-white p-6">
+                                <h1 id="project-heading" class="text-xl font-semibold">"No project configured"</h1>
+                                <p class="mt-2 text-slate-600">
+                                    "Add a [[projects]] block to greenroom.toml (see greenroom.example.toml) and restart Greenroom."
+                                </p>
+                            </div>
+                        }.into_any(),
+                        None => ().into_any(),
+                    }}
+                </Suspense>
+            </section>
+            <StatusPanel />
+        </div>
+    }
+}
+
+#[component]
+fn ProjectCard(project: ProjectSummary) -> impl IntoView {
+    let link = |url: Option<String>| {
+        match url {
+        Some(u) => view! { <a class="text-emerald-800 underline hover:text-emerald-900" href=u.clone() rel="noopener noreferrer" target="_blank">{u.clone()}</a> }.into_any(),
+        None => view! { <span class="text-slate-500">"not set"</span> }.into_any(),
+    }
+    };
+    let supabase = project
+        .supabase_project_ref
+        .clone()
+        .unwrap_or_else(|| "not configured".into());
+    view! {
+        <article class="rounded-lg border border-slate-200 bg-white p-6 shadow-sm" data-testid="project-card">
+            <h1 id="project-heading" class="text-2xl font-semibold tracking-tight">{project.name.clone()}</h1>
+            <p class="mt-1 text-sm text-slate-600">
+                "Staging is deployed from "
+                <code class="rounded bg-slate-100 px-1">{project.staging_branch.clone()}</code>
+                " by the "
+                <code class="rounded bg-slate-100 px-1">{project.deploy_job.clone()}</code>
+                " job of "
+                <code class="rounded bg-slate-100 px-1">{project.workflow.clone()}</code>
+                " ("{project.deploy_method.clone()}")."
+            </p>
+            <dl class="mt-6 grid gap-x-6 gap-y-4 sm:grid-cols-2">
+                <Fact label="Staging URL">{link(project.staging_url.clone())}</Fact>
+                <Fact label="Production URL">{link(project.production_url.clone())}</Fact>
+                <Fact label="GitHub repository">
+                    <code>{project.repo.clone()}</code>
+                </Fact>
+                <Fact label="GitHub environments">
+                    {format!("{} · {}", project.staging_environment, project.production_environment)}
+                </Fact>
+                <Fact label="Netlify account">
+                    <code>{project.netlify_account.clone()}</code>
+                </Fact>
+                <Fact label="Supabase project">
+                    <code>{supabase}</code>
+                </Fact>
+                <Fact label="Netlify staging site">
+                    <code class="break-all">{project.staging_site_id.clone()}</code>
+                </Fact>
+                <Fact label="Netlify production site">
+                    <code class="break-all">{project.production_site_id.clone()}</code>
+                </Fact>
+            </dl>
+        </article>
+    }
+}
+
+#[component]
+fn Fact(label: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <div>
+            <dt class="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</dt>
+            <dd class="mt-1 text-sm">{children()}</dd>
+        </div>
+    }
+}
+
+/// Greenroom's own health, as `/readyz` sees it, with a button to check again.
+#[component]
+fn StatusPanel() -> impl IntoView {
+    let initial = Resource::new(|| (), |_| get_system_status());
+    let recheck = Action::new(|_: &()| get_system_status());
+    let current = move || recheck.value().get().or_else(|| initial.get());
+    let checking = recheck.pending();
+
+    view! {
+        <section aria-labelledby="status-heading" class="rounded-lg border border-slate-200 bg-white p-6 shadow-sm" data-testid="status-panel">
+            <div class="flex items-center justify-between gap-2">
+                <h2 id="status-heading" class="text-lg font-semibold">"Greenroom status"</h2>
+                <button
+                    type="button"
+                    class="rounded-md border border-slate-300 px-3 py-1 text-sm hover:bg-slate-50 focus:outline-none focus:ring-2 focus:ring-emerald-500 disabled:opacity-50"
+                    on:click=move |_| { recheck.dispatch(()); }
+                    disabled=move || checking.get()
+                >
+                    {move || if checking.get() { "Checking…" } else { "Check again" }}
+                </button>
+            </div>
+            <Suspense fallback=|| view! { <p class="mt-4 text-sm text-slate-500">"Checking…"</p> }>
+                {move || current().map(|result| view! { <StatusFacts result /> })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn StatusFacts(result: Result<StatusView, ApiError>) -> impl IntoView {
+    match result {
+        Err(e) => view! {
+            <p role="alert" class="mt-4 text-sm text-red-700">{e.to_string()}</p>
+        }
+        .into_any(),
+        Ok(s) => {
+            let (badge, badge_class) = if s.ready {
+                ("Ready", "bg-emerald-100 text-emerald-800")
+            } else {
+                ("Not ready", "bg-red-100 text-red-800")
+            };
+            let database = match (&s.database_backend, &s.database_error) {
+                (Some(backend), _) => format!(
+                    "{backend}, {} of {} migrations applied",
+                    s.migrations_applied, s.migrations_expected
+                ),
+                (None, Some(err)) => format!("unreachable: {err}"),
+                (None, None) => "unknown".into(),
+            };
+            view! {
+                <p class="mt-4">
+                    <span data-testid="readiness" class=format!("rounded-full px-2 py-0.5 text-xs font-semibold {badge_class}")>{badge}</span>
+                </p>
+                <dl class="mt-4 space-y-3 text-sm">
+                    <div><dt class="text-slate-500">"Mode"</dt><dd>{if s.sandbox { "Sandbox (simulated vendors)" } else { "Live vendors" }}</dd></div>
+                    <div><dt class="text-slate-500">"Database"</dt><dd data-testid="database">{database}</dd></div>
+                    <div><dt class="text-slate-500">"Location"</dt><dd class="break-all"><code>{s.database_location.clone().unwrap_or_default()}</code></dd></div>
+                    <div><dt class="text-slate-500">"Version"</dt><dd>{s.version.clone()}</dd></div>
+                    <div><dt class="text-slate-500">"Up for"</dt><dd>{duration(s.uptime_seconds)}</dd></div>
+                    <div><dt class="text-slate-500">"Checked"</dt><dd data-testid="checked-at">{utc_timestamp(s.checked_at_ms)}</dd></div>
+                </dl>
+            }
+            .into_any()
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! Building the server: open storage, migrate, bind, route. An [`Application`]
+//! can be built on port 0 so tests get a real server on a free port.
+
+use crate::assets;
+use crate::error::ServerError;
+use crate::health;
+use axum::extract::FromRef;
+use axum::routing::get;
+use axum::Router;
+use greenroom::storage::now_ms;
+use greenroom::{Config, Services, Storage};
+use greenroom_app::{shell, App};
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tower_http::compression::{CompressionLayer, CompressionLevel};
+use tower_http::trace::TraceLayer;
+
+/// The router's state; Leptos also provides it to server functions.
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub services: Services,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    services: Services,
+    site_root: PathBuf,
+}
+
+impl Application {
+    /// Opens and migrates the database, records the configured projects, and
+    /// binds `config.listen` (port 0 picks a free port).
+    pub async fn build(config: Config) -> Result<Self, ServerError> {
+        let started_ms = now_ms();
+        let site_root = assets::find_site(config.site_dir.as_deref()).ok_or_else(|| {
+            ServerError::SiteMissing {
+                searched: assets::site_candidates(config.site_dir.as_deref())
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }
+        })?;
+
+        let storage = Storage::connect(&config.database_url).await?;
+        let applied = storage.migrate().await?;
+        if applied > 0 {
+            tracing::info!(applied, backend = %storage.backend(), "database migrations applied");
+        }
+        let abandoned = storage.mark_abandoned_audits_unknown(started_ms).await?;
+        if abandoned > 0 {
+            tracing::warn!(
+                abandoned,
+                "audit events left pending by an earlier stop are now marked unknown"
+            );
+        }
+        for project in &config.projects {
+            let json = serde_json::to_string(project).unwrap_or_else(|_| "{}".into());
+            storage.upsert_project(project.name.as_str(), &json).await?;
+        }
+
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| ServerError::Bind {
+                    addr: config.listen,
+                    source,
+                })?;
+        let addr = listener.local_addr().map_err(|source| ServerError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+        let leptos_options = assets::leptos_options(&site_root, addr);
+        let services = Services::new(Arc::new(config), storage, None);
+        let router = router(
+            AppState {
+                leptos_options,
+                services: services.clone(),
+            },
+            &site_root,
+        );
+        Ok(Self {
+            listener,
+            router,
+            services,
+            site_root,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
+        tracing::info!(
+            address = %self.local_addr(),
+            mode = ?self.services.mode(),
+            site = %self.site_root.display(),
+            "Greenroom is serving"
+        );
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(ServerError::Serve)
+    }
+}
+
+fn router(state: AppState, site_root: &std::path::Path) -> Router {
+    let routes = generate_route_list(App);
+    let services = state.services.clone();
+    let context = move || provide_context(services.clone());
+    let options = state.leptos_options.clone();
+    let hashed = options.hash_files;
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .leptos_routes_with_context(&state, routes, context.clone(), move || {
+            shell(options.clone())
+        })
+        .nest_service("/pkg", assets::pkg_service(site_root, hashed))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, shell))
+        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

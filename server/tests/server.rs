@@ -1,0 +1,241 @@
+//! The whole server on a free loopback port with a fresh SQLite file, checked
+//! over real HTTP: health, readiness, pages, server functions, shutdown.
+
+use greenroom::config::{Credentials, Overrides};
+use greenroom::Config;
+use greenroom_server::Application;
+use std::net::SocketAddr;
+use tokio::sync::oneshot;
+
+struct TestApp {
+    addr: SocketAddr,
+    services: greenroom::Services,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<Result<(), greenroom_server::ServerError>>,
+    _dirs: (tempfile::TempDir, tempfile::TempDir),
+}
+
+impl TestApp {
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        tokio::time::timeout(std::time::Duration::from_secs(10), self.task)
+            .await
+            .expect("server stops within 10 s of the shutdown signal")
+            .unwrap()
+            .unwrap();
+    }
+}
+
+async fn spawn_app() -> TestApp {
+    let data = tempfile::tempdir().unwrap();
+    let site = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(site.path().join("pkg")).unwrap();
+    std::fs::write(site.path().join("pkg/greenroom.css"), "body{}").unwrap();
+    std::fs::write(
+        site.path().join("favicon.svg"),
+        "<svg xmlns='http://www.w3.org/2000/svg'/>",
+    )
+    .unwrap();
+    let overrides = Overrides {
+        listen: Some("127.0.0.1:0".parse().unwrap()),
+        data_dir: Some(data.path().to_path_buf()),
+        site_dir: Some(site.path().to_path_buf()),
+        log_format: None,
+    };
+    let config = Config::load_with(None, &overrides, Credentials::default()).expect("config");
+    let app = Application::build(config).await.expect("server builds");
+    let addr = app.local_addr();
+    assert!(addr.ip().is_loopback());
+    let services = app.services().clone();
+    let (tx, rx) = oneshot::channel();
+    let task = tokio::spawn(app.run_until(async {
+        let _ = rx.await;
+    }));
+    TestApp {
+        addr,
+        services,
+        stop: Some(tx),
+        task,
+        _dirs: (data, site),
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+#[tokio::test]
+async fn healthz_answers_json_while_the_process_is_up() {
+    let app = spawn_app().await;
+    let res = client().get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["version"], greenroom::VERSION);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn readyz_reports_the_database_and_its_migrations() {
+    let app = spawn_app().await;
+    let res = client().get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["mode"], "sandbox");
+    assert_eq!(body["database"]["backend"], "sqlite");
+    assert_eq!(body["database"]["reachable"], true);
+    assert_eq!(
+        body["database"]["migrations_applied"],
+        body["database"]["migrations_expected"]
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn readyz_is_503_when_a_migration_is_missing() {
+    let app = spawn_app().await;
+    // Simulate a database another version rolled back: forget one applied migration.
+    let db = app.services.config.database_url.clone();
+    let pool = sqlx_sqlite_pool(&db).await;
+    sqlx::query("DELETE FROM _sqlx_migrations")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let res = client().get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(res.status(), 503);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "not_ready");
+    assert_eq!(body["database"]["migrations_applied"], 0);
+    app.stop().await;
+}
+
+async fn sqlx_sqlite_pool(url: &str) -> sqlx::SqlitePool {
+    sqlx::SqlitePool::connect(url).await.unwrap()
+}
+
+#[tokio::test]
+async fn the_home_page_renders_on_the_server_with_the_sandbox_banner() {
+    let app = spawn_app().await;
+    let res = client().get(app.url("/")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("data-testid=\"sandbox-banner\""),
+        "banner missing"
+    );
+    assert!(html.contains("Everything shown here is simulated"));
+    assert!(html.contains(">Greenroom<") || html.contains("Greenroom</a>"));
+    assert!(html.contains("AllIncompassing"), "sandbox project shown");
+    assert!(html.contains("deploy-staging"));
+    assert!(
+        html.contains("/pkg/greenroom"),
+        "hydration scripts are linked"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_unknown_page_is_a_404_page() {
+    let app = spawn_app().await;
+    let res = client().get(app.url("/no/such/page")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("This page does not exist"), "{html}");
+    assert!(
+        html.contains("data-testid=\"sandbox-banner\""),
+        "the banner is on every page"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_status_server_function_is_a_stable_json_endpoint() {
+    let app = spawn_app().await;
+    let res = client().get(app.url("/api/status")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["ready"], true);
+    assert_eq!(body["sandbox"], true);
+    assert_eq!(body["database_backend"], "SQLite");
+    let shell: serde_json::Value = client()
+        .get(app.url("/api/shell"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shell["projects"][0]["name"], "AllIncompassing");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn responses_are_compressed_when_the_client_accepts_it() {
+    let app = spawn_app().await;
+    let res = client()
+        .get(app.url("/"))
+        .header("accept-encoding", "br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap()),
+        Some("br")
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn pkg_assets_are_served_with_a_cache_policy() {
+    let app = spawn_app().await;
+    let res = client()
+        .get(app.url("/pkg/greenroom.css"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    // The test binary has no hash.txt beside it, so names are not hashed: revalidate.
+    assert_eq!(res.headers()["cache-control"], "no-cache");
+    let res = client().get(app.url("/favicon.svg")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_missing_site_folder_is_a_clear_startup_error() {
+    let data = tempfile::tempdir().unwrap();
+    let overrides = Overrides {
+        listen: Some("127.0.0.1:0".parse().unwrap()),
+        data_dir: Some(data.path().to_path_buf()),
+        site_dir: Some(data.path().join("nowhere")),
+        log_format: None,
+    };
+    let config = Config::load_with(None, &overrides, Credentials::default()).unwrap();
+    let err = Application::build(config).await.err().expect("must fail");
+    let text = err.to_string();
+    assert!(
+        text.contains("site assets not found") && text.contains("nowhere"),
+        "{text}"
+    );
+    assert!(text.contains("cargo leptos build --release"), "{text}");
+}
+
+#[tokio::test]
+async fn shutdown_finishes_and_releases_the_port() {
+    let app = spawn_app().await;
+    let addr = app.addr;
+    app.stop().await;
+    let err = client().get(format!("http://{addr}/healthz")).send().await;
+    assert!(err.is_err(), "nothing answers after shutdown");
+}

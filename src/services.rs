@@ -1,0 +1,82 @@
+//! The long-lived handles that server functions and routes work with. Built
+//! once by the server and handed to each request through context.
+
+use crate::config::{Config, Mode, Project};
+use crate::storage::{Readiness, Storage};
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+#[derive(Clone, Debug)]
+pub struct Services {
+    pub config: Arc<Config>,
+    pub storage: Storage,
+    /// The sandbox's base URL when running against it (issue 3 fills it).
+    pub sandbox_url: Option<String>,
+    started: Instant,
+    started_at: SystemTime,
+}
+
+impl Services {
+    pub fn new(config: Arc<Config>, storage: Storage, sandbox_url: Option<String>) -> Self {
+        Self {
+            config,
+            storage,
+            sandbox_url,
+            started: Instant::now(),
+            started_at: SystemTime::now(),
+        }
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.config.mode
+    }
+
+    pub fn projects(&self) -> &[Project] {
+        &self.config.projects
+    }
+
+    /// The named project, or the first configured one when `name` is `None`
+    /// or unknown (so a stale link still shows something sensible).
+    pub fn project(&self, name: Option<&str>) -> Option<&Project> {
+        let projects = self.projects();
+        name.and_then(|n| {
+            projects
+                .iter()
+                .find(|p| p.name.as_str().eq_ignore_ascii_case(n))
+        })
+        .or_else(|| projects.first())
+    }
+
+    /// What the status panel and `/readyz` report.
+    pub async fn status(&self) -> SystemStatus {
+        let database = self.storage.readiness().await.map_err(|e| e.to_string());
+        SystemStatus {
+            version: crate::VERSION,
+            mode: self.mode(),
+            sandbox_url: self.sandbox_url.clone(),
+            uptime_seconds: self.started.elapsed().as_secs(),
+            started_at_ms: self
+                .started_at
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or_default(),
+            checked_at_ms: crate::storage::now_ms(),
+            ready: matches!(&database, Ok(r) if r.is_ready()),
+            database,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SystemStatus {
+    pub version: &'static str,
+    pub mode: Mode,
+    pub sandbox_url: Option<String>,
+    pub uptime_seconds: u64,
+    pub started_at_ms: i64,
+    pub checked_at_ms: i64,
+    pub ready: bool,
+    /// The database's readiness, or why it could not be checked.
+    pub database: Result<Readiness, String>,
+}
