@@ -116,7 +116,7 @@ fn StatusPanel() -> impl IntoView {
                 <h2 id="status-heading" class="text-lg font-semibold">"Greenroom status"</h2>
                 <button
                     type="button"
-                    class="rounded-md border border-slate-300 px-3 py-1 text-sm hover:bg-slate-50 focus:outline-none focus:ring-2 focus:ring-emerald-500 disabled:opacity-50"
+                    class="shrink-0 whitespace-nowrap rounded-md border border-slate-300 px-3 py-1 text-sm hover:bg-slate-50 focus:outline-none focus:ring-2 focus:ring-emerald-500 disabled:opacity-50"
                     on:click=move |_| { recheck.dispatch(()); }
                     disabled=move || checking.get()
                 >

@@ -1,0 +1,67 @@
+// Journey: a team member opens Greenroom, sees it is the sandbox, reads the
+// project's setup, re-checks Greenroom's status, and switches project.
+import { test, expect } from "@playwright/test";
+import { utcTimestamp, waitForHydration, watchConsole } from "./helpers";
+
+test("the home page hydrates, shows the sandbox banner and re-checks status through a server function", async ({
+  page,
+}, testInfo) => {
+  const problems = watchConsole(page);
+  const response = await page.goto("/");
+  expect(response?.status()).toBe(200);
+  await waitForHydration(page);
+
+  await expect(page.getByTestId("sandbox-banner")).toContainText("Everything shown here is simulated");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("AllIncompassing");
+  await expect(page.getByTestId("readiness")).toHaveText("Ready");
+  await expect(page.getByTestId("database")).toContainText("SQLite");
+
+  // The button calls GET /api/status; the panel must show that answer.
+  const [status] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith("/api/status") && r.request().method() === "GET"),
+    page.getByRole("button", { name: "Check again" }).click(),
+  ]);
+  expect(status.status()).toBe(200);
+  const body = await status.json();
+  expect(body.ready).toBe(true);
+  await expect(page.getByTestId("checked-at")).toHaveText(utcTimestamp(body.checked_at_ms));
+  await expect(page.getByRole("button", { name: "Check again" })).toBeEnabled();
+
+  const shot = testInfo.outputPath("home.png");
+  await page.screenshot({ path: shot, fullPage: true });
+  await testInfo.attach("home", { path: shot, contentType: "image/png" });
+  expect(problems, problems.join("\n")).toEqual([]);
+});
+
+test("the project switcher changes project without a full reload, and the URL says which", async ({ page }) => {
+  const problems = watchConsole(page);
+  await page.goto("/");
+  await waitForHydration(page);
+  await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+
+  const switcher = page.getByLabel("Project");
+  await expect(switcher).toHaveValue("AllIncompassing");
+  await switcher.selectOption("marketing-site");
+
+  await expect(page).toHaveURL(/\?project=marketing-site$/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("marketing-site");
+  await expect(page.getByTestId("project-card")).toContainText("deploy.yml");
+  // Client-side navigation: the window (and our marker) survived.
+  expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+
+  // A direct link to the project renders it on the server too.
+  await page.goto("/?project=marketing-site");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("marketing-site");
+  await expect(page.getByLabel("Project")).toHaveValue("marketing-site");
+  expect(problems, problems.join("\n")).toEqual([]);
+});
+
+test("an unknown address shows the 404 page with the banner and a way back", async ({ page }) => {
+  const response = await page.goto("/no/such/page");
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("This page does not exist");
+  await expect(page.getByTestId("sandbox-banner")).toBeVisible();
+  await waitForHydration(page);
+  await page.getByRole("link", { name: "Back to the overview" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("AllIncompassing");
+});
