@@ -12,3 +12,13 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 say() { printf '\033[1;32m==>\033[0m %s\n' "$*"; }
 warn() { printf '\033[1;33m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# apt-get install, running `apt-get update` once per script run first.
+GREENROOM_APT_UPDATED=${GREENROOM_APT_UPDATED:-0}
+apt_install() {
+  if [ "$GREENROOM_APT_UPDATED" = 0 ]; then
+    apt-get update -qq
+    GREENROOM_APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}

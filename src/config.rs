@@ -159,6 +159,8 @@ struct FileConfig {
     mode: ModeSetting,
     #[serde(default)]
     log: LogConfig,
+    /// How long a rendered anonymous page may be served again, in ms; 0 = off.
+    page_cache_ms: u64,
     #[serde(default)]
     projects: Vec<Project>,
 }
@@ -173,6 +175,7 @@ impl Default for FileConfig {
             site_dir: None,
             mode: ModeSetting::Auto,
             log: LogConfig::default(),
+            page_cache_ms: 1000,
             projects: Vec::new(),
         }
     }
@@ -227,6 +230,8 @@ pub struct Config {
     pub site_dir: Option<PathBuf>,
     pub mode: Mode,
     pub log: LogConfig,
+    /// Lifetime of the rendered-page cache (zero: no caching).
+    pub page_cache: std::time::Duration,
     pub projects: Vec<Project>,
     pub credentials: Credentials,
     /// The file that was read, if any.
@@ -385,6 +390,12 @@ fn validate(
         }
         (None, Mode::Sandbox) => default_public_url(file.listen),
     };
+    if file.page_cache_ms > 60_000 {
+        problems.push(KeyProblem {
+            problem: "at most 60000 (a minute); pages would show data that old".into(),
+            ..origin("page_cache_ms")
+        });
+    }
     if !matches!(public_url.scheme(), "http" | "https") {
         problems.push(KeyProblem {
             problem: "must be an http or https URL".into(),
@@ -458,6 +469,7 @@ fn validate(
         site_dir: file.site_dir,
         mode,
         log: file.log,
+        page_cache: std::time::Duration::from_millis(file.page_cache_ms),
         projects,
         credentials,
         source_file,

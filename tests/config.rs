@@ -1,6 +1,9 @@
 //! Configuration: a good file, each kind of bad file, environment overrides,
 //! and live mode's required values.
 
+// figment's `Jail` closures must return `figment::Error`, which is large.
+#![allow(clippy::result_large_err)]
+
 use figment::Jail;
 use greenroom::config::{Credentials, DeployMethod, LogFormat, Overrides};
 use greenroom::{Config, ConfigError, Mode, Secret};
@@ -330,4 +333,19 @@ fn the_example_config_is_valid() {
     let config = Config::load_with(Some(&example), &Overrides::default(), live_tokens())
         .unwrap_or_else(|e| panic!("greenroom.example.toml must stay valid: {e}"));
     assert_eq!(config.projects[0].name.as_str(), "AllIncompassing");
+}
+
+#[test]
+fn the_page_cache_lifetime_is_bounded() {
+    Jail::expect_with(|jail| {
+        jail.create_file("greenroom.toml", "page_cache_ms = 0\n")?;
+        let config =
+            Config::load_with(None, &Overrides::default(), Credentials::default()).unwrap();
+        assert!(config.page_cache.is_zero());
+        jail.create_file("greenroom.toml", "page_cache_ms = 600000\n")?;
+        let err =
+            Config::load_with(None, &Overrides::default(), Credentials::default()).unwrap_err();
+        assert_eq!(err.problems()[0].key, "page_cache_ms", "{err}");
+        Ok(())
+    });
 }

@@ -5,6 +5,7 @@ pub mod assets;
 pub mod cli;
 pub mod error;
 pub mod health;
+pub mod page_cache;
 pub mod startup;
 pub mod telemetry;
 

@@ -4,8 +4,10 @@
 use crate::assets;
 use crate::error::ServerError;
 use crate::health;
+use crate::page_cache::{self, PageCache};
 use axum::extract::FromRef;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::Router;
 use greenroom::storage::now_ms;
 use greenroom::{Config, Services, Storage};
@@ -86,13 +88,12 @@ impl Application {
         })?;
         let leptos_options = assets::leptos_options(&site_root, addr);
         let services = Services::new(Arc::new(config), storage, None);
-        let router = router(
-            AppState {
-                leptos_options,
-                services: services.clone(),
-            },
-            &site_root,
-        );
+        let page_cache = PageCache::new(services.config.page_cache);
+        let state = AppState {
+            leptos_options,
+            services: services.clone(),
+        };
+        let router = router(state, &site_root, page_cache);
         Ok(Self {
             listener,
             router,
@@ -122,8 +123,13 @@ impl Application {
             site = %self.site_root.display(),
             "Greenroom is serving"
         );
+        // Without TCP_NODELAY, a response written in two parts waits ~40 ms for
+        // the client's delayed ACK (measured: 44 ms median for any page).
+        let listener = self.listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         axum::serve(
-            self.listener,
+            listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
@@ -133,7 +139,7 @@ impl Application {
     }
 }
 
-fn router(state: AppState, site_root: &std::path::Path) -> Router {
+fn router(state: AppState, site_root: &std::path::Path, page_cache: PageCache) -> Router {
     let routes = generate_route_list(App);
     let services = state.services.clone();
     let context = move || provide_context(services.clone());
@@ -150,6 +156,10 @@ fn router(state: AppState, site_root: &std::path::Path) -> Router {
             AppState,
             _,
         >(context, shell))
+        .layer(axum::middleware::from_fn_with_state(
+            page_cache,
+            page_cache::serve_cached,
+        ))
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -239,3 +239,41 @@ async fn shutdown_finishes_and_releases_the_port() {
     let err = client().get(format!("http://{addr}/healthz")).send().await;
     assert!(err.is_err(), "nothing answers after shutdown");
 }
+
+#[tokio::test]
+async fn anonymous_pages_are_served_from_the_page_cache_within_its_lifetime() {
+    let app = spawn_app().await;
+    let first = client().get(app.url("/")).send().await.unwrap();
+    assert!(
+        first.headers().get("x-greenroom-cache").is_none(),
+        "the first view renders"
+    );
+    let first_body = first.text().await.unwrap();
+    let second = client().get(app.url("/")).send().await.unwrap();
+    assert_eq!(second.headers()["x-greenroom-cache"], "hit");
+    assert_eq!(second.text().await.unwrap(), first_body);
+    // Other query strings, requests with cookies and 404s are not served from it.
+    let other = client()
+        .get(app.url("/?project=AllIncompassing"))
+        .send()
+        .await
+        .unwrap();
+    assert!(other.headers().get("x-greenroom-cache").is_none());
+    let with_cookie = client()
+        .get(app.url("/"))
+        .header("cookie", "a=b")
+        .send()
+        .await
+        .unwrap();
+    assert!(with_cookie.headers().get("x-greenroom-cache").is_none());
+    for _ in 0..2 {
+        let missing = client().get(app.url("/missing")).send().await.unwrap();
+        assert_eq!(missing.status(), 404);
+        assert!(missing.headers().get("x-greenroom-cache").is_none());
+    }
+    // After the lifetime (1 s by default) the page is rendered again.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let later = client().get(app.url("/")).send().await.unwrap();
+    assert!(later.headers().get("x-greenroom-cache").is_none());
+    app.stop().await;
+}

@@ -1,0 +1,132 @@
+//! A short-lived cache of rendered pages ("micro-caching"). Rendering a page
+//! costs ~0.3–0.5 ms of CPU; under load many people ask for the same page
+//! within a second, and the data under it changes far less often than that.
+//!
+//! Only anonymous `GET`s of HTML pages that rendered with 200 are cached: any
+//! request carrying a cookie or an `Authorization` header bypasses the cache,
+//! so nothing personal is ever stored or served to someone else. The TTL is
+//! `page_cache_ms` (0 turns the cache off). Entries are bounded in number, so
+//! random query strings cannot grow memory without limit.
+
+use axum::body::{to_bytes, Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const MAX_ENTRIES: usize = 512;
+/// Larger pages are served but not cached.
+const MAX_BODY: usize = 2 * 1024 * 1024;
+/// Paths that are never pages.
+const NOT_PAGES: &[&str] = &["/api/", "/pkg/", "/healthz", "/readyz"];
+
+#[derive(Clone)]
+pub struct PageCache {
+    ttl: Duration,
+    entries: Arc<Mutex<HashMap<String, Entry>>>,
+}
+
+struct Entry {
+    stored: Instant,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl PageCache {
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            entries: Arc::default(),
+        }
+    }
+
+    fn key_for(&self, req: &Request) -> Option<String> {
+        if self.ttl.is_zero() || req.method() != Method::GET {
+            return None;
+        }
+        let h = req.headers();
+        if h.contains_key(header::COOKIE) || h.contains_key(header::AUTHORIZATION) {
+            return None;
+        }
+        let path = req.uri().path();
+        if NOT_PAGES.iter().any(|p| path.starts_with(p)) || path.contains('.') {
+            return None;
+        }
+        Some(
+            req.uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or(path)
+                .to_string(),
+        )
+    }
+
+    fn get(&self, key: &str) -> Option<Response> {
+        let entries = self.entries.lock().ok()?;
+        let entry = entries.get(key).filter(|e| e.stored.elapsed() < self.ttl)?;
+        let mut res = Response::new(Body::from(entry.body.clone()));
+        *res.headers_mut() = entry.headers.clone();
+        res.headers_mut()
+            .insert("x-greenroom-cache", HeaderValue::from_static("hit"));
+        Some(res)
+    }
+
+    fn put(&self, key: String, headers: HeaderMap, body: Bytes) {
+        let Ok(mut entries) = self.entries.lock() else {
+            return;
+        };
+        if entries.len() >= MAX_ENTRIES {
+            let ttl = self.ttl;
+            entries.retain(|_, e| e.stored.elapsed() < ttl);
+            if entries.len() >= MAX_ENTRIES {
+                entries.clear();
+            }
+        }
+        entries.insert(
+            key,
+            Entry {
+                stored: Instant::now(),
+                headers,
+                body,
+            },
+        );
+    }
+}
+
+/// Axum middleware: serve from the cache, or render and remember.
+pub async fn serve_cached(State(cache): State<PageCache>, req: Request, next: Next) -> Response {
+    let Some(key) = cache.key_for(&req) else {
+        return next.run(req).await;
+    };
+    if let Some(hit) = cache.get(&key) {
+        return hit;
+    }
+    let res = next.run(req).await;
+    let is_html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if res.status() != StatusCode::OK || !is_html || res.headers().contains_key(header::SET_COOKIE)
+    {
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    match to_bytes(body, MAX_BODY).await {
+        Ok(bytes) => {
+            cache.put(key, parts.headers.clone(), bytes.clone());
+            Response::from_parts(parts, Body::from(bytes))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "page too large or failed while rendering; not cached");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The page could not be rendered; try again.",
+            )
+                .into_response()
+        }
+    }
+}
