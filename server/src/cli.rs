@@ -93,8 +93,9 @@ pub async fn run(cli: Cli) -> Result<(), ServerError> {
                     "no vendor token is set: running in sandbox mode, all vendor data is simulated"
                 );
             }
+            let shutdown = shutdown_signal();
             let app = Application::build(config).await?;
-            app.run_until(shutdown_signal()).await
+            app.run_until(shutdown).await
         }
         Command::Migrate { .. } => {
             let storage = Storage::connect(&config.database_url).await?;
