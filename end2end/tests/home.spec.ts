@@ -15,6 +15,7 @@ test("the home page hydrates, shows the sandbox banner and re-checks status thro
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("AllIncompassing");
   await expect(page.getByTestId("readiness")).toHaveText("Ready");
   await expect(page.getByTestId("database")).toContainText("SQLite");
+  await expect(page.getByTestId("sandbox-url")).toContainText("http://127.0.0.1:");
 
   // The button calls GET /api/status; the panel must show that answer.
   const [status] = await Promise.all([

@@ -1,1 +1,148 @@
-//! The vendor sandbox. The simulator itself arrives with issue 3; this crate reserves its place in the workspace.
+//! The sandbox: a local simulator of the vendor APIs Greenroom uses, served on
+//! one loopback port with each vendor under its own prefix (`/netlify/api/v1`,
+//! `/github`, `/supabase/v1`, `/slack`), so that a client's base URL is the
+//! only thing that changes between the sandbox and the real service.
+//!
+//! What is here so far: the world's identifiers, the Slack incoming webhook,
+//! and the control API under `/__sandbox/` (world, request log, faults,
+//! reset). The Netlify, GitHub and Supabase simulations build on these.
+
+pub mod control;
+pub mod faults;
+pub mod request_log;
+pub mod slack;
+pub mod world;
+
+use axum::Router;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+pub use world::{Member, World, WorldError};
+
+/// Everything the sandbox remembers; shared by all routes.
+pub struct SandboxState {
+    /// The world as loaded, restored by `POST /__sandbox/reset`.
+    initial: World,
+    pub world: Mutex<World>,
+    pub requests: request_log::RequestLog,
+    pub faults: faults::FaultTable,
+    pub slack: Mutex<Vec<slack::SlackMessage>>,
+}
+
+impl SandboxState {
+    pub fn new(world: World) -> Self {
+        Self {
+            initial: world.clone(),
+            world: Mutex::new(world),
+            requests: request_log::RequestLog::default(),
+            faults: faults::FaultTable::default(),
+            slack: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Back to the loaded world: no recorded requests, faults or messages.
+    pub fn reset(&self) {
+        *lock(&self.world) = self.initial.clone();
+        self.requests.clear();
+        self.faults.clear();
+        lock(&self.slack).clear();
+    }
+}
+
+/// A poisoned lock only means another request panicked mid-update; the data
+/// is still the best we have, so keep serving.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+pub type Shared = Arc<SandboxState>;
+
+/// The sandbox's routes; the request log and faults wrap every vendor route.
+pub fn router(state: Shared) -> Router {
+    let vendors = Router::new()
+        .merge(slack::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            faults::apply,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            request_log::record,
+        ));
+    Router::new()
+        .merge(vendors)
+        .merge(control::routes())
+        .with_state(state)
+}
+
+/// A sandbox serving in the background; stop it with [`RunningSandbox::stop`].
+pub struct RunningSandbox {
+    pub addr: SocketAddr,
+    pub state: Shared,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningSandbox {
+    /// `http://127.0.0.1:PORT`, the base every vendor prefix hangs off.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for RunningSandbox {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("the sandbox only listens on loopback addresses; {0} is not one")]
+    NotLoopback(SocketAddr),
+    #[error("the sandbox cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// Binds `addr` (loopback only; port 0 picks a free port) and serves `world`.
+pub async fn start(addr: SocketAddr, world: World) -> Result<RunningSandbox, SandboxError> {
+    if !addr.ip().is_loopback() {
+        return Err(SandboxError::NotLoopback(addr));
+    }
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| SandboxError::Bind { addr, source })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| SandboxError::Bind { addr, source })?;
+    let state: Shared = Arc::new(SandboxState::new(world));
+    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await
+    });
+    Ok(RunningSandbox {
+        addr,
+        state,
+        stop: Some(tx),
+        task,
+    })
+}

@@ -15,6 +15,8 @@ pub enum ServerError {
     },
     #[error("site assets not found: looked in {searched}; build them with `cargo leptos build --release` or point --site-dir / GREENROOM_SITE_DIR at the folder")]
     SiteMissing { searched: String },
+    #[error("the sandbox could not start: {0}")]
+    Sandbox(String),
     #[error("the server stopped with an error: {0}")]
     Serve(std::io::Error),
 }

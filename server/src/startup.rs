@@ -10,8 +10,9 @@ use axum::routing::get;
 use axum::serve::ListenerExt;
 use axum::Router;
 use greenroom::storage::now_ms;
-use greenroom::{Config, Services, Storage};
+use greenroom::{Config, Mode, Services, Storage};
 use greenroom_app::{shell, App};
+use greenroom_sandbox::{RunningSandbox, World};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -41,6 +42,8 @@ pub struct Application {
     router: Router,
     services: Services,
     site_root: PathBuf,
+    /// The in-process sandbox (sandbox mode only); stopped with the server.
+    sandbox: Option<RunningSandbox>,
 }
 
 impl Application {
@@ -86,8 +89,16 @@ impl Application {
             addr: config.listen,
             source,
         })?;
+        let sandbox = match config.mode {
+            Mode::Sandbox => Some(start_sandbox().await?),
+            Mode::Live => None,
+        };
         let leptos_options = assets::leptos_options(&site_root, addr);
-        let services = Services::new(Arc::new(config), storage, None);
+        let services = Services::new(
+            Arc::new(config),
+            storage,
+            sandbox.as_ref().map(RunningSandbox::base_url),
+        );
         let page_cache = PageCache::new(services.config.page_cache);
         let state = AppState {
             leptos_options,
@@ -99,6 +110,7 @@ impl Application {
             router,
             services,
             site_root,
+            sandbox,
         })
     }
 
@@ -128,15 +140,34 @@ impl Application {
         let listener = self.listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
         });
-        axum::serve(
-            listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(ServerError::Serve)
+        let router = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(ServerError::Serve);
+        if let Some(sandbox) = self.sandbox {
+            sandbox.stop().await;
+        }
+        served
     }
+}
+
+/// The in-process sandbox of sandbox mode, on a free loopback port, with the
+/// world from `GREENROOM_SANDBOX_WORLD` or the seeded one.
+async fn start_sandbox() -> Result<RunningSandbox, ServerError> {
+    let world = match std::env::var_os("GREENROOM_SANDBOX_WORLD") {
+        Some(path) => World::load(std::path::Path::new(&path))
+            .map_err(|e| ServerError::Sandbox(e.to_string()))?,
+        None => World::seeded(1),
+    };
+    let addr = SocketAddr::from(([127, 0, 0, 1], 0));
+    let sandbox = greenroom_sandbox::start(addr, world)
+        .await
+        .map_err(|e| ServerError::Sandbox(e.to_string()))?;
+    tracing::info!(url = %sandbox.base_url(), "sandbox serving the simulated vendor APIs");
+    Ok(sandbox)
 }
 
 fn router(state: AppState, site_root: &std::path::Path, page_cache: PageCache) -> Router {

@@ -277,3 +277,77 @@ async fn anonymous_pages_are_served_from_the_page_cache_within_its_lifetime() {
     assert!(later.headers().get("x-greenroom-cache").is_none());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn sandbox_mode_starts_the_sandbox_in_process_and_stops_it_with_the_server() {
+    let app = spawn_app().await;
+    let status: serde_json::Value = client()
+        .get(app.url("/api/status"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sandbox = status["sandbox_url"]
+        .as_str()
+        .expect("sandbox URL reported")
+        .to_string();
+    assert!(sandbox.starts_with("http://127.0.0.1:"), "{sandbox}");
+    let world: serde_json::Value = client()
+        .get(format!("{sandbox}/__sandbox/world"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // The default project and the sandbox's world name the same things.
+    let project = greenroom::config::sandbox_project();
+    assert_eq!(
+        world["netlify"]["staging_site_id"],
+        project.netlify.staging_site_id.as_str()
+    );
+    assert_eq!(
+        world["netlify"]["production_site_id"],
+        project.netlify.production_site_id.as_str()
+    );
+    assert_eq!(
+        world["netlify"]["account_slug"],
+        project.netlify.account_slug
+    );
+    assert_eq!(
+        format!(
+            "{}/{}",
+            world["github"]["owner"].as_str().unwrap(),
+            world["github"]["repo"].as_str().unwrap()
+        ),
+        project.github.repo.as_str()
+    );
+    assert_eq!(world["github"]["workflow"], project.github.workflow);
+    assert_eq!(
+        world["supabase"]["project_ref"],
+        project.supabase.unwrap().project_ref
+    );
+    let html = client()
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(&sandbox),
+        "the status panel shows the sandbox URL"
+    );
+    app.stop().await;
+    assert!(
+        client()
+            .get(format!("{sandbox}/__sandbox/world"))
+            .send()
+            .await
+            .is_err(),
+        "sandbox stopped"
+    );
+}

@@ -157,6 +157,9 @@ fn StatusFacts(result: Result<StatusView, ApiError>) -> impl IntoView {
                 </p>
                 <dl class="mt-4 space-y-3 text-sm">
                     <div><dt class="text-slate-500">"Mode"</dt><dd>{if s.sandbox { "Sandbox (simulated vendors)" } else { "Live vendors" }}</dd></div>
+                    {s.sandbox_url.clone().map(|url| view! {
+                        <div><dt class="text-slate-500">"Sandbox"</dt><dd data-testid="sandbox-url"><code>{url}</code></dd></div>
+                    })}
                     <div><dt class="text-slate-500">"Database"</dt><dd data-testid="database">{database}</dd></div>
                     <div><dt class="text-slate-500">"Location"</dt><dd class="break-all"><code>{s.database_location.clone().unwrap_or_default()}</code></dd></div>
                     <div><dt class="text-slate-500">"Version"</dt><dd>{s.version.clone()}</dd></div>

@@ -1,0 +1,156 @@
+//! The sandbox's world: who and what exists. Seeded by default, or loaded from
+//! a JSON file (`--world FILE` / `GREENROOM_SANDBOX_WORLD`) checked on load.
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct World {
+    /// Seeds every generated detail, so the same seed gives the same world.
+    pub seed: u64,
+    pub netlify: NetlifyWorld,
+    pub github: GithubWorld,
+    pub supabase: SupabaseWorld,
+    pub members: Vec<Member>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetlifyWorld {
+    pub account_slug: String,
+    pub staging_site_id: String,
+    pub production_site_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GithubWorld {
+    pub org: String,
+    pub owner: String,
+    pub repo: String,
+    pub workflow: String,
+    pub deploy_job: String,
+    pub environments: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupabaseWorld {
+    pub project_ref: String,
+}
+
+/// A person in the GitHub org; `team` maps to a Greenroom role.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Member {
+    pub login: String,
+    pub id: u64,
+    pub name: String,
+    pub team: Option<String>,
+    pub role: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorldError {
+    #[error("cannot read the world file {path}: {reason}")]
+    Unreadable { path: String, reason: String },
+    #[error("the world file {path} is not valid: {reason}")]
+    Invalid { path: String, reason: String },
+}
+
+const ROLES: &[&str] = &["viewer", "deployer", "admin"];
+
+impl World {
+    /// The default world: the team of the staging playbook. Its identifiers
+    /// match `greenroom::config::sandbox_project()` (a test keeps them equal).
+    pub fn seeded(seed: u64) -> Self {
+        let member = |login: &str, id: u64, name: &str, team: Option<&str>, role: &str| Member {
+            login: login.into(),
+            id,
+            name: name.into(),
+            team: team.map(Into::into),
+            role: role.into(),
+        };
+        Self {
+            seed,
+            netlify: NetlifyWorld {
+                account_slug: "allincompassing".into(),
+                staging_site_id: "5a1b7c2e-0000-4000-8000-00000000st01".into(),
+                production_site_id: "5a1b7c2e-0000-4000-8000-00000000pr01".into(),
+            },
+            github: GithubWorld {
+                org: "allincompassing".into(),
+                owner: "allincompassing".into(),
+                repo: "allincompassing".into(),
+                workflow: "ci.yml".into(),
+                deploy_job: "deploy-staging".into(),
+                environments: vec!["staging".into(), "production".into()],
+            },
+            supabase: SupabaseWorld {
+                project_ref: "wnnjeqheqxxyrgsjmygy".into(),
+            },
+            members: vec![
+                member("vera-viewer", 1001, "Vera Viewer", Some("staff"), "viewer"),
+                member(
+                    "dev-deployer",
+                    1002,
+                    "Dev Deployer",
+                    Some("developers"),
+                    "deployer",
+                ),
+                member("ada-admin", 1003, "Ada Admin", Some("platform"), "admin"),
+            ],
+        }
+    }
+
+    /// Reads and checks a world file (JSON, the shape `GET /__sandbox/world` returns).
+    pub fn load(path: &Path) -> Result<Self, WorldError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| WorldError::Unreadable {
+            path: shown.clone(),
+            reason: e.to_string(),
+        })?;
+        let world: World = serde_json::from_str(&text).map_err(|e| WorldError::Invalid {
+            path: shown.clone(),
+            reason: e.to_string(),
+        })?;
+        world.check().map_err(|reason| WorldError::Invalid {
+            path: shown,
+            reason,
+        })?;
+        Ok(world)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        for (what, value) in [
+            ("netlify.account_slug", &self.netlify.account_slug),
+            ("netlify.staging_site_id", &self.netlify.staging_site_id),
+            (
+                "netlify.production_site_id",
+                &self.netlify.production_site_id,
+            ),
+            ("github.owner", &self.github.owner),
+            ("github.repo", &self.github.repo),
+            ("supabase.project_ref", &self.supabase.project_ref),
+        ] {
+            if value.trim().is_empty() {
+                return Err(format!("{what} must not be empty"));
+            }
+        }
+        let mut logins = std::collections::HashSet::new();
+        for (i, m) in self.members.iter().enumerate() {
+            if !ROLES.contains(&m.role.as_str()) {
+                return Err(format!(
+                    "members[{i}].role is {:?}; use one of {}",
+                    m.role,
+                    ROLES.join(", ")
+                ));
+            }
+            if !logins.insert(m.login.to_ascii_lowercase()) {
+                return Err(format!("members[{i}].login {:?} appears twice", m.login));
+            }
+        }
+        Ok(())
+    }
+}
