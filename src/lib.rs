@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod domain;
+pub mod providers;
 pub mod secret;
 pub mod services;
 pub mod storage;

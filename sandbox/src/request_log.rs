@@ -25,6 +25,7 @@ pub struct LoggedRequest {
     pub query: Option<String>,
     /// `sha256:` and the first 12 hex digits of the bearer token, if any.
     pub token: Option<String>,
+    pub user_agent: Option<String>,
     pub status: u16,
 }
 
@@ -108,6 +109,11 @@ pub async fn record(State(state): State<Shared>, req: Request, next: Next) -> Re
         path: req.uri().path().to_string(),
         query: req.uri().query().map(str::to_string),
         token: token_fingerprint(&req),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
         status: 0,
     };
     let res = next.run(req).await;

@@ -375,7 +375,11 @@ fn a_world_file_is_checked_on_load() {
 #[tokio::test]
 async fn a_misspelt_fault_field_is_refused() {
     let sb = sandbox().await;
-    let res = add_fault(&sb.base_url(), json!({"route": "/x", "kind": "latency", "ms": 5, "msec": 5})).await;
+    let res = add_fault(
+        &sb.base_url(),
+        json!({"route": "/x", "kind": "latency", "ms": 5, "msec": 5}),
+    )
+    .await;
     assert_eq!(res.status(), 400);
     sb.stop().await;
 }
