@@ -36,18 +36,6 @@ impl Services {
         &self.config.projects
     }
 
-    /// The named project, or the first configured one when `name` is `None`
-    /// or unknown (so a stale link still shows something sensible).
-    pub fn project(&self, name: Option<&str>) -> Option<&Project> {
-        let projects = self.projects();
-        name.and_then(|n| {
-            projects
-                .iter()
-                .find(|p| p.name.as_str().eq_ignore_ascii_case(n))
-        })
-        .or_else(|| projects.first())
-    }
-
     /// What the status panel and `/readyz` report.
     pub async fn status(&self) -> SystemStatus {
         let database = self.storage.readiness().await.map_err(|e| e.to_string());
