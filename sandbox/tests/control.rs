@@ -15,6 +15,17 @@ fn client() -> reqwest::Client {
     reqwest::Client::builder().no_proxy().build().unwrap()
 }
 
+async fn get_json(url: String) -> Value {
+    client()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 async fn post_slack(base: &str, body: Value) -> reqwest::Response {
     client()
         .post(format!("{base}/slack/services/T000/B000/XXXX"))
@@ -45,14 +56,7 @@ async fn it_refuses_to_listen_beyond_loopback() {
 #[tokio::test]
 async fn the_world_endpoint_names_sites_repo_project_and_members() {
     let sb = sandbox().await;
-    let world: Value = client()
-        .get(format!("{}/__sandbox/world", sb.base_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let world: Value = get_json(format!("{}/__sandbox/world", sb.base_url())).await;
     assert_eq!(world["seed"], 7);
     assert_eq!(world["github"]["workflow"], "ci.yml");
     let roles: Vec<&str> = world["members"]
@@ -87,14 +91,7 @@ async fn the_slack_webhook_answers_like_slack_and_records_messages() {
         (garbage.status().as_u16(), garbage.text().await.unwrap()),
         (400, "invalid_payload".to_string())
     );
-    let messages: Value = client()
-        .get(format!("{base}/__sandbox/slack"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let messages: Value = get_json(format!("{base}/__sandbox/slack")).await;
     assert_eq!(messages.as_array().unwrap().len(), 1);
     assert_eq!(messages[0]["text"], "Staging deploy of abc123 started");
     assert_eq!(messages[0]["hook"], "T000/B000/XXXX");
@@ -113,14 +110,7 @@ async fn the_request_log_records_vendor_calls_with_a_token_fingerprint_only() {
         .await
         .unwrap();
     post_slack(&base, json!({"text": "again"})).await;
-    let log: Value = client()
-        .get(format!("{base}/__sandbox/requests?vendor=slack"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let log: Value = get_json(format!("{base}/__sandbox/requests?vendor=slack")).await;
     let log = log.as_array().unwrap();
     assert_eq!(log.len(), 2, "{log:?}");
     assert_eq!(log[0]["method"], "POST");
@@ -133,14 +123,7 @@ async fn the_request_log_records_vendor_calls_with_a_token_fingerprint_only() {
         "{token}"
     );
     assert!(log[1]["token"].is_null());
-    let none: Value = client()
-        .get(format!("{base}/__sandbox/requests?vendor=github"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let none: Value = get_json(format!("{base}/__sandbox/requests?vendor=github")).await;
     assert_eq!(
         none.as_array().unwrap().len(),
         0,
@@ -178,14 +161,7 @@ async fn a_status_fault_hits_exactly_count_matching_requests() {
         v
     };
     assert_eq!(codes, [503, 503, 200]);
-    let left: Value = client()
-        .get(format!("{base}/__sandbox/faults"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let left: Value = get_json(format!("{base}/__sandbox/faults")).await;
     assert_eq!(
         left.as_array().unwrap().len(),
         0,
@@ -326,14 +302,7 @@ async fn reset_forgets_requests_faults_and_messages() {
         204
     );
     for what in ["requests", "faults", "slack"] {
-        let v: Value = client()
-            .get(format!("{base}/__sandbox/{what}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v: Value = get_json(format!("{base}/__sandbox/{what}")).await;
         assert_eq!(v.as_array().unwrap().len(), 0, "{what} after reset");
     }
     assert_eq!(post_slack(&base, json!({"text": "x"})).await.status(), 200);
