@@ -64,6 +64,28 @@ async fn spawn_app() -> TestApp {
     }
 }
 
+async fn get_json(url: String) -> serde_json::Value {
+    client()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn get_text(url: String) -> String {
+    client()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 fn client() -> reqwest::Client {
     reqwest::Client::builder().no_proxy().build().unwrap()
 }
@@ -166,14 +188,7 @@ async fn the_status_server_function_is_a_stable_json_endpoint() {
     assert_eq!(body["ready"], true);
     assert_eq!(body["sandbox"], true);
     assert_eq!(body["database_backend"], "SQLite");
-    let shell: serde_json::Value = client()
-        .get(app.url("/api/shell"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let shell: serde_json::Value = get_json(app.url("/api/shell")).await;
     assert_eq!(shell["projects"][0]["name"], "AllIncompassing");
     app.stop().await;
 }
@@ -281,27 +296,13 @@ async fn anonymous_pages_are_served_from_the_page_cache_within_its_lifetime() {
 #[tokio::test]
 async fn sandbox_mode_starts_the_sandbox_in_process_and_stops_it_with_the_server() {
     let app = spawn_app().await;
-    let status: serde_json::Value = client()
-        .get(app.url("/api/status"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status: serde_json::Value = get_json(app.url("/api/status")).await;
     let sandbox = status["sandbox_url"]
         .as_str()
         .expect("sandbox URL reported")
         .to_string();
     assert!(sandbox.starts_with("http://127.0.0.1:"), "{sandbox}");
-    let world: serde_json::Value = client()
-        .get(format!("{sandbox}/__sandbox/world"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let world: serde_json::Value = get_json(format!("{sandbox}/__sandbox/world")).await;
     // The default project and the sandbox's world name the same things.
     let project = greenroom::config::sandbox_project();
     assert_eq!(
@@ -329,14 +330,7 @@ async fn sandbox_mode_starts_the_sandbox_in_process_and_stops_it_with_the_server
         world["supabase"]["project_ref"],
         project.supabase.unwrap().project_ref
     );
-    let html = client()
-        .get(app.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = get_text(app.url("/")).await;
     assert!(
         html.contains(&sandbox),
         "the status panel shows the sandbox URL"
