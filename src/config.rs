@@ -483,16 +483,19 @@ fn default_public_url(listen: SocketAddr) -> Url {
 /// The project the sandbox world is seeded with; used when sandbox mode runs
 /// without any `[[projects]]`, so a newcomer sees a working console at once.
 pub fn sandbox_project() -> Project {
-    let parse = |s: &str| s.to_string().try_into().expect("constant is valid");
     Project {
-        name: parse_name("AllIncompassing"),
+        name: "AllIncompassing".parse().expect("constant is valid"),
         staging_url: Url::parse("https://staging--allincompassing.netlify.app").ok(),
         production_url: Url::parse("https://allincompassing.netlify.app").ok(),
         deploy_method: DeployMethod::WorkflowDispatch,
         netlify: NetlifyProject {
             account_slug: "allincompassing".into(),
-            staging_site_id: parse("5a1b7c2e-0000-4000-8000-00000000st01"),
-            production_site_id: parse("5a1b7c2e-0000-4000-8000-00000000pr01"),
+            staging_site_id: "5a1b7c2e-0000-4000-8000-00000000st01"
+                .parse()
+                .expect("constant is valid"),
+            production_site_id: "5a1b7c2e-0000-4000-8000-00000000pr01"
+                .parse()
+                .expect("constant is valid"),
         },
         github: GithubProject {
             repo: "allincompassing/allincompassing"
@@ -508,10 +511,6 @@ pub fn sandbox_project() -> Project {
             project_ref: "wnnjeqheqxxyrgsjmygy".into(),
         }),
     }
-}
-
-fn parse_name(s: &str) -> ProjectName {
-    s.parse().expect("constant is a valid project name")
 }
 
 /// Turns figment's errors into one [`KeyProblem`] per bad key.

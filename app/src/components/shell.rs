@@ -65,6 +65,7 @@ pub fn Header() -> impl IntoView {
 /// hydrated, changing the selection navigates at once.
 #[component]
 fn ProjectSwitcher(projects: Vec<ProjectSummary>) -> impl IntoView {
+    let names: Vec<String> = projects.iter().map(|p| p.name.clone()).collect();
     let query = use_query_map();
     let current = move || {
         let wanted = query.with(|q| q.get("project"));
@@ -72,11 +73,6 @@ fn ProjectSwitcher(projects: Vec<ProjectSummary>) -> impl IntoView {
             .map(|p| p.name)
             .unwrap_or_default()
     };
-    let names: Vec<String> = use_shell_info()
-        .get_untracked()
-        .and_then(Result::ok)
-        .map(|i| i.projects.into_iter().map(|p| p.name).collect())
-        .unwrap_or_default();
     let navigate = use_navigate();
     let on_change = move |ev: leptos::ev::Event| {
         let name = event_target_value(&ev);
