@@ -46,6 +46,14 @@ impl Drop for Secret {
     }
 }
 
+/// Reading a secret from a vendor's answer (an env var's value) keeps it
+/// wrapped from the first moment; there is deliberately no `Serialize`.
+impl<'de> serde::Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Secret::new)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

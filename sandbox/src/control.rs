@@ -4,6 +4,12 @@
 //! | method, path | what |
 //! | --- | --- |
 //! | `GET /__sandbox/world` | the world: ids of sites, repo, project, members and roles |
+//! | `GET /__sandbox/world?full=true` | the whole state as a world file (every deploy, run, var...) |
+//! | `GET /__sandbox/clock` | sandbox time: `now_ms`, `offset_ms`, `pace` |
+//! | `POST /__sandbox/clock` | `{"advance_ms": N}` moves time on; `{"pace": 0.01}` makes new builds, runs and migrations 100x faster |
+//! | `GET /__sandbox/outcomes` | outcomes queued per target |
+//! | `POST /__sandbox/outcomes` | `{"target": "netlify"\|"github"\|"supabase", "outcome": "success"\|"failure", "count": N}` forces the next N outcomes |
+//! | `DELETE /__sandbox/outcomes` | forget forced outcomes |
 //! | `GET /__sandbox/requests?vendor=&path=&method=` | requests received by vendor routes |
 //! | `GET /__sandbox/faults` | faults in force |
 //! | `POST /__sandbox/faults` | add a fault (JSON [`FaultSpec`]) |
@@ -27,6 +33,11 @@ use std::net::SocketAddr;
 pub fn routes() -> Router<Shared> {
     Router::new()
         .route("/__sandbox/world", get(world))
+        .route("/__sandbox/clock", get(clock).post(set_clock))
+        .route(
+            "/__sandbox/outcomes",
+            get(outcomes).post(force_outcome).delete(clear_outcomes),
+        )
         .route("/__sandbox/requests", get(requests))
         .route(
             "/__sandbox/faults",
@@ -55,8 +66,126 @@ fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({ "error": message }))).into_response()
 }
 
-async fn world(State(state): State<Shared>) -> Response {
-    Json(lock(&state.world).clone()).into_response()
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WorldQuery {
+    #[serde(default)]
+    full: bool,
+}
+
+async fn world(
+    State(state): State<Shared>,
+    q: Result<Query<WorldQuery>, QueryRejection>,
+) -> Response {
+    let Ok(Query(q)) = q else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "the only filter is full=true|false",
+        );
+    };
+    let sim = lock(&state.sim);
+    if q.full {
+        Json(sim.to_world()).into_response()
+    } else {
+        Json(sim.ids.clone()).into_response()
+    }
+}
+
+fn clock_json(sim: &crate::sim::Sim) -> serde_json::Value {
+    json!({
+        "now_ms": sim.now(),
+        "now": crate::util::iso(sim.now()),
+        "offset_ms": sim.clock.offset_ms,
+        "pace": sim.clock.pace,
+    })
+}
+
+async fn clock(State(state): State<Shared>) -> Response {
+    Json(clock_json(&lock(&state.sim))).into_response()
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockChange {
+    advance_ms: Option<i64>,
+    pace: Option<f64>,
+}
+
+async fn set_clock(
+    State(state): State<Shared>,
+    body: Result<Json<ClockChange>, JsonRejection>,
+) -> Response {
+    let change = match body {
+        Ok(Json(c)) => c,
+        Err(e) => return error(StatusCode::BAD_REQUEST, &e.body_text()),
+    };
+    if change.advance_ms.is_some_and(|a| a < 0) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "advance_ms must not be negative: time only moves on",
+        );
+    }
+    if change.pace.is_some_and(|p| !(p > 0.0 && p <= 100.0)) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "pace must be above 0 and at most 100",
+        );
+    }
+    let mut sim = lock(&state.sim);
+    if let Some(a) = change.advance_ms {
+        sim.clock.offset_ms += a;
+    }
+    if let Some(p) = change.pace {
+        sim.clock.pace = p;
+    }
+    Json(clock_json(&sim)).into_response()
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ForceOutcome {
+    target: crate::sim::Target,
+    outcome: crate::model::Outcome,
+    #[serde(default = "one")]
+    count: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+async fn outcomes(State(state): State<Shared>) -> Response {
+    let sim = lock(&state.sim);
+    let map: std::collections::BTreeMap<String, Vec<crate::model::Outcome>> = sim
+        .forced
+        .iter()
+        .map(|(t, q)| (format!("{t:?}").to_lowercase(), q.iter().copied().collect()))
+        .collect();
+    Json(map).into_response()
+}
+
+async fn force_outcome(
+    State(state): State<Shared>,
+    body: Result<Json<ForceOutcome>, JsonRejection>,
+) -> Response {
+    let f = match body {
+        Ok(Json(f)) => f,
+        Err(e) => return error(StatusCode::BAD_REQUEST, &e.body_text()),
+    };
+    if f.count == 0 || f.count > 1000 {
+        return error(StatusCode::BAD_REQUEST, "count must be between 1 and 1000");
+    }
+    {
+        let mut sim = lock(&state.sim);
+        let q = sim.forced.entry(f.target).or_default();
+        q.extend(std::iter::repeat_n(f.outcome, f.count as usize));
+    }
+    (StatusCode::CREATED, outcomes(State(state)).await).into_response()
+}
+
+async fn clear_outcomes(State(state): State<Shared>) -> StatusCode {
+    lock(&state.sim).forced.clear();
+    StatusCode::NO_CONTENT
 }
 
 async fn requests(

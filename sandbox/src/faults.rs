@@ -1,6 +1,7 @@
 //! Faults injected on demand (`POST /__sandbox/faults`): an error status, a
-//! slow answer, no answer, a malformed body, or 429 with `Retry-After`, for
-//! the requests whose method and path match, N times or until cleared.
+//! slow answer, no answer, a malformed body, 429 with `Retry-After`, or
+//! broken pagination (a page cut short, or every page the first one again),
+//! for the requests whose method and path match, N times or until cleared.
 
 use crate::{lock, Shared};
 use axum::body::Body;
@@ -29,6 +30,11 @@ pub enum FaultKind {
     Malformed,
     /// 429 with `Retry-After`.
     RateLimit { retry_after_secs: u64 },
+    /// A list page holding only its first `keep` items (links unchanged), as
+    /// a vendor cutting a page short would send.
+    TruncatedPagination { keep: usize },
+    /// Every page answered with the first page (a cursor that never moves).
+    RepeatedPage,
 }
 
 // No `deny_unknown_fields` here: serde cannot combine it with `flatten`; the
@@ -150,6 +156,50 @@ pub async fn apply(State(state): State<Shared>, req: Request, next: Next) -> Res
                 HeaderValue::from_static("application/json"),
             );
             res
+        }
+        FaultKind::RepeatedPage => {
+            let (mut parts, body) = req.into_parts();
+            let query: Vec<&str> = parts
+                .uri
+                .query()
+                .unwrap_or_default()
+                .split('&')
+                .filter(|p| !p.is_empty() && !p.starts_with("page="))
+                .collect();
+            let uri = if query.is_empty() {
+                parts.uri.path().to_string()
+            } else {
+                format!("{}?{}", parts.uri.path(), query.join("&"))
+            };
+            if let Ok(u) = uri.parse() {
+                parts.uri = u;
+            }
+            next.run(Request::from_parts(parts, body)).await
+        }
+        FaultKind::TruncatedPagination { keep } => {
+            let res = next.run(req).await;
+            let (parts, body) = res.into_parts();
+            let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024 * 1024).await else {
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            };
+            let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+                return Response::from_parts(parts, Body::from(bytes));
+            };
+            match &mut json {
+                serde_json::Value::Array(items) => items.truncate(keep),
+                serde_json::Value::Object(map) => {
+                    for v in map.values_mut() {
+                        if let serde_json::Value::Array(items) = v {
+                            items.truncate(keep);
+                        }
+                    }
+                }
+                _ => {}
+            }
+            let mut parts = parts;
+            parts.headers.remove(header::CONTENT_LENGTH);
+            parts.headers.remove(header::ETAG);
+            Response::from_parts(parts, Body::from(json.to_string()))
         }
         FaultKind::RateLimit { retry_after_secs } => {
             let body = serde_json::json!({ "message": "API rate limit exceeded (sandbox fault)" });

@@ -3,14 +3,20 @@
 //! `/github`, `/supabase/v1`, `/slack`), so that a client's base URL is the
 //! only thing that changes between the sandbox and the real service.
 //!
-//! What is here so far: the world's identifiers, the Slack incoming webhook,
-//! and the control API under `/__sandbox/` (world, request log, faults,
-//! reset). The Netlify, GitHub and Supabase simulations build on these.
+//! The world is seeded (or loaded from a file), its state moves on a clock
+//! the control API under `/__sandbox/` can advance, and faults can be
+//! injected per route. Every vendor request is logged for tests to count.
 
+pub mod artifacts;
 pub mod control;
 pub mod faults;
+pub mod model;
 pub mod request_log;
+pub mod seed;
+pub mod sim;
 pub mod slack;
+pub mod util;
+pub mod vendors;
 pub mod world;
 
 use axum::Router;
@@ -23,9 +29,9 @@ pub use world::{Member, World, WorldError};
 
 /// Everything the sandbox remembers; shared by all routes.
 pub struct SandboxState {
-    /// The world as loaded, restored by `POST /__sandbox/reset`.
-    initial: World,
-    pub world: Mutex<World>,
+    /// The simulation as started, restored by `POST /__sandbox/reset`.
+    initial: sim::Sim,
+    pub sim: Mutex<sim::Sim>,
     pub requests: request_log::RequestLog,
     pub faults: faults::FaultTable,
     pub slack: Mutex<Vec<slack::SlackMessage>>,
@@ -33,9 +39,10 @@ pub struct SandboxState {
 
 impl SandboxState {
     pub fn new(world: World) -> Self {
+        let sim = sim::Sim::new(world);
         Self {
-            initial: world.clone(),
-            world: Mutex::new(world),
+            initial: sim.clone(),
+            sim: Mutex::new(sim),
             requests: request_log::RequestLog::default(),
             faults: faults::FaultTable::default(),
             slack: Mutex::new(Vec::new()),
@@ -44,7 +51,7 @@ impl SandboxState {
 
     /// Back to the loaded world: no recorded requests, faults or messages.
     pub fn reset(&self) {
-        *lock(&self.world) = self.initial.clone();
+        *lock(&self.sim) = self.initial.clone();
         self.requests.clear();
         self.faults.clear();
         lock(&self.slack).clear();
@@ -63,6 +70,11 @@ pub type Shared = Arc<SandboxState>;
 pub fn router(state: Shared) -> Router {
     let vendors = Router::new()
         .merge(slack::routes())
+        .merge(vendors::netlify::routes())
+        .merge(vendors::github::routes(state.clone()))
+        .merge(vendors::github::download_routes())
+        .merge(vendors::oauth::routes())
+        .merge(vendors::supabase::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             faults::apply,

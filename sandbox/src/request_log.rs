@@ -27,12 +27,24 @@ pub struct LoggedRequest {
     pub token: Option<String>,
     pub user_agent: Option<String>,
     pub status: u16,
+    /// JSON bodies, kept only while body capture is on (contract tests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_body: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_body: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_type: Option<String>,
 }
 
 #[derive(Default)]
 pub struct RequestLog {
     inner: Mutex<(u64, VecDeque<LoggedRequest>)>,
+    /// Whether to keep JSON bodies; off by default to keep the log small.
+    pub capture_bodies: std::sync::atomic::AtomicBool,
 }
+
+/// Bodies larger than this are not kept.
+const BODY_LIMIT: usize = 4 * 1024 * 1024;
 
 /// Filters of `GET /__sandbox/requests`.
 #[derive(Debug, Default, Deserialize)]
@@ -95,9 +107,14 @@ fn token_fingerprint(req: &Request) -> Option<String> {
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("token "))
         .unwrap_or(value);
+    Some(fingerprint(token))
+}
+
+/// `sha256:` and the first 12 hex digits of the token's digest.
+pub fn fingerprint(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
     let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
-    Some(format!("sha256:{hex}"))
+    format!("sha256:{hex}")
 }
 
 pub async fn record(State(state): State<Shared>, req: Request, next: Next) -> Response {
@@ -115,13 +132,52 @@ pub async fn record(State(state): State<Shared>, req: Request, next: Next) -> Re
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
         status: 0,
+        request_body: None,
+        response_body: None,
+        response_type: None,
     };
-    let res = next.run(req).await;
+    let capture = state
+        .requests
+        .capture_bodies
+        .load(std::sync::atomic::Ordering::Relaxed);
+    if !capture {
+        let res = next.run(req).await;
+        state.requests.push(LoggedRequest {
+            status: res.status().as_u16(),
+            ..entry
+        });
+        return res;
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, BODY_LIMIT)
+        .await
+        .unwrap_or_default();
+    let request_body = serde_json::from_slice(&bytes).ok();
+    let res = next
+        .run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await;
+    let (parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, BODY_LIMIT)
+        .await
+        .unwrap_or_default();
+    let response_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let is_json = response_type.as_deref().is_some_and(|t| t.contains("json"));
     state.requests.push(LoggedRequest {
-        status: res.status().as_u16(),
+        status: parts.status.as_u16(),
+        request_body,
+        response_body: if is_json {
+            serde_json::from_slice(&bytes).ok()
+        } else {
+            None
+        },
+        response_type,
         ..entry
     });
-    res
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 pub fn now_ms() -> i64 {

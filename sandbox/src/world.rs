@@ -1,6 +1,7 @@
 //! The sandbox's world: who and what exists. Seeded by default, or loaded from
 //! a JSON file (`--world FILE` / `GREENROOM_SANDBOX_WORLD`) checked on load.
 
+use crate::model::*;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -9,6 +10,10 @@ use std::path::Path;
 pub struct World {
     /// Seeds every generated detail, so the same seed gives the same world.
     pub seed: u64,
+    /// The end of the seeded history (ms since the epoch); absent = the start
+    /// of the current UTC day when the sandbox starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor_ms: Option<i64>,
     pub netlify: NetlifyWorld,
     pub github: GithubWorld,
     pub supabase: SupabaseWorld,
@@ -21,6 +26,13 @@ pub struct NetlifyWorld {
     pub account_slug: String,
     pub staging_site_id: String,
     pub production_site_id: String,
+    /// Absent collections are generated from the seed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deploys: Option<Vec<Deploy>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<Vec<EnvVar>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_hooks: Option<Vec<BuildHook>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,12 +44,24 @@ pub struct GithubWorld {
     pub workflow: String,
     pub deploy_job: String,
     pub environments: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runs: Option<Vec<Run>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commits: Option<Vec<Commit>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secrets: Option<Vec<SecretName>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variables: Option<Vec<Variable>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<Vec<RepoFile>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SupabaseWorld {
     pub project_ref: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branches: Option<Vec<Branch>>,
 }
 
 /// A person in the GitHub org; `team` maps to a Greenroom role.
@@ -74,10 +98,14 @@ impl World {
         };
         Self {
             seed,
+            anchor_ms: None,
             netlify: NetlifyWorld {
                 account_slug: "allincompassing".into(),
                 staging_site_id: "5a1b7c2e-0000-4000-8000-00000000st01".into(),
                 production_site_id: "5a1b7c2e-0000-4000-8000-00000000pr01".into(),
+                deploys: None,
+                env: None,
+                build_hooks: None,
             },
             github: GithubWorld {
                 org: "allincompassing".into(),
@@ -86,9 +114,15 @@ impl World {
                 workflow: "ci.yml".into(),
                 deploy_job: "deploy-staging".into(),
                 environments: vec!["staging".into(), "production".into()],
+                runs: None,
+                commits: None,
+                secrets: None,
+                variables: None,
+                files: None,
             },
             supabase: SupabaseWorld {
                 project_ref: "wnnjeqheqxxyrgsjmygy".into(),
+                branches: None,
             },
             members: vec![
                 member("vera-viewer", 1001, "Vera Viewer", Some("staff"), "viewer"),
@@ -136,6 +170,44 @@ impl World {
         ] {
             if value.trim().is_empty() {
                 return Err(format!("{what} must not be empty"));
+            }
+        }
+        let sites = [
+            &self.netlify.staging_site_id,
+            &self.netlify.production_site_id,
+        ];
+        let mut ids = std::collections::HashSet::new();
+        for (i, d) in self.netlify.deploys.iter().flatten().enumerate() {
+            if !sites.contains(&&d.site_id) {
+                return Err(format!(
+                    "netlify.deploys[{i}].site_id {:?} is neither the staging nor the production site",
+                    d.site_id
+                ));
+            }
+            if !(d.created_ms <= d.building_ms
+                && d.building_ms <= d.processing_ms
+                && d.processing_ms <= d.done_ms)
+            {
+                return Err(format!(
+                    "netlify.deploys[{i}]: times must not go backwards (created_ms <= building_ms <= processing_ms <= done_ms)"
+                ));
+            }
+            if !ids.insert(d.id.clone()) {
+                return Err(format!("netlify.deploys[{i}].id {:?} appears twice", d.id));
+            }
+        }
+        let mut run_ids = std::collections::HashSet::new();
+        for (i, r) in self.github.runs.iter().flatten().enumerate() {
+            if !run_ids.insert(r.id) {
+                return Err(format!("github.runs[{i}].id {} appears twice", r.id));
+            }
+            if r.jobs.is_empty() {
+                return Err(format!("github.runs[{i}] has no jobs"));
+            }
+        }
+        for (i, b) in self.supabase.branches.iter().flatten().enumerate() {
+            if b.name.trim().is_empty() {
+                return Err(format!("supabase.branches[{i}].name must not be empty"));
             }
         }
         let mut logins = std::collections::HashSet::new();

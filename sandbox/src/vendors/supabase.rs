@@ -1,0 +1,420 @@
+//! The Supabase Management API under `/supabase/v1`: project branches (list,
+//! create, get, update, delete, merge, reset, push, restore, diff) and
+//! database backups. A new or reset branch goes CREATING_PROJECT ->
+//! RUNNING_MIGRATIONS -> MIGRATIONS_PASSED | MIGRATIONS_FAILED on the
+//! sandbox clock.
+
+use super::{json_status, Params};
+use crate::model::Branch;
+use crate::seed::project_ref;
+use crate::sim::{Sim, Target};
+use crate::util::{iso, DAY_MS};
+use crate::{lock, Shared};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .route(
+            "/supabase/v1/projects/{ref}/branches",
+            get(list_branches).post(create_branch),
+        )
+        .route(
+            "/supabase/v1/projects/{ref}/branches/{name}",
+            get(branch_by_name),
+        )
+        .route(
+            "/supabase/v1/branches/{id}",
+            get(branch_config)
+                .patch(update_branch)
+                .delete(delete_branch),
+        )
+        .route("/supabase/v1/branches/{id}/merge", post(merge))
+        .route("/supabase/v1/branches/{id}/reset", post(reset))
+        .route("/supabase/v1/branches/{id}/push", post(push))
+        .route("/supabase/v1/branches/{id}/restore", post(restore))
+        .route("/supabase/v1/branches/{id}/diff", get(diff))
+        .route("/supabase/v1/projects/{ref}/database/backups", get(backups))
+        .layer(axum::middleware::from_fn(require_token))
+}
+
+pub fn error(status: StatusCode, message: &str) -> Response {
+    json_status(status, json!({ "message": message }))
+}
+
+async fn require_token(req: Request, next: Next) -> Response {
+    if super::bearer(req.headers()).is_none() {
+        return error(StatusCode::UNAUTHORIZED, "Unauthorized");
+    }
+    next.run(req).await
+}
+
+fn project_ok(sim: &Sim, r: &str) -> bool {
+    r == sim.ids.supabase.project_ref
+}
+
+fn no_project() -> Response {
+    error(StatusCode::NOT_FOUND, "Project not found")
+}
+
+fn no_branch() -> Response {
+    error(StatusCode::NOT_FOUND, "Branch not found")
+}
+
+fn branch_json(sim: &Sim, b: &Branch) -> Value {
+    let (status, preview) = b.status_at(sim.now());
+    let mut v = json!({
+        "id": b.id,
+        "name": b.name,
+        "project_ref": b.project_ref,
+        "parent_project_ref": sim.ids.supabase.project_ref,
+        "is_default": b.is_default,
+        "persistent": b.persistent,
+        "status": status,
+        "preview_project_status": preview,
+        "with_data": b.with_data,
+        "created_at": iso(b.created_ms),
+        "updated_at": iso(b.updated_ms.max(b.done_ms.min(sim.now()))),
+    });
+    if let Some(g) = &b.git_branch {
+        v["git_branch"] = json!(g);
+    }
+    if let Some(n) = b.pr_number {
+        v["pr_number"] = json!(n);
+    }
+    v
+}
+
+fn find(sim: &Sim, id_or_ref: &str) -> Option<usize> {
+    sim.branches
+        .iter()
+        .position(|b| b.id == id_or_ref || b.project_ref == id_or_ref)
+}
+
+async fn list_branches(State(state): State<Shared>, Path(r): Path<String>) -> Response {
+    let sim = lock(&state.sim);
+    if !project_ok(&sim, &r) {
+        return no_project();
+    }
+    let list: Vec<Value> = sim.branches.iter().map(|b| branch_json(&sim, b)).collect();
+    json_status(StatusCode::OK, Value::Array(list))
+}
+
+#[derive(Deserialize)]
+struct CreateBranch {
+    branch_name: String,
+    git_branch: Option<String>,
+    #[serde(default)]
+    is_default: bool,
+    #[serde(default)]
+    persistent: bool,
+    #[serde(default)]
+    with_data: bool,
+    #[allow(dead_code)]
+    region: Option<String>,
+    #[allow(dead_code)]
+    desired_instance_size: Option<String>,
+    #[allow(dead_code)]
+    release_channel: Option<String>,
+    #[allow(dead_code)]
+    postgres_engine: Option<String>,
+    #[allow(dead_code)]
+    secrets: Option<serde_json::Map<String, Value>>,
+    #[allow(dead_code)]
+    notify_url: Option<String>,
+}
+
+/// Plans migrations starting now: about a minute to create the project,
+/// then a minute or two of migrations, scaled by the clock's pace.
+fn plan(sim: &mut Sim, b: &mut Branch, creating: bool) {
+    let now = sim.now();
+    let pace = sim.clock.pace;
+    let scale = |ms: u64| ((ms as f64) * pace) as i64;
+    let create_ms = if creating {
+        scale(sim.rng.range(40_000, 90_000)).max(1)
+    } else {
+        0
+    };
+    b.updated_ms = now;
+    b.migrations_ms = now + create_ms;
+    b.done_ms = b.migrations_ms + scale(sim.rng.range(30_000, 120_000)).max(1);
+    b.outcome = sim.outcome(Target::Supabase, 0.1);
+}
+
+async fn create_branch(
+    State(state): State<Shared>,
+    Path(r): Path<String>,
+    body: Result<Json<CreateBranch>, JsonRejection>,
+) -> Response {
+    let Json(body) = match body {
+        Ok(b) => b,
+        Err(e) => return error(StatusCode::BAD_REQUEST, &e.body_text()),
+    };
+    let mut sim = lock(&state.sim);
+    if !project_ok(&sim, &r) {
+        return no_project();
+    }
+    let name = body.branch_name.trim().to_string();
+    if name.is_empty() {
+        return error(StatusCode::BAD_REQUEST, "branch_name must not be empty");
+    }
+    if sim.branches.iter().any(|b| b.name == name) {
+        return error(
+            StatusCode::CONFLICT,
+            &format!("A branch named {name} already exists"),
+        );
+    }
+    let now = sim.now();
+    let id = sim.rng.uuid();
+    let project = project_ref(&mut sim.rng);
+    let mut b = Branch {
+        id,
+        name,
+        project_ref: project,
+        git_branch: body.git_branch,
+        is_default: body.is_default,
+        persistent: body.persistent,
+        with_data: body.with_data,
+        pr_number: None,
+        created_ms: now,
+        updated_ms: now,
+        migrations_ms: now,
+        done_ms: now,
+        outcome: crate::model::Outcome::Success,
+    };
+    plan(&mut sim, &mut b, true);
+    let out = branch_json(&sim, &b);
+    sim.branches.push(b);
+    json_status(StatusCode::CREATED, out)
+}
+
+async fn branch_by_name(
+    State(state): State<Shared>,
+    Path((r, name)): Path<(String, String)>,
+) -> Response {
+    let sim = lock(&state.sim);
+    if !project_ok(&sim, &r) {
+        return no_project();
+    }
+    match sim.branches.iter().find(|b| b.name == name) {
+        Some(b) => json_status(StatusCode::OK, branch_json(&sim, b)),
+        None => no_branch(),
+    }
+}
+
+/// The branch's database details; never its password or JWT secret.
+async fn branch_config(State(state): State<Shared>, Path(id): Path<String>) -> Response {
+    let sim = lock(&state.sim);
+    let Some(i) = find(&sim, &id) else {
+        return no_branch();
+    };
+    let b = &sim.branches[i];
+    let (_, preview) = b.status_at(sim.now());
+    json_status(
+        StatusCode::OK,
+        json!({
+            "ref": b.project_ref,
+            "postgres_version": "17.4.1.054",
+            "postgres_engine": "17",
+            "release_channel": "ga",
+            "status": preview,
+            "db_host": format!("db.{}.supabase.co", b.project_ref),
+            "db_port": 5432,
+            "db_user": "postgres",
+        }),
+    )
+}
+
+#[derive(Deserialize)]
+struct UpdateBranch {
+    branch_name: Option<String>,
+    git_branch: Option<String>,
+    persistent: Option<bool>,
+    #[allow(dead_code)]
+    reset_on_push: Option<bool>,
+    #[allow(dead_code)]
+    status: Option<String>,
+    #[allow(dead_code)]
+    request_review: Option<bool>,
+    #[allow(dead_code)]
+    notify_url: Option<String>,
+}
+
+async fn update_branch(
+    State(state): State<Shared>,
+    Path(id): Path<String>,
+    body: Result<Json<UpdateBranch>, JsonRejection>,
+) -> Response {
+    let Json(body) = match body {
+        Ok(b) => b,
+        Err(e) => return error(StatusCode::BAD_REQUEST, &e.body_text()),
+    };
+    let mut sim = lock(&state.sim);
+    let Some(i) = find(&sim, &id) else {
+        return no_branch();
+    };
+    if let Some(name) = &body.branch_name {
+        if name.trim().is_empty() {
+            return error(StatusCode::BAD_REQUEST, "branch_name must not be empty");
+        }
+        if sim
+            .branches
+            .iter()
+            .enumerate()
+            .any(|(j, b)| j != i && &b.name == name)
+        {
+            return error(
+                StatusCode::CONFLICT,
+                &format!("A branch named {name} already exists"),
+            );
+        }
+    }
+    let now = sim.now();
+    let b = &mut sim.branches[i];
+    if let Some(n) = body.branch_name {
+        b.name = n;
+    }
+    if let Some(g) = body.git_branch {
+        b.git_branch = Some(g);
+    }
+    if let Some(p) = body.persistent {
+        b.persistent = p;
+    }
+    b.updated_ms = now;
+    let out = branch_json(&sim, &sim.branches[i]);
+    json_status(StatusCode::OK, out)
+}
+
+async fn delete_branch(
+    State(state): State<Shared>,
+    Path(id): Path<String>,
+    Query(_q): Query<Params>,
+) -> Response {
+    let mut sim = lock(&state.sim);
+    let Some(i) = find(&sim, &id) else {
+        return no_branch();
+    };
+    if sim.branches[i].is_default {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "The default branch cannot be deleted",
+        );
+    }
+    sim.branches.remove(i);
+    json_status(StatusCode::OK, json!({ "message": "ok" }))
+}
+
+/// merge / push / reset answer with the id of the workflow that runs them.
+fn workflow_started(sim: &mut Sim) -> Response {
+    let id = sim.rng.uuid();
+    json_status(
+        StatusCode::CREATED,
+        json!({ "workflow_run_id": id, "message": "ok" }),
+    )
+}
+
+async fn merge(State(state): State<Shared>, Path(id): Path<String>) -> Response {
+    let mut sim = lock(&state.sim);
+    let Some(i) = find(&sim, &id) else {
+        return no_branch();
+    };
+    if sim.branches[i].is_default {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "The default branch cannot be merged into itself",
+        );
+    }
+    // Merging runs the branch's migrations on the parent project.
+    let mut parent = sim.branches.iter().position(|b| b.is_default);
+    if let Some(p) = parent.take() {
+        let mut b = sim.branches[p].clone();
+        plan(&mut sim, &mut b, false);
+        sim.branches[p] = b;
+    }
+    workflow_started(&mut sim)
+}
+
+async fn reset(State(state): State<Shared>, Path(id): Path<String>) -> Response {
+    let mut sim = lock(&state.sim);
+    let Some(i) = find(&sim, &id) else {
+        return no_branch();
+    };
+    let mut b = sim.branches[i].clone();
+    plan(&mut sim, &mut b, false);
+    sim.branches[i] = b;
+    workflow_started(&mut sim)
+}
+
+async fn push(State(state): State<Shared>, Path(id): Path<String>) -> Response {
+    reset(State(state), Path(id)).await
+}
+
+async fn restore(State(state): State<Shared>, Path(id): Path<String>) -> Response {
+    let sim = lock(&state.sim);
+    if find(&sim, &id).is_none() {
+        return no_branch();
+    }
+    json_status(
+        StatusCode::OK,
+        json!({ "message": "Branch restoration initiated" }),
+    )
+}
+
+async fn diff(State(state): State<Shared>, Path(id): Path<String>) -> Response {
+    let sim = lock(&state.sim);
+    let Some(i) = find(&sim, &id) else {
+        return no_branch();
+    };
+    let b = &sim.branches[i];
+    let body = if b.is_default {
+        String::new()
+    } else {
+        format!(
+            "-- Schema diff of branch {} against production\n\
+             create table if not exists public.{}_audit (\n  id bigint generated always as identity primary key,\n  \
+             created_at timestamptz not null default now()\n);\n\
+             alter table public.invoices enable row level security;\n",
+            b.name,
+            b.name.replace('-', "_")
+        )
+    };
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
+}
+
+async fn backups(State(state): State<Shared>, Path(r): Path<String>) -> Response {
+    let sim = lock(&state.sim);
+    if !project_ok(&sim, &r) {
+        return no_project();
+    }
+    let today = sim.now().div_euclid(DAY_MS) * DAY_MS;
+    let list: Vec<Value> = (1..=7)
+        .map(|d| {
+            json!({
+                "id": 880_000 + d,
+                "is_physical_backup": true,
+                "status": "COMPLETED",
+                "inserted_at": iso(today - d * DAY_MS + 3 * 3_600_000),
+            })
+        })
+        .collect();
+    json_status(
+        StatusCode::OK,
+        json!({
+            "region": "eu-central-1",
+            "walg_enabled": true,
+            "pitr_enabled": false,
+            "backups": list,
+            "physical_backup_data": {
+                "earliest_physical_backup_date_unix": (today - 7 * DAY_MS + 3 * 3_600_000) / 1000,
+                "latest_physical_backup_date_unix": (today - DAY_MS + 3 * 3_600_000) / 1000,
+            },
+        }),
+    )
+}
