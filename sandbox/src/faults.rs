@@ -28,8 +28,13 @@ pub enum FaultKind {
     Timeout,
     /// 200 with a body that is not valid JSON.
     Malformed,
-    /// 429 with `Retry-After`.
-    RateLimit { retry_after_secs: u64 },
+    /// 429 with `Retry-After`; `status: 403` gives GitHub's secondary
+    /// rate limit instead.
+    RateLimit {
+        retry_after_secs: u64,
+        #[serde(default)]
+        status: Option<u16>,
+    },
     /// A list page holding only its first `keep` items (links unchanged), as
     /// a vendor cutting a page short would send.
     TruncatedPagination { keep: usize },
@@ -201,9 +206,18 @@ pub async fn apply(State(state): State<Shared>, req: Request, next: Next) -> Res
             parts.headers.remove(header::ETAG);
             Response::from_parts(parts, Body::from(json.to_string()))
         }
-        FaultKind::RateLimit { retry_after_secs } => {
-            let body = serde_json::json!({ "message": "API rate limit exceeded (sandbox fault)" });
-            let mut res = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
+        FaultKind::RateLimit {
+            retry_after_secs,
+            status,
+        } => {
+            let body = serde_json::json!({
+                "message": "You have exceeded a secondary rate limit (sandbox fault)"
+            });
+            let code = match status {
+                Some(403) => StatusCode::FORBIDDEN,
+                _ => StatusCode::TOO_MANY_REQUESTS,
+            };
+            let mut res = (code, axum::Json(body)).into_response();
             if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                 res.headers_mut().insert(header::RETRY_AFTER, v);
             }

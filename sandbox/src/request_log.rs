@@ -26,6 +26,9 @@ pub struct LoggedRequest {
     /// `sha256:` and the first 12 hex digits of the bearer token, if any.
     pub token: Option<String>,
     pub user_agent: Option<String>,
+    /// Whether the request was conditional (`If-None-Match`).
+    #[serde(default)]
+    pub conditional: bool,
     pub status: u16,
     /// JSON bodies, kept only while body capture is on (contract tests).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -131,6 +134,7 @@ pub async fn record(State(state): State<Shared>, req: Request, next: Next) -> Re
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
+        conditional: req.headers().contains_key(header::IF_NONE_MATCH),
         status: 0,
         request_body: None,
         response_body: None,

@@ -141,6 +141,8 @@ pub async fn rate_limited(State(state): State<Shared>, req: Request, next: Next)
     };
     let fingerprint = crate::request_log::fingerprint(&token);
     let conditional = req.headers().contains_key(header::IF_NONE_MATCH);
+    // As on GitHub, asking for the rate limit costs none of it.
+    let free = req.uri().path() == "/github/rate_limit";
     let (remaining, used, reset_s) = {
         let mut sim = lock(&state.sim);
         let now = sim.now();
@@ -156,7 +158,9 @@ pub async fn rate_limited(State(state): State<Shared>, req: Request, next: Next)
             return res;
         }
         // Provisionally counted; a 304 gives it back below.
-        entry.1 += 1;
+        if !free {
+            entry.1 += 1;
+        }
         (RATE_LIMIT - entry.1, entry.1, reset_s)
     };
     let mut res = next.run(req).await;
@@ -1737,12 +1741,11 @@ async fn rate_limit(State(state): State<Shared>, headers: HeaderMap) -> Response
     let fp = super::bearer(&headers)
         .map(|t| crate::request_log::fingerprint(&t))
         .unwrap_or_default();
-    // This request itself is not counted, as on GitHub.
     let used = sim
         .rate_used
         .get(&fp)
         .filter(|(w, _)| *w == window)
-        .map(|(_, u)| u.saturating_sub(1))
+        .map(|(_, u)| *u)
         .unwrap_or(0);
     let reset = (window + 1) * HOUR_MS / 1000;
     let core = json!({ "limit": RATE_LIMIT, "remaining": RATE_LIMIT - used, "reset": reset, "used": used });
