@@ -162,7 +162,48 @@ struct FileConfig {
     /// How long a rendered anonymous page may be served again, in ms; 0 = off.
     page_cache_ms: u64,
     #[serde(default)]
+    vendors: VendorUrls,
+    #[serde(default)]
     projects: Vec<Project>,
+}
+
+/// Where the vendors' APIs live in live mode (`[vendors]`); the defaults are
+/// the real services. In sandbox mode every one points at the sandbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VendorUrls {
+    pub netlify_api_url: Url,
+    pub github_api_url: Url,
+    /// Where GitHub's OAuth pages are (`/login/oauth/...` hangs off it).
+    pub github_web_url: Url,
+    pub supabase_api_url: Url,
+}
+
+impl Default for VendorUrls {
+    fn default() -> Self {
+        let u = |s: &str| Url::parse(s).expect("a valid built-in URL");
+        Self {
+            netlify_api_url: u("https://api.netlify.com/api/v1"),
+            github_api_url: u("https://api.github.com"),
+            github_web_url: u("https://github.com"),
+            supabase_api_url: u("https://api.supabase.com"),
+        }
+    }
+}
+
+impl VendorUrls {
+    /// Every vendor under the sandbox at `base` (`http://127.0.0.1:PORT`).
+    pub fn sandbox(base: &str) -> Self {
+        let base = base.trim_end_matches('/');
+        let u =
+            |path: &str| Url::parse(&format!("{base}{path}")).expect("the sandbox URL is valid");
+        Self {
+            netlify_api_url: u("/netlify/api/v1"),
+            github_api_url: u("/github"),
+            github_web_url: u("/github"),
+            supabase_api_url: u("/supabase"),
+        }
+    }
 }
 
 impl Default for FileConfig {
@@ -176,6 +217,7 @@ impl Default for FileConfig {
             mode: ModeSetting::Auto,
             log: LogConfig::default(),
             page_cache_ms: 1000,
+            vendors: VendorUrls::default(),
             projects: Vec::new(),
         }
     }
@@ -232,6 +274,8 @@ pub struct Config {
     pub log: LogConfig,
     /// Lifetime of the rendered-page cache (zero: no caching).
     pub page_cache: std::time::Duration,
+    /// The vendors' API addresses for live mode.
+    pub vendors: VendorUrls,
     pub projects: Vec<Project>,
     pub credentials: Credentials,
     /// The file that was read, if any.
@@ -470,6 +514,7 @@ fn validate(
         mode,
         log: file.log,
         page_cache: std::time::Duration::from_millis(file.page_cache_ms),
+        vendors: file.vendors,
         projects,
         credentials,
         source_file,

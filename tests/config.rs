@@ -349,3 +349,39 @@ fn the_page_cache_lifetime_is_bounded() {
         Ok(())
     });
 }
+
+#[test]
+fn vendor_urls_default_to_the_real_services_and_can_be_changed() {
+    Jail::expect_with(|jail| {
+        jail.create_file("greenroom.toml", GOOD)?;
+        let config = load("greenroom.toml", live_tokens()).unwrap();
+        assert_eq!(
+            config.vendors.github_api_url.as_str(),
+            "https://api.github.com/"
+        );
+        assert_eq!(
+            config.vendors.netlify_api_url.as_str(),
+            "https://api.netlify.com/api/v1"
+        );
+        jail.create_file(
+            "ghe.toml",
+            &format!("{GOOD}\n[vendors]\ngithub_api_url = \"https://ghe.example.com/api/v3\"\n"),
+        )?;
+        let config = load("ghe.toml", live_tokens()).unwrap();
+        assert_eq!(
+            config.vendors.github_api_url.as_str(),
+            "https://ghe.example.com/api/v3"
+        );
+        assert_eq!(
+            config.vendors.supabase_api_url.as_str(),
+            "https://api.supabase.com/"
+        );
+        jail.create_file(
+            "bad.toml",
+            &format!("{GOOD}\n[vendors]\ngithub_api = \"https://x\"\n"),
+        )?;
+        let text = problem_text(&load("bad.toml", live_tokens()).unwrap_err());
+        assert!(text.contains("vendors.github_api"), "{text}");
+        Ok(())
+    });
+}

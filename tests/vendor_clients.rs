@@ -441,3 +441,33 @@ async fn an_unchanged_github_answer_comes_back_as_304_and_costs_no_rate_limit() 
     assert_eq!(after.remaining, before.remaining, "a 304 is free");
     s.sb.stop().await;
 }
+
+#[tokio::test]
+async fn sandbox_mode_points_every_client_at_the_sandbox() {
+    use greenroom::config::{Config, Overrides};
+    let s = Setup::new().await;
+    let config = Config::load_with(
+        None,
+        &Overrides::default(),
+        greenroom::config::Credentials::default(),
+    )
+    .expect("no file and no tokens is sandbox mode");
+    assert_eq!(config.mode, greenroom::config::Mode::Sandbox);
+    let clients =
+        greenroom::providers::VendorClients::from_config(&config, Some(&s.sb.base_url())).unwrap();
+    let site = clients.netlify.get_site(s.site()).await.unwrap();
+    assert_eq!(site.id, s.site());
+    clients.github.list_repo_secrets(&s.repo()).await.unwrap();
+    clients
+        .supabase
+        .list_branches(&s.world.supabase.project_ref)
+        .await
+        .unwrap();
+    let log = s.sb.state.requests.list(&RequestFilter::default());
+    assert_eq!(log.len(), 3);
+    assert!(log.iter().all(|r| r
+        .user_agent
+        .as_deref()
+        .is_some_and(|u| u.starts_with("Greenroom/"))));
+    s.sb.stop().await;
+}
