@@ -5,6 +5,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 const port = Number(process.env.E2E_PORT ?? 3197);
+// A second, standalone sandbox for the vendor-client agreement tests.
+const sandboxPort = Number(process.env.E2E_SANDBOX_PORT ?? 3198);
 const dataDir = path.join(os.tmpdir(), `greenroom-e2e-${process.pid}`);
 
 export default defineConfig({
@@ -35,7 +37,8 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
+  webServer: [
+    {
     // Sandbox mode (tokens removed below), a throwaway SQLite database, and a
     // config with two projects so the project switcher is exercised.
     command: `../target/release/greenroom --config greenroom.e2e.toml serve --listen 127.0.0.1:${port} --data-dir ${dataDir}`,
@@ -51,4 +54,16 @@ export default defineConfig({
       RUST_LOG: "warn",
     },
   },
+    {
+      // Built by the Rust tests before the browser tests run; cargo only
+      // links it if it is missing.
+      command: `cargo run --quiet --locked -p greenroom-sandbox -- --listen 127.0.0.1:${sandboxPort} --seed 1`,
+      cwd: "..",
+      url: `http://127.0.0.1:${sandboxPort}/__sandbox/world`,
+      reuseExistingServer: false,
+      timeout: 300_000,
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  ],
 });
