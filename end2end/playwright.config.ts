@@ -6,7 +6,7 @@ import * as path from "node:path";
 
 const port = Number(process.env.E2E_PORT ?? 3197);
 // A second, standalone sandbox for the vendor-client agreement tests.
-const sandboxPort = Number(process.env.E2E_SANDBOX_PORT ?? 3198);
+const sandboxPort = Number(process.env.E2E_SANDBOX_PORT ?? 3196);
 const dataDir = path.join(os.tmpdir(), `greenroom-e2e-${process.pid}`);
 
 export default defineConfig({

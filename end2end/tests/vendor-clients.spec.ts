@@ -5,7 +5,7 @@ import { test, expect } from "@playwright/test";
 import { Octokit } from "@octokit/rest";
 import { NetlifyAPI } from "@netlify/api";
 
-const sandboxPort = Number(process.env.E2E_SANDBOX_PORT ?? 3198);
+const sandboxPort = Number(process.env.E2E_SANDBOX_PORT ?? 3196);
 const sandbox = `http://127.0.0.1:${sandboxPort}`;
 
 interface WorldIds {
