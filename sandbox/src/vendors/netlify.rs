@@ -111,12 +111,49 @@ fn site_json(sim: &Sim, site_id: &str) -> Option<Value> {
     Some(site)
 }
 
+/// What rendering a deploy needs of the world, copied out so that a page of
+/// deploys is rendered without holding the sandbox's lock.
+pub struct DeployCtx {
+    now: i64,
+    production_site: String,
+    production_name: String,
+    staging_name: String,
+    owner: String,
+    repo: String,
+}
+
+impl DeployCtx {
+    pub fn of(sim: &Sim) -> Self {
+        let site = |id: &str| sim.site_name(id).unwrap_or_default();
+        Self {
+            now: sim.now(),
+            production_site: sim.ids.netlify.production_site_id.clone(),
+            production_name: site(&sim.ids.netlify.production_site_id),
+            staging_name: site(&sim.ids.netlify.staging_site_id),
+            owner: sim.ids.github.owner.clone(),
+            repo: sim.ids.github.repo.clone(),
+        }
+    }
+
+    fn site_name(&self, site_id: &str) -> &str {
+        if site_id == self.production_site {
+            &self.production_name
+        } else {
+            &self.staging_name
+        }
+    }
+}
+
 /// A deploy as Netlify shows it at sandbox time. `published_at` is given
 /// when the caller knows it is (or was) published.
 pub fn deploy_json(sim: &Sim, d: &Deploy, published_at: Option<i64>) -> Value {
-    let now = sim.now();
+    deploy_json_in(&DeployCtx::of(sim), d, published_at)
+}
+
+pub fn deploy_json_in(ctx: &DeployCtx, d: &Deploy, published_at: Option<i64>) -> Value {
+    let now = ctx.now;
     let (state, error_message) = d.state_at(now);
-    let name = sim.site_name(&d.site_id).unwrap_or_default();
+    let name = ctx.site_name(&d.site_id);
     let url = format!("https://{name}.netlify.app");
     let deploy_url = format!("https://{}--{name}.netlify.app", d.id);
     let updated = [d.created_ms, d.building_ms, d.processing_ms, d.done_ms]
@@ -142,7 +179,7 @@ pub fn deploy_json(sim: &Sim, d: &Deploy, published_at: Option<i64>) -> Value {
         "commit_ref": d.commit_ref,
         "commit_url": format!(
             "https://github.com/{}/{}/commit/{}",
-            sim.ids.github.owner, sim.ids.github.repo, d.commit_ref
+            ctx.owner, ctx.repo, d.commit_ref
         ),
         "context": d.context,
         "title": d.title,
@@ -170,7 +207,7 @@ pub fn deploy_json(sim: &Sim, d: &Deploy, published_at: Option<i64>) -> Value {
         v["review_id"] = json!(r);
         v["review_url"] = json!(format!(
             "https://github.com/{}/{}/pull/{r}",
-            sim.ids.github.owner, sim.ids.github.repo
+            ctx.owner, ctx.repo
         ));
     }
     v
@@ -230,20 +267,25 @@ async fn list_deploys(
         })
         .filter(|d| want_state.is_none_or(|s| d.state_at(now).0 == s))
         .collect();
-    let body: Vec<Value> = page
-        .slice(&matching)
+    let total = matching.len();
+    let published_id = published.map(|(i, at)| (sim.deploys[i].id.clone(), at));
+    let page_items: Vec<Deploy> = page.slice(&matching).iter().map(|d| (*d).clone()).collect();
+    let ctx = DeployCtx::of(&sim);
+    drop(sim);
+    let body: Vec<Value> = page_items
         .iter()
         .map(|d| {
-            let at = published
-                .filter(|(i, _)| sim.deploys[*i].id == d.id)
-                .map(|(_, at)| at);
-            deploy_json(&sim, d, at)
+            let at = published_id
+                .as_ref()
+                .filter(|(id, _)| *id == d.id)
+                .map(|(_, at)| *at);
+            deploy_json_in(&ctx, d, at)
         })
         .collect();
     let link = page.link(
         &format!("{origin}{PREFIX}/sites/{site_id}/deploys"),
         &q,
-        matching.len(),
+        total,
     );
     json_with_link(Value::Array(body), link)
 }
