@@ -45,6 +45,8 @@ pub struct Grant {
     pub client_id: String,
     pub redirect_uri: Option<String>,
     pub expires_ms: i64,
+    /// PKCE: the challenge and its method (`S256` or `plain`), if sent.
+    pub code_challenge: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone)]

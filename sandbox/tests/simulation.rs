@@ -492,3 +492,75 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+#[tokio::test]
+async fn a_code_issued_with_pkce_needs_the_matching_verifier() {
+    use base64::Engine;
+    use sha2::Digest;
+    let sb = sandbox(1).await;
+    let base = sb.base_url();
+    let verifier = "a-verifier-of-at-least-forty-three-characters-0123456789";
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()));
+    let code = || async {
+        let res = http()
+            .post(format!("{base}/github/login/oauth/authorize"))
+            .form(&[
+                ("login", "ada-admin"),
+                ("client_id", "app1"),
+                ("redirect_uri", "http://127.0.0.1:9/cb"),
+                ("code_challenge", challenge.as_str()),
+                ("code_challenge_method", "S256"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let location = res.headers()["location"].to_str().unwrap().to_string();
+        location
+            .split("code=")
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let exchange = |code: String, verifier: Option<&'static str>| {
+        let base = base.clone();
+        async move {
+            let mut form = vec![
+                ("client_id", "app1".to_string()),
+                ("client_secret", "s".into()),
+                ("code", code),
+            ];
+            if let Some(v) = verifier {
+                form.push(("code_verifier", v.to_string()));
+            }
+            let v: Value = http()
+                .post(format!("{base}/github/login/oauth/access_token"))
+                .header("accept", "application/json")
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            v
+        }
+    };
+    assert_eq!(
+        exchange(code().await, None).await["error"],
+        "invalid_request"
+    );
+    assert_eq!(
+        exchange(code().await, Some("the-wrong-verifier")).await["error"],
+        "invalid_grant"
+    );
+    let ok = exchange(code().await, Some(verifier)).await;
+    assert!(
+        ok["access_token"].as_str().unwrap().starts_with("gho_"),
+        "{ok}"
+    );
+    sb.stop().await;
+}

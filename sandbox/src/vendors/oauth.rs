@@ -1,6 +1,8 @@
 //! GitHub's OAuth web flow under `/github/login/oauth/`: the authorize page,
 //! where a tester picks which seeded member to be, and the code-for-token
 //! exchange. Codes are single-use and expire after ten minutes, as GitHub's.
+//! PKCE is honoured: a code issued with a `code_challenge` is exchanged only
+//! with the matching `code_verifier`.
 
 use super::Params;
 use crate::sim::Grant;
@@ -82,13 +84,15 @@ async fn authorize_page(State(state): State<Shared>, Query(q): Query<Params>) ->
          This is the Greenroom sandbox: choose which team member to be.</p>\
          <form method=\"post\" action=\"/github/login/oauth/authorize\">\
          <fieldset><legend>Team member</legend><ul>{members}</ul></fieldset>\
-         {c}{r}{s}{sc}<button type=\"submit\">Authorize</button></form></main></body></html>",
+         {c}{r}{s}{sc}{cc}{cm}<button type=\"submit\">Authorize</button></form></main></body></html>",
         client = escape(client_id),
         org = escape(&sim.ids.github.org),
         c = hidden("client_id"),
         r = hidden("redirect_uri"),
         s = hidden("state"),
         sc = hidden("scope"),
+        cc = hidden("code_challenge"),
+        cm = hidden("code_challenge_method"),
     ))
     .into_response()
 }
@@ -102,6 +106,8 @@ struct Choice {
     #[serde(default)]
     #[allow(dead_code)]
     scope: Option<String>,
+    code_challenge: Option<String>,
+    code_challenge_method: Option<String>,
 }
 
 /// The member chosen: back to the application with a code.
@@ -114,6 +120,19 @@ async fn authorize(State(state): State<Shared>, Form(choice): Form<Choice>) -> R
     if !(redirect.starts_with("http://") || redirect.starts_with("https://")) {
         return bad_request("redirect_uri must be an http(s) URL");
     }
+    let code_challenge = match (
+        choice.code_challenge.filter(|c| !c.is_empty()),
+        choice.code_challenge_method.as_deref(),
+    ) {
+        (None, _) => None,
+        (Some(c), None | Some("plain")) => Some((c, "plain".to_string())),
+        (Some(c), Some("S256")) => Some((c, "S256".to_string())),
+        (Some(_), Some(other)) => {
+            return bad_request(&format!(
+                "code_challenge_method {other:?} is not supported; use S256"
+            ))
+        }
+    };
     let mut sim = lock(&state.sim);
     if !sim.ids.members.iter().any(|m| m.login == choice.login) {
         return bad_request("no such member in the sandbox world");
@@ -127,6 +146,7 @@ async fn authorize(State(state): State<Shared>, Form(choice): Form<Choice>) -> R
             client_id: choice.client_id,
             redirect_uri: Some(redirect.clone()),
             expires_ms,
+            code_challenge,
         },
     );
     let sep = if redirect.contains('?') { '&' } else { '?' };
@@ -147,6 +167,7 @@ struct Exchange {
     client_secret: Option<String>,
     code: Option<String>,
     redirect_uri: Option<String>,
+    code_verifier: Option<String>,
 }
 
 /// Code for token. Like GitHub, errors come back as 200 with an `error`
@@ -221,6 +242,28 @@ async fn access_token(
             "The code passed is incorrect or expired.",
         );
     }
+    if let Some((challenge, method)) = &grant.code_challenge {
+        let Some(verifier) = ex.code_verifier.as_deref() else {
+            return fail(
+                "invalid_request",
+                "code_verifier is required: the code was issued with a code_challenge.",
+            );
+        };
+        let derived = if method == "S256" {
+            use base64::Engine;
+            use sha2::Digest;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(sha2::Sha256::digest(verifier.as_bytes()))
+        } else {
+            verifier.to_string()
+        };
+        if &derived != challenge {
+            return fail(
+                "invalid_grant",
+                "The code_verifier does not match the code_challenge.",
+            );
+        }
+    }
     if ex.redirect_uri.is_some() && ex.redirect_uri != grant.redirect_uri {
         return fail(
             "redirect_uri_mismatch",
@@ -243,6 +286,7 @@ fn serde_urlencoded_from(body: &[u8]) -> Option<Exchange> {
         client_secret: None,
         code: None,
         redirect_uri: None,
+        code_verifier: None,
     };
     for pair in text.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
@@ -252,6 +296,7 @@ fn serde_urlencoded_from(body: &[u8]) -> Option<Exchange> {
             "client_secret" => ex.client_secret = Some(v),
             "code" => ex.code = Some(v),
             "redirect_uri" => ex.redirect_uri = Some(v),
+            "code_verifier" => ex.code_verifier = Some(v),
             _ => {}
         }
     }
