@@ -3,11 +3,12 @@
 //! key and say what is wrong. Vendor tokens never come from the file: only
 //! from the environment, straight into [`Secret`]s.
 
-use crate::domain::{BranchName, ProjectName, RepoSlug, SiteId};
+use crate::domain::{BranchName, ProjectName, RepoSlug, Role, SiteId};
 use crate::secret::Secret;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -164,7 +165,77 @@ struct FileConfig {
     #[serde(default)]
     vendors: VendorUrls,
     #[serde(default)]
+    auth: AuthFile,
+    #[serde(default)]
     projects: Vec<Project>,
+}
+
+/// `[auth]` as written: who may sign in and with what role.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct AuthFile {
+    org: Option<String>,
+    team_roles: BTreeMap<String, Role>,
+    default_role: DefaultRole,
+    membership_check_secs: u64,
+    session_idle_secs: u64,
+    session_absolute_secs: u64,
+    sign_in_attempts_per_minute: u32,
+}
+
+impl Default for AuthFile {
+    fn default() -> Self {
+        Self {
+            org: None,
+            team_roles: BTreeMap::new(),
+            default_role: DefaultRole::Viewer,
+            membership_check_secs: 300,
+            session_idle_secs: 8 * 3600,
+            session_absolute_secs: 7 * 24 * 3600,
+            sign_in_attempts_per_minute: 10,
+        }
+    }
+}
+
+/// The role of an org member in no mapped team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DefaultRole {
+    Viewer,
+    /// Only members of a mapped team may sign in.
+    None,
+}
+
+/// Validated `[auth]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthConfig {
+    /// The GitHub organization whose members may sign in.
+    pub org: String,
+    /// Team slug -> role; a member of several teams gets the highest.
+    pub team_roles: BTreeMap<String, Role>,
+    pub default_role: Option<Role>,
+    /// How often a signed-in person's membership is checked again.
+    pub membership_check: std::time::Duration,
+    /// A session unused this long ends.
+    pub session_idle: std::time::Duration,
+    /// A session ends this long after sign-in, used or not.
+    pub session_absolute: std::time::Duration,
+    pub sign_in_attempts_per_minute: u32,
+}
+
+/// The sandbox world's org and teams (sandbox/src/world.rs).
+fn sandbox_auth(file: &AuthFile) -> (String, BTreeMap<String, Role>) {
+    let org = file.org.clone().unwrap_or_else(|| "allincompassing".into());
+    let teams = if file.team_roles.is_empty() {
+        BTreeMap::from([
+            ("staff".to_string(), Role::Viewer),
+            ("developers".to_string(), Role::Deployer),
+            ("platform".to_string(), Role::Admin),
+        ])
+    } else {
+        file.team_roles.clone()
+    };
+    (org, teams)
 }
 
 /// Where the vendors' APIs live in live mode (`[vendors]`); the defaults are
@@ -218,6 +289,7 @@ impl Default for FileConfig {
             log: LogConfig::default(),
             page_cache_ms: 1000,
             vendors: VendorUrls::default(),
+            auth: AuthFile::default(),
             projects: Vec::new(),
         }
     }
@@ -276,6 +348,7 @@ pub struct Config {
     pub page_cache: std::time::Duration,
     /// The vendors' API addresses for live mode.
     pub vendors: VendorUrls,
+    pub auth: AuthConfig,
     pub projects: Vec<Project>,
     pub credentials: Credentials,
     /// The file that was read, if any.
@@ -487,6 +560,21 @@ fn validate(
                 "a GitHub token with actions and contents read access",
             ));
         }
+        if credentials.github_oauth_client_id.is_none()
+            || credentials.github_oauth_client_secret.is_none()
+        {
+            problems.push(env(
+                "GITHUB_OAUTH_CLIENT_ID, GITHUB_OAUTH_CLIENT_SECRET",
+                "a GitHub OAuth app for sign-in (callback URL: public_url + /auth/callback)",
+            ));
+        }
+        if file.auth.org.as_deref().is_none_or(|o| o.trim().is_empty()) {
+            problems.push(KeyProblem {
+                problem: "required in live mode: the GitHub organization whose members may sign in"
+                    .into(),
+                ..origin("auth.org")
+            });
+        }
         if credentials.supabase_token.is_none()
             && file.projects.iter().any(|p| p.supabase.is_some())
         {
@@ -502,6 +590,51 @@ fn validate(
         file.projects
     };
 
+    for (what, secs) in [
+        (
+            "auth.membership_check_secs",
+            file.auth.membership_check_secs,
+        ),
+        ("auth.session_idle_secs", file.auth.session_idle_secs),
+        (
+            "auth.session_absolute_secs",
+            file.auth.session_absolute_secs,
+        ),
+    ] {
+        if secs == 0 {
+            problems.push(KeyProblem {
+                problem: "must be at least 1 (seconds)".into(),
+                ..origin(what)
+            });
+        }
+    }
+    if file.auth.sign_in_attempts_per_minute == 0 {
+        problems.push(KeyProblem {
+            problem: "must be at least 1".into(),
+            ..origin("auth.sign_in_attempts_per_minute")
+        });
+    }
+    let (org, team_roles) = if mode == Mode::Live {
+        (
+            file.auth.org.clone().unwrap_or_default(),
+            file.auth.team_roles.clone(),
+        )
+    } else {
+        sandbox_auth(&file.auth)
+    };
+    let auth = AuthConfig {
+        org,
+        team_roles,
+        default_role: match file.auth.default_role {
+            DefaultRole::Viewer => Some(Role::Viewer),
+            DefaultRole::None => None,
+        },
+        membership_check: std::time::Duration::from_secs(file.auth.membership_check_secs),
+        session_idle: std::time::Duration::from_secs(file.auth.session_idle_secs),
+        session_absolute: std::time::Duration::from_secs(file.auth.session_absolute_secs),
+        sign_in_attempts_per_minute: file.auth.sign_in_attempts_per_minute,
+    };
+
     if !problems.is_empty() {
         return Err(ConfigError::Invalid(problems));
     }
@@ -515,6 +648,7 @@ fn validate(
         log: file.log,
         page_cache: std::time::Duration::from_millis(file.page_cache_ms),
         vendors: file.vendors,
+        auth,
         projects,
         credentials,
         source_file,

@@ -3,6 +3,7 @@
 //! Everything here is plain Rust with no Leptos, so the logic is tested without
 //! a browser and the server functions in `app/` stay thin.
 
+pub mod auth;
 pub mod config;
 pub mod domain;
 pub mod providers;

@@ -19,6 +19,15 @@ mode = "auto"
 format = "json"
 level = "greenroom=debug,info"
 
+[auth]
+org = "acme"
+default_role = "none"
+membership_check_secs = 120
+
+[auth.team_roles]
+web = "deployer"
+platform = "admin"
+
 [[projects]]
 name = "AllIncompassing"
 staging_url = "https://staging--allincompassing.netlify.app"
@@ -54,6 +63,8 @@ fn live_tokens() -> Credentials {
         netlify_token: Some(Secret::new("nfp_test")),
         github_token: Some(Secret::new("ghp_test")),
         supabase_token: Some(Secret::new("sbp_test")),
+        github_oauth_client_id: Some("Iv1.test".into()),
+        github_oauth_client_secret: Some(Secret::new("oauth-secret")),
         ..Credentials::default()
     }
 }
@@ -249,7 +260,9 @@ fn live_mode_names_every_missing_required_value() {
                 "public_url",
                 "projects",
                 "NETLIFY_AUTH_TOKEN",
-                "GITHUB_TOKEN"
+                "GITHUB_TOKEN",
+                "GITHUB_OAUTH_CLIENT_ID, GITHUB_OAUTH_CLIENT_SECRET",
+                "auth.org"
             ],
             "{err}"
         );
@@ -382,6 +395,31 @@ fn vendor_urls_default_to_the_real_services_and_can_be_changed() {
         )?;
         let text = problem_text(&load("bad.toml", live_tokens()).unwrap_err());
         assert!(text.contains("vendors.github_api"), "{text}");
+        Ok(())
+    });
+}
+
+#[test]
+fn auth_maps_teams_to_roles_and_sandbox_mode_uses_the_sandbox_teams() {
+    use greenroom::domain::Role;
+    Jail::expect_with(|jail| {
+        jail.create_file("greenroom.toml", GOOD)?;
+        let config = load("greenroom.toml", live_tokens()).unwrap();
+        assert_eq!(config.auth.org, "acme");
+        assert_eq!(config.auth.team_roles.get("platform"), Some(&Role::Admin));
+        assert_eq!(config.auth.default_role, None);
+        assert_eq!(config.auth.membership_check.as_secs(), 120);
+        jail.create_file("sandbox.toml", "")?;
+        let sandbox = load("sandbox.toml", Credentials::default()).unwrap();
+        assert_eq!(sandbox.auth.org, "allincompassing");
+        assert_eq!(sandbox.auth.team_roles.get("developers"), Some(&Role::Deployer));
+        assert_eq!(sandbox.auth.default_role, Some(Role::Viewer));
+        jail.create_file("bad.toml", "[auth.team_roles]\nweb = \"owner\"\n")?;
+        let text = problem_text(&load("bad.toml", Credentials::default()).unwrap_err());
+        assert!(text.contains("auth.team_roles"), "{text}");
+        jail.create_file("zero.toml", "[auth]\nsession_idle_secs = 0\n")?;
+        let text = problem_text(&load("zero.toml", Credentials::default()).unwrap_err());
+        assert!(text.contains("auth.session_idle_secs"), "{text}");
         Ok(())
     });
 }

@@ -75,6 +75,7 @@ const USED: &[&str] = &[
     "github GET /user/teams",
     "github GET /user/memberships/orgs/{org}",
     "github GET /orgs/{org}/teams/{team_slug}/memberships/{username}",
+    "github GET /orgs/{org}/memberships/{username}",
     "github GET /rate_limit",
     "supabase GET /v1/projects/{ref}/branches",
     "supabase POST /v1/projects/{ref}/branches",
@@ -356,6 +357,17 @@ async fn every_operation_greenroom_uses_matches_the_vendor_descriptions() {
         .await
         .unwrap()
         .expect("in their team");
+
+    github
+        .get_org_membership_for_user(&world.github.org, &member.login)
+        .await
+        .unwrap()
+        .expect("a member, seen with the server's token");
+    assert!(github
+        .get_org_membership_for_user(&world.github.org, "not-a-member")
+        .await
+        .unwrap()
+        .is_none());
 
     // Supabase.
     let branches = supabase.list_branches(project).await.unwrap();

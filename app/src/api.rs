@@ -16,6 +16,15 @@ pub enum ApiError {
     /// The request did not reach Greenroom or its answer could not be read.
     #[error("Greenroom could not be reached ({0}); check your connection and try again")]
     Transport(String),
+    /// Not signed in (or the session ended).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Signed in, but the role does not allow it.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The request itself was wrong (a bad filter, say).
+    #[error("{0}")]
+    BadRequest(String),
 }
 
 impl FromServerFnError for ApiError {
@@ -43,11 +52,22 @@ pub struct ProjectSummary {
     pub supabase_project_ref: Option<String>,
 }
 
-/// What every page needs to draw the frame around it.
+/// Who is signed in, as pages show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserView {
+    pub login: String,
+    pub name: Option<String>,
+    /// `viewer`, `deployer` or `admin`.
+    pub role: String,
+}
+
+/// What every page needs to draw the frame around it. Projects are given
+/// only to someone signed in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShellInfo {
     pub version: String,
     pub sandbox: bool,
+    pub user: Option<UserView>,
     pub projects: Vec<ProjectSummary>,
 }
 
@@ -73,15 +93,296 @@ fn services() -> Result<greenroom::Services, ApiError> {
     })
 }
 
-/// `GET /api/shell`: product version, mode and the configured projects.
+/// The one authorization check, for calls made while rendering a page (which
+/// do not pass the HTTP guard): the role `policy` declares for `path`,
+/// against the signed-in person the server put in context.
+#[cfg(feature = "ssr")]
+pub fn authorize(path: &str) -> Result<Option<greenroom::auth::SessionUser>, ApiError> {
+    use crate::policy::{required, Access};
+    let user = use_context::<greenroom::auth::SessionUser>();
+    match required(path) {
+        Some(Access::Public) => Ok(user),
+        Some(Access::Role(r)) => match user {
+            None => Err(ApiError::Unauthorized("Sign in to do this.".into())),
+            Some(u) if u.role < r => Err(ApiError::Forbidden(format!(
+                "Your role ({}) may not do this; it needs {}.",
+                u.role.as_str(),
+                r.as_str()
+            ))),
+            Some(u) => Ok(Some(u)),
+        },
+        None => Err(ApiError::Forbidden(
+            "This function has no declared role, so nobody may call it.".into(),
+        )),
+    }
+}
+
+/// `GET /api/shell`: product version, mode, who is signed in, and (for
+/// them) the configured projects.
 #[server(prefix = "/api", endpoint = "shell", input = GetUrl)]
 pub async fn get_shell_info() -> Result<ShellInfo, ApiError> {
+    let user = authorize("/api/shell")?;
     let services = services()?;
     Ok(ShellInfo {
         version: greenroom::VERSION.to_string(),
         sandbox: services.mode() == greenroom::Mode::Sandbox,
-        projects: services.projects().iter().map(summarize).collect(),
+        projects: if user.is_some() {
+            services.projects().iter().map(summarize).collect()
+        } else {
+            Vec::new()
+        },
+        user: user.map(|u| UserView {
+            login: u.login,
+            name: u.name,
+            role: u.role.as_str().to_string(),
+        }),
     })
+}
+
+/// What the sign-in page explains.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignInState {
+    pub sandbox: bool,
+    pub org: String,
+    /// (team, role) pairs.
+    pub teams: Vec<(String, String)>,
+    pub default_role: Option<String>,
+    /// Why the last attempt in this browser was refused.
+    pub refusal: Option<String>,
+    pub signed_in: bool,
+    /// (role, its powers) for viewer, deployer, admin.
+    pub powers: Vec<(String, Vec<String>)>,
+}
+
+/// `GET /api/sign-in-state`: public.
+#[server(prefix = "/api", endpoint = "sign-in-state", input = GetUrl)]
+pub async fn get_sign_in_state() -> Result<SignInState, ApiError> {
+    use greenroom::domain::Role;
+    let user = authorize("/api/sign-in-state")?;
+    let services = services()?;
+    let auth = &services.config.auth;
+    let refusal = match use_context::<tower_sessions::Session>() {
+        Some(s) => s
+            .get::<String>(greenroom::auth::REFUSAL_KEY)
+            .await
+            .ok()
+            .flatten(),
+        None => None,
+    };
+    Ok(SignInState {
+        sandbox: services.mode() == greenroom::Mode::Sandbox,
+        org: auth.org.clone(),
+        teams: auth
+            .team_roles
+            .iter()
+            .map(|(t, r)| (t.clone(), r.as_str().to_string()))
+            .collect(),
+        default_role: auth.default_role.map(|r| r.as_str().to_string()),
+        refusal,
+        signed_in: user.is_some(),
+        powers: [Role::Viewer, Role::Deployer, Role::Admin]
+            .into_iter()
+            .map(|r| {
+                (
+                    r.as_str().to_string(),
+                    greenroom::auth::powers(r)
+                        .iter()
+                        .map(|p| p.to_string())
+                        .collect(),
+                )
+            })
+            .collect(),
+    })
+}
+
+/// One row of the activity log as shown; parameters never hold secrets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActivityRow {
+    pub id: i64,
+    pub occurred_at_ms: i64,
+    pub actor: Option<String>,
+    pub role: Option<String>,
+    pub action: String,
+    pub project: Option<String>,
+    pub target: Option<String>,
+    pub params: String,
+    pub outcome: String,
+    pub message: Option<String>,
+    pub client_ip: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ActivityQuery {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub outcome: Option<String>,
+    pub project: Option<String>,
+    /// `YYYY-MM-DD`, UTC, inclusive.
+    pub from: Option<String>,
+    /// `YYYY-MM-DD`, UTC, inclusive.
+    pub until: Option<String>,
+    /// `occurred_at_ms.id` of the last row seen.
+    pub after: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActivityPage {
+    pub rows: Vec<ActivityRow>,
+    /// Pass as `after` for the next (older) page.
+    pub next: Option<String>,
+    pub can_end_sessions: bool,
+}
+
+/// Rows per activity page.
+pub const ACTIVITY_PAGE: u32 = 50;
+
+/// `GET /api/activity`: the audit log, newest first, filtered.
+#[server(prefix = "/api", endpoint = "activity", input = GetUrl)]
+pub async fn get_activity(query: ActivityQuery) -> Result<ActivityPage, ApiError> {
+    let user = authorize("/api/activity")?;
+    let services = services()?;
+    let (filter, after) = query.to_filter().map_err(ApiError::BadRequest)?;
+    let mut events = services
+        .storage
+        .list_audit(&filter, after, ACTIVITY_PAGE + 1)
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let more = events.len() > ACTIVITY_PAGE as usize;
+    events.truncate(ACTIVITY_PAGE as usize);
+    let next = more
+        .then(|| {
+            events
+                .last()
+                .map(|e| format!("{}.{}", e.occurred_at_ms, e.id))
+        })
+        .flatten();
+    Ok(ActivityPage {
+        rows: events.iter().map(ActivityRow::from_event).collect(),
+        next,
+        can_end_sessions: user.is_some_and(|u| u.role >= greenroom::domain::Role::Admin),
+    })
+}
+
+#[cfg(feature = "ssr")]
+impl ActivityRow {
+    pub fn from_event(e: &greenroom::storage::AuditEvent) -> Self {
+        ActivityRow {
+            id: e.id,
+            occurred_at_ms: e.occurred_at_ms,
+            actor: e.actor_login.clone(),
+            role: e.role.clone(),
+            action: e.action.clone(),
+            project: e.project.clone(),
+            target: match (&e.target_kind, &e.target_id) {
+                (Some(k), Some(i)) => Some(format!("{k} {i}")),
+                (None, Some(i)) => Some(i.clone()),
+                _ => None,
+            },
+            params: e.params_json.clone(),
+            outcome: e.outcome.as_str().to_string(),
+            message: e.message.clone(),
+            client_ip: e.client_ip.clone(),
+        }
+    }
+}
+
+impl ActivityQuery {
+    /// The storage filter, or what is wrong with the query.
+    #[cfg(feature = "ssr")]
+    pub fn to_filter(
+        &self,
+    ) -> Result<
+        (
+            greenroom::storage::AuditFilter,
+            Option<greenroom::storage::AuditCursor>,
+        ),
+        String,
+    > {
+        use greenroom::storage::{AuditCursor, AuditFilter, AuditOutcome};
+        let blank = |v: &Option<String>| {
+            v.as_ref()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
+        let outcome = match blank(&self.outcome) {
+            None => None,
+            Some(o) => Some(AuditOutcome::try_from(o.clone()).map_err(|_| {
+                format!("outcome {o:?} is not one of pending, succeeded, failed, unknown, refused")
+            })?),
+        };
+        let day = |v: &Option<String>, what: &str| -> Result<Option<i64>, String> {
+            match blank(v) {
+                None => Ok(None),
+                Some(d) => crate::format::parse_day(&d)
+                    .map(Some)
+                    .ok_or_else(|| format!("{what} {d:?} is not a date (YYYY-MM-DD)")),
+            }
+        };
+        let from_ms = day(&self.from, "from")?;
+        let until_ms = day(&self.until, "until")?.map(|d| d + 86_400_000);
+        let after = match blank(&self.after) {
+            None => None,
+            Some(a) => {
+                let (t, i) = a.split_once('.').ok_or("after is not a page cursor")?;
+                Some(AuditCursor {
+                    occurred_at_ms: t.parse().map_err(|_| "after is not a page cursor")?,
+                    id: i.parse().map_err(|_| "after is not a page cursor")?,
+                })
+            }
+        };
+        Ok((
+            AuditFilter {
+                actor_login: blank(&self.actor),
+                action: blank(&self.action),
+                outcome,
+                project: blank(&self.project),
+                from_ms,
+                until_ms,
+            },
+            after,
+        ))
+    }
+}
+
+/// `POST /api/sessions/end-all` (admin): signs everyone else out now.
+#[server(prefix = "/api", endpoint = "sessions/end-all")]
+pub async fn end_all_sessions() -> Result<u64, ApiError> {
+    use greenroom::storage::{AuditOutcome, NewAuditEvent};
+    let user = authorize("/api/sessions/end-all")?
+        .ok_or_else(|| ApiError::Unauthorized("Sign in to do this.".into()))?;
+    let services = services()?;
+    let own = use_context::<tower_sessions::Session>().and_then(|s| s.id().map(|i| i.to_string()));
+    let event = NewAuditEvent {
+        actor_login: Some(user.login.clone()),
+        actor_id: Some(user.id),
+        role: Some(user.role.as_str().to_string()),
+        action: "sessions_end_all".into(),
+        ..Default::default()
+    };
+    let storage = &services.storage;
+    let id = storage
+        .record_audit(&event, AuditOutcome::Pending)
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    match storage.delete_sessions_except(own.as_deref()).await {
+        Ok(n) => {
+            let _ = storage
+                .complete_audit(
+                    id,
+                    AuditOutcome::Succeeded,
+                    Some(&format!("{n} sessions ended")),
+                    &[],
+                )
+                .await;
+            Ok(n)
+        }
+        Err(e) => {
+            let _ = storage
+                .complete_audit(id, AuditOutcome::Failed, Some(&e.to_string()), &[])
+                .await;
+            Err(ApiError::Unavailable(e.to_string()))
+        }
+    }
 }
 
 #[cfg(feature = "ssr")]
@@ -111,6 +412,7 @@ fn summarize(p: &greenroom::config::Project) -> ProjectSummary {
 /// `GET /api/status`: is Greenroom healthy: database reachable, migrations applied.
 #[server(prefix = "/api", endpoint = "status", input = GetUrl)]
 pub async fn get_system_status() -> Result<StatusView, ApiError> {
+    authorize("/api/status")?;
     let status = services()?.status().await;
     let (backend, location, applied, expected, error) = match &status.database {
         Ok(r) => (

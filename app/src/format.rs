@@ -30,6 +30,25 @@ pub fn duration(seconds: u64) -> String {
     }
 }
 
+/// `YYYY-MM-DD` (UTC midnight) to Unix milliseconds; `None` if not a real date.
+pub fn parse_day(text: &str) -> Option<i64> {
+    let mut parts = text.trim().splitn(3, '-');
+    let y: i64 = parts.next()?.parse().ok()?;
+    let m: u32 = parts.next()?.parse().ok()?;
+    let d: u32 = parts.next()?.parse().ok()?;
+    if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    // Days from civil (Howard Hinnant), then checked by going back.
+    let (yy, mm) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
+    let era = yy.div_euclid(400);
+    let yoe = yy - era * 400;
+    let doy = (153 * i64::from(mm) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    (civil_from_days(days) == (y, m, d)).then_some(days * 86_400_000)
+}
+
 /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
@@ -62,5 +81,23 @@ mod tests {
         assert_eq!(duration(125), "2m 5s");
         assert_eq!(duration(3 * 3600 + 61), "3h 1m");
         assert_eq!(duration(2 * 86_400 + 7200), "2d 2h");
+    }
+}
+
+#[cfg(test)]
+mod day_tests {
+    use super::*;
+
+    #[test]
+    fn days_parse_and_impossible_dates_do_not() {
+        assert_eq!(parse_day("1970-01-01"), Some(0));
+        assert_eq!(parse_day("2026-11-25"), Some(1_795_564_800_000));
+        assert_eq!(
+            parse_day("2024-02-29").map(utc_timestamp).as_deref(),
+            Some("2024-02-29 00:00:00 UTC")
+        );
+        for bad in ["2026-02-30", "2026-13-01", "yesterday", "2026-1", ""] {
+            assert_eq!(parse_day(bad), None, "{bad}");
+        }
     }
 }

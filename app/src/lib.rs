@@ -6,6 +6,8 @@ pub mod api;
 pub mod components;
 pub mod format;
 pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod policy;
 
 use components::shell::{Header, SandboxBanner};
 use leptos::prelude::*;
@@ -57,6 +59,8 @@ pub fn App() -> impl IntoView {
                 <main class="mx-auto max-w-6xl px-4 py-8 sm:px-6">
                     <Routes fallback=pages::not_found::NotFound>
                         <Route path=path!("/") view=pages::home::HomePage />
+                        <Route path=path!("/sign-in") view=pages::sign_in::SignInPage />
+                        <Route path=path!("/activity") view=pages::activity::ActivityPage />
                     </Routes>
                 </main>
             </div>

@@ -14,6 +14,7 @@
 //! | `GET /__sandbox/faults` | faults in force |
 //! | `POST /__sandbox/faults` | add a fault (JSON [`FaultSpec`]) |
 //! | `DELETE /__sandbox/faults` | clear all faults |
+//! | `POST /__sandbox/members` | `{"login": "...", "team": "developers" \| null}` moves a member to another team (or none), as removing someone from a GitHub team would |
 //! | `GET /__sandbox/slack` | messages posted to the Slack webhook |
 //! | `POST /__sandbox/reset` | restore the world, forget requests, faults, messages |
 
@@ -43,6 +44,7 @@ pub fn routes() -> Router<Shared> {
             "/__sandbox/faults",
             get(list_faults).post(add_fault).delete(clear_faults),
         )
+        .route("/__sandbox/members", post(set_member_team))
         .route("/__sandbox/slack", get(slack))
         .route("/__sandbox/reset", post(reset))
         .layer(axum::middleware::from_fn(loopback_only))
@@ -222,6 +224,34 @@ async fn add_fault(
 async fn clear_faults(State(state): State<Shared>) -> StatusCode {
     state.faults.clear();
     StatusCode::NO_CONTENT
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MemberTeam {
+    login: String,
+    team: Option<String>,
+}
+
+async fn set_member_team(
+    State(state): State<Shared>,
+    body: Result<Json<MemberTeam>, JsonRejection>,
+) -> Response {
+    let change = match body {
+        Ok(Json(c)) => c,
+        Err(e) => return error(StatusCode::BAD_REQUEST, &e.body_text()),
+    };
+    let mut sim = lock(&state.sim);
+    match sim.ids.members.iter_mut().find(|m| m.login == change.login) {
+        Some(m) => {
+            m.team = change.team.filter(|t| !t.trim().is_empty());
+            Json(m.clone()).into_response()
+        }
+        None => error(
+            StatusCode::NOT_FOUND,
+            &format!("no member {:?} in the world", change.login),
+        ),
+    }
 }
 
 async fn slack(State(state): State<Shared>) -> Response {

@@ -17,6 +17,10 @@ pub enum ServerError {
     SiteMissing { searched: String },
     #[error("the sandbox could not start: {0}")]
     Sandbox(String),
+    #[error("{0}")]
+    SessionKey(#[from] crate::session_key::KeyError),
+    #[error("sign-in cannot be set up: {0}")]
+    SignIn(String),
     #[error("the server stopped with an error: {0}")]
     Serve(std::io::Error),
 }

@@ -2,10 +2,14 @@
 //! puts the core library's services behind the Leptos app.
 
 pub mod assets;
+pub mod auth;
 pub mod cli;
 pub mod error;
+pub mod export;
 pub mod health;
 pub mod page_cache;
+pub mod security;
+pub mod session_key;
 pub mod startup;
 pub mod telemetry;
 

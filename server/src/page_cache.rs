@@ -33,6 +33,8 @@ struct Entry {
     stored: Instant,
     headers: HeaderMap,
     body: Bytes,
+    /// The CSP nonce the page was rendered with; swapped for each request's own.
+    nonce: Option<String>,
 }
 
 impl PageCache {
@@ -64,17 +66,24 @@ impl PageCache {
         )
     }
 
-    fn get(&self, key: &str) -> Option<Response> {
+    fn get(&self, key: &str, nonce: Option<&str>) -> Option<Response> {
         let entries = self.entries.lock().ok()?;
         let entry = entries.get(key).filter(|e| e.stored.elapsed() < self.ttl)?;
-        let mut res = Response::new(Body::from(entry.body.clone()));
+        let body = match (&entry.nonce, nonce) {
+            (Some(old), Some(new)) => {
+                let html = String::from_utf8_lossy(&entry.body);
+                Bytes::from(html.replace(&format!("nonce=\"{old}\""), &format!("nonce=\"{new}\"")))
+            }
+            _ => entry.body.clone(),
+        };
+        let mut res = Response::new(Body::from(body));
         *res.headers_mut() = entry.headers.clone();
         res.headers_mut()
             .insert("x-greenroom-cache", HeaderValue::from_static("hit"));
         Some(res)
     }
 
-    fn put(&self, key: String, headers: HeaderMap, body: Bytes) {
+    fn put(&self, key: String, headers: HeaderMap, body: Bytes, nonce: Option<String>) {
         let Ok(mut entries) = self.entries.lock() else {
             return;
         };
@@ -91,6 +100,7 @@ impl PageCache {
                 stored: Instant::now(),
                 headers,
                 body,
+                nonce,
             },
         );
     }
@@ -101,7 +111,11 @@ pub async fn serve_cached(State(cache): State<PageCache>, req: Request, next: Ne
     let Some(key) = cache.key_for(&req) else {
         return next.run(req).await;
     };
-    if let Some(hit) = cache.get(&key) {
+    let nonce = req
+        .extensions()
+        .get::<crate::security::CspNonce>()
+        .map(|n| n.0.clone());
+    if let Some(hit) = cache.get(&key, nonce.as_deref()) {
         return hit;
     }
     let res = next.run(req).await;
@@ -117,7 +131,7 @@ pub async fn serve_cached(State(cache): State<PageCache>, req: Request, next: Ne
     let (parts, body) = res.into_parts();
     match to_bytes(body, MAX_BODY).await {
         Ok(bytes) => {
-            cache.put(key, parts.headers.clone(), bytes.clone());
+            cache.put(key, parts.headers.clone(), bytes.clone(), nonce);
             Response::from_parts(parts, Body::from(bytes))
         }
         Err(e) => {

@@ -2,11 +2,13 @@
 //! can be built on port 0 so tests get a real server on a free port.
 
 use crate::assets;
+use crate::auth::{self, AuthState};
 use crate::error::ServerError;
 use crate::health;
 use crate::page_cache::{self, PageCache};
+use crate::security::{self, CspNonce, Security};
 use axum::extract::FromRef;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::serve::ListenerExt;
 use axum::Router;
 use greenroom::storage::now_ms;
@@ -14,7 +16,7 @@ use greenroom::{Config, Mode, Services, Storage};
 use greenroom_app::{shell, App};
 use greenroom_sandbox::{RunningSandbox, World};
 use leptos::config::LeptosOptions;
-use leptos::prelude::provide_context;
+use leptos::prelude::{provide_context, use_context};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -29,6 +31,19 @@ use tower_http::trace::TraceLayer;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub services: Services,
+    pub auth: AuthState,
+}
+
+impl FromRef<AppState> for Storage {
+    fn from_ref(state: &AppState) -> Self {
+        state.services.storage.clone()
+    }
+}
+
+impl FromRef<AppState> for AuthState {
+    fn from_ref(state: &AppState) -> Self {
+        state.auth.clone()
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -49,7 +64,7 @@ pub struct Application {
 impl Application {
     /// Opens and migrates the database, records the configured projects, and
     /// binds `config.listen` (port 0 picks a free port).
-    pub async fn build(config: Config) -> Result<Self, ServerError> {
+    pub async fn build(mut config: Config) -> Result<Self, ServerError> {
         let started_ms = now_ms();
         let site_root = assets::find_site(config.site_dir.as_deref()).ok_or_else(|| {
             ServerError::SiteMissing {
@@ -89,10 +104,22 @@ impl Application {
             addr: config.listen,
             source,
         })?;
+        // Port 0 was asked for: the public URL (origin checks, the OAuth
+        // callback) is the port actually bound.
+        if config.public_url.port() == Some(0) {
+            if let Ok(u) = url::Url::parse(&format!("http://{addr}")) {
+                config.public_url = u;
+            }
+        }
         let sandbox = match config.mode {
             Mode::Sandbox => Some(start_sandbox().await?),
             Mode::Live => None,
         };
+        let session_key = crate::session_key::load(
+            std::env::var(crate::session_key::ENV).ok(),
+            &config.data_dir,
+        )?;
+        let auth_state = auth_state(&config, &storage, sandbox.as_ref())?;
         let leptos_options = assets::leptos_options(&site_root, addr);
         let services = Services::new(
             Arc::new(config),
@@ -103,8 +130,9 @@ impl Application {
         let state = AppState {
             leptos_options,
             services: services.clone(),
+            auth: auth_state,
         };
-        let router = router(state, &site_root, page_cache);
+        let router = router(state, &site_root, page_cache, session_key);
         Ok(Self {
             listener,
             router,
@@ -170,15 +198,103 @@ async fn start_sandbox() -> Result<RunningSandbox, ServerError> {
     Ok(sandbox)
 }
 
-fn router(state: AppState, site_root: &std::path::Path, page_cache: PageCache) -> Router {
+/// Sign-in against the sandbox's OAuth page in sandbox mode, or the GitHub
+/// OAuth app from the environment in live mode.
+fn auth_state(
+    config: &Config,
+    storage: &Storage,
+    sandbox: Option<&RunningSandbox>,
+) -> Result<AuthState, ServerError> {
+    let base = sandbox.map(RunningSandbox::base_url);
+    let clients = greenroom::providers::VendorClients::from_config(config, base.as_deref())
+        .map_err(|e| ServerError::SignIn(e.to_string()))?;
+    let callback = config
+        .public_url
+        .join("/auth/callback")
+        .map_err(|e| ServerError::SignIn(e.to_string()))?;
+    let (web, id, secret) = match &base {
+        Some(b) => (
+            format!("{b}/github"),
+            "greenroom-sandbox".to_string(),
+            greenroom::Secret::new("sandbox-client-secret"),
+        ),
+        None => (
+            config
+                .vendors
+                .github_web_url
+                .as_str()
+                .trim_end_matches('/')
+                .to_string(),
+            config
+                .credentials
+                .github_oauth_client_id
+                .clone()
+                .unwrap_or_default(),
+            config
+                .credentials
+                .github_oauth_client_secret
+                .clone()
+                .unwrap_or_else(|| greenroom::Secret::new("")),
+        ),
+    };
+    let oauth = greenroom::auth::signin::OAuthApp::new(&web, &id, &secret, callback.as_str())
+        .map_err(|e| ServerError::SignIn(e.to_string()))?;
+    Ok(AuthState {
+        storage: storage.clone(),
+        config: Arc::new(config.auth.clone()),
+        oauth: Arc::new(oauth),
+        github: Arc::new(clients.github),
+        limiter: Arc::new(greenroom::auth::rate_limit::SignInLimiter::new(
+            config.auth.sign_in_attempts_per_minute,
+        )),
+    })
+}
+
+fn router(
+    state: AppState,
+    site_root: &std::path::Path,
+    page_cache: PageCache,
+    key: tower_sessions::cookie::Key,
+) -> Router {
     let routes = generate_route_list(App);
     let services = state.services.clone();
-    let context = move || provide_context(services.clone());
+    let context = move || {
+        provide_context(services.clone());
+        // The nonce the CSP header of this response allows.
+        if let Some(parts) = use_context::<http::request::Parts>() {
+            if let Some(n) = parts.extensions.get::<CspNonce>() {
+                provide_context(leptos::nonce::Nonce::from_value(n.0.clone()));
+            }
+            if let Some(u) = parts.extensions.get::<greenroom::auth::SessionUser>() {
+                provide_context(u.clone());
+            }
+            if let Some(s) = parts.extensions.get::<tower_sessions::Session>() {
+                provide_context(s.clone());
+            }
+        }
+    };
+    let security = Security::new(&state.services.config.public_url);
+    let sessions = tower_sessions::SessionManagerLayer::new(state.services.storage.clone())
+        .with_name("greenroom_session")
+        .with_http_only(true)
+        .with_same_site(tower_sessions::cookie::SameSite::Lax)
+        .with_secure(security.https)
+        .with_path("/")
+        .with_expiry(tower_sessions::Expiry::OnInactivity(
+            time::Duration::try_from(state.auth.config.session_idle)
+                .unwrap_or(time::Duration::hours(8)),
+        ))
+        .with_signed(key);
     let options = state.leptos_options.clone();
     let hashed = options.hash_files;
+    let auth_state = state.auth.clone();
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/auth/login", get(auth::login))
+        .route("/auth/callback", get(auth::callback))
+        .route("/auth/sign-out", post(auth::sign_out))
+        .route("/activity/export", get(crate::export::activity))
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(options.clone())
         })
@@ -188,8 +304,21 @@ fn router(state: AppState, site_root: &std::path::Path, page_cache: PageCache) -
             _,
         >(context, shell))
         .layer(axum::middleware::from_fn_with_state(
+            auth_state,
+            auth::guard,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            security.clone(),
+            security::same_origin,
+        ))
+        .layer(sessions)
+        .layer(axum::middleware::from_fn_with_state(
             page_cache,
             page_cache::serve_cached,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            security,
+            security::headers,
         ))
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
         .layer(TraceLayer::new_for_http())

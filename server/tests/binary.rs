@@ -71,7 +71,7 @@ fn migrate_applies_the_migrations_and_exits() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("SQLite") && text.contains("1 of 1"), "{text}");
+    assert!(text.contains("SQLite") && text.contains("2 of 2"), "{text}");
     assert!(dir.path().join("d/greenroom.db").exists());
 }
 

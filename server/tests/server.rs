@@ -4,64 +4,18 @@
 use greenroom::config::{Credentials, Overrides};
 use greenroom::Config;
 use greenroom_server::Application;
-use std::net::SocketAddr;
-use tokio::sync::oneshot;
 
-struct TestApp {
-    addr: SocketAddr,
-    services: greenroom::Services,
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<Result<(), greenroom_server::ServerError>>,
-    _dirs: (tempfile::TempDir, tempfile::TempDir),
-}
+mod support;
 
-impl TestApp {
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    async fn stop(mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        tokio::time::timeout(std::time::Duration::from_secs(10), self.task)
-            .await
-            .expect("server stops within 10 s of the shutdown signal")
-            .unwrap()
-            .unwrap();
-    }
-}
+use support::{spawn_with, TestApp};
 
 async fn spawn_app() -> TestApp {
-    let data = tempfile::tempdir().unwrap();
-    let site = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(site.path().join("pkg")).unwrap();
-    std::fs::write(site.path().join("pkg/greenroom.css"), "body{}").unwrap();
-    std::fs::write(
-        site.path().join("favicon.svg"),
-        "<svg xmlns='http://www.w3.org/2000/svg'/>",
-    )
-    .unwrap();
-    let overrides = Overrides {
-        listen: Some("127.0.0.1:0".parse().unwrap()),
-        data_dir: Some(data.path().to_path_buf()),
-        site_dir: Some(site.path().to_path_buf()),
-        log_format: None,
-    };
-    let config = Config::load_with(None, &overrides, Credentials::default()).expect("config");
-    let app = Application::build(config).await.expect("server builds");
-    let addr = app.local_addr();
-    assert!(addr.ip().is_loopback());
-    let services = app.services().clone();
-    let (tx, rx) = oneshot::channel();
-    let task = tokio::spawn(app.run_until(async {
-        let _ = rx.await;
-    }));
-    TestApp {
-        addr,
-        services,
-        stop: Some(tx),
-        task,
-        _dirs: (data, site),
-    }
+    spawn_with("").await
+}
+
+/// A client signed in as `login` that follows redirects.
+async fn signed_in(app: &TestApp, login: &str) -> reqwest::Client {
+    support::signed_in(app, login).await.1
 }
 
 async fn get_json(url: String) -> serde_json::Value {
@@ -71,17 +25,6 @@ async fn get_json(url: String) -> serde_json::Value {
         .await
         .unwrap()
         .json()
-        .await
-        .unwrap()
-}
-
-async fn get_text(url: String) -> String {
-    client()
-        .get(url)
-        .send()
-        .await
-        .unwrap()
-        .text()
         .await
         .unwrap()
 }
@@ -147,7 +90,12 @@ async fn sqlx_sqlite_pool(url: &str) -> sqlx::SqlitePool {
 #[tokio::test]
 async fn the_home_page_renders_on_the_server_with_the_sandbox_banner() {
     let app = spawn_app().await;
-    let res = client().get(app.url("/")).send().await.unwrap();
+    let res = signed_in(&app, "vera-viewer")
+        .await
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
     assert!(
@@ -168,7 +116,12 @@ async fn the_home_page_renders_on_the_server_with_the_sandbox_banner() {
 #[tokio::test]
 async fn an_unknown_page_is_a_404_page() {
     let app = spawn_app().await;
-    let res = client().get(app.url("/no/such/page")).send().await.unwrap();
+    let res = signed_in(&app, "vera-viewer")
+        .await
+        .get(app.url("/no/such/page"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 404);
     let html = res.text().await.unwrap();
     assert!(html.contains("This page does not exist"), "{html}");
@@ -182,14 +135,29 @@ async fn an_unknown_page_is_a_404_page() {
 #[tokio::test]
 async fn the_status_server_function_is_a_stable_json_endpoint() {
     let app = spawn_app().await;
-    let res = client().get(app.url("/api/status")).send().await.unwrap();
+    let viewer = signed_in(&app, "vera-viewer").await;
+    let res = viewer.get(app.url("/api/status")).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["ready"], true);
     assert_eq!(body["sandbox"], true);
     assert_eq!(body["database_backend"], "SQLite");
-    let shell: serde_json::Value = get_json(app.url("/api/shell")).await;
+    let shell: serde_json::Value = viewer
+        .get(app.url("/api/shell"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(shell["projects"][0]["name"], "AllIncompassing");
+    assert_eq!(shell["user"]["login"], "vera-viewer");
+    let anonymous: serde_json::Value = get_json(app.url("/api/shell")).await;
+    assert_eq!(
+        anonymous["projects"],
+        serde_json::json!([]),
+        "projects only for the signed-in"
+    );
     app.stop().await;
 }
 
@@ -197,7 +165,7 @@ async fn the_status_server_function_is_a_stable_json_endpoint() {
 async fn responses_are_compressed_when_the_client_accepts_it() {
     let app = spawn_app().await;
     let res = client()
-        .get(app.url("/"))
+        .get(app.url("/sign-in"))
         .header("accept-encoding", "br")
         .send()
         .await
@@ -258,37 +226,64 @@ async fn shutdown_finishes_and_releases_the_port() {
 #[tokio::test]
 async fn anonymous_pages_are_served_from_the_page_cache_within_its_lifetime() {
     let app = spawn_app().await;
-    let first = client().get(app.url("/")).send().await.unwrap();
+    let first = client().get(app.url("/sign-in")).send().await.unwrap();
     assert!(
         first.headers().get("x-greenroom-cache").is_none(),
         "the first view renders"
     );
+    let nonce = |r: &reqwest::Response| {
+        let csp = r.headers()["content-security-policy"].to_str().unwrap();
+        csp.split("'nonce-")
+            .nth(1)
+            .unwrap()
+            .split('\'')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let first_nonce = nonce(&first);
     let first_body = first.text().await.unwrap();
-    let second = client().get(app.url("/")).send().await.unwrap();
+    let second = client().get(app.url("/sign-in")).send().await.unwrap();
     assert_eq!(second.headers()["x-greenroom-cache"], "hit");
-    assert_eq!(second.text().await.unwrap(), first_body);
+    let second_nonce = nonce(&second);
+    assert_ne!(first_nonce, second_nonce);
+    // The same page, its scripts given this response's nonce.
+    assert_eq!(
+        second.text().await.unwrap(),
+        first_body.replace(
+            &format!("nonce=\"{first_nonce}\""),
+            &format!("nonce=\"{second_nonce}\"")
+        )
+    );
     // Other query strings, requests with cookies and 404s are not served from it.
     let other = client()
-        .get(app.url("/?project=AllIncompassing"))
+        .get(app.url("/sign-in?next=/activity"))
         .send()
         .await
         .unwrap();
     assert!(other.headers().get("x-greenroom-cache").is_none());
     let with_cookie = client()
-        .get(app.url("/"))
+        .get(app.url("/sign-in"))
         .header("cookie", "a=b")
         .send()
         .await
         .unwrap();
     assert!(with_cookie.headers().get("x-greenroom-cache").is_none());
+    // Anonymous views of other pages are sent to sign in, never cached.
+    let no_follow = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     for _ in 0..2 {
-        let missing = client().get(app.url("/missing")).send().await.unwrap();
-        assert_eq!(missing.status(), 404);
+        let missing = no_follow.get(app.url("/missing")).send().await.unwrap();
+        assert_eq!(missing.status(), 303);
+        assert_eq!(missing.headers()["location"], "/sign-in?next=%2Fmissing");
         assert!(missing.headers().get("x-greenroom-cache").is_none());
     }
     // After the lifetime (1 s by default) the page is rendered again.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let later = client().get(app.url("/")).send().await.unwrap();
+    let later = client().get(app.url("/sign-in")).send().await.unwrap();
     assert!(later.headers().get("x-greenroom-cache").is_none());
     app.stop().await;
 }
@@ -296,7 +291,15 @@ async fn anonymous_pages_are_served_from_the_page_cache_within_its_lifetime() {
 #[tokio::test]
 async fn sandbox_mode_starts_the_sandbox_in_process_and_stops_it_with_the_server() {
     let app = spawn_app().await;
-    let status: serde_json::Value = get_json(app.url("/api/status")).await;
+    let status: serde_json::Value = signed_in(&app, "ada-admin")
+        .await
+        .get(app.url("/api/status"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let sandbox = status["sandbox_url"]
         .as_str()
         .expect("sandbox URL reported")
@@ -330,7 +333,15 @@ async fn sandbox_mode_starts_the_sandbox_in_process_and_stops_it_with_the_server
         world["supabase"]["project_ref"],
         project.supabase.unwrap().project_ref
     );
-    let html = get_text(app.url("/")).await;
+    let html = signed_in(&app, "vera-viewer")
+        .await
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(
         html.contains(&sandbox),
         "the status panel shows the sandbox URL"

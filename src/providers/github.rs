@@ -810,6 +810,17 @@ impl GitHubClient {
         )
     }
 
+    /// `username`'s membership of `org`, read with Greenroom's own token;
+    /// `None` if not a member.
+    pub async fn get_org_membership_for_user(
+        &self,
+        org: &str,
+        username: &str,
+    ) -> Result<Option<Membership>, ProviderError> {
+        let url = self.url(&format!("/orgs/{}/memberships/{}", seg(org), seg(username)));
+        not_found_is_none(self.api.get("orgs/get-membership-for-user", &url).await)
+    }
+
     /// `username`'s membership of `org/team`; `None` if not a member.
     pub async fn get_team_membership(
         &self,

@@ -137,6 +137,19 @@ impl Storage {
         Ok(id)
     }
 
+    /// Records an event that is already over (a sign-in, a refusal), with
+    /// what happened.
+    pub async fn record_finished_audit(
+        &self,
+        event: &NewAuditEvent,
+        outcome: AuditOutcome,
+        message: Option<&str>,
+    ) -> Result<i64, StorageError> {
+        let id = self.record_audit(event, AuditOutcome::Pending).await?;
+        self.complete_audit(id, outcome, message, &[]).await?;
+        Ok(id)
+    }
+
     /// Completes a pending event exactly once. Returns false if it was not
     /// pending any more (already completed, or marked unknown at a restart).
     pub async fn complete_audit(

@@ -6,6 +6,7 @@ mod audit;
 mod deploys;
 mod projects;
 mod runs;
+mod sessions;
 
 pub use audit::{AuditCursor, AuditEvent, AuditFilter, AuditOutcome, NewAuditEvent};
 pub use deploys::{DeployCursor, DeployFilter, DeployRecord, SiteRole};

@@ -50,14 +50,48 @@ pub fn Header() -> impl IntoView {
                     "Greenroom"
                 </a>
                 {move || match info.get() {
-                    Some(Ok(i)) if i.projects.len() > 1 => view! { <ProjectSwitcher projects=i.projects /> }.into_any(),
+                    Some(Ok(i)) => {
+                        let switcher = (i.projects.len() > 1)
+                            .then(|| view! { <ProjectSwitcher projects=i.projects.clone() /> });
+                        let user = i.user.clone().map(|u| view! { <UserMenu user=u /> });
+                        view! {
+                            <div class="flex items-center gap-4">
+                                {user.is_some().then(|| view! {
+                                    <nav aria-label="Main" class="text-sm">
+                                        <a href="/activity" class="text-slate-700 underline-offset-2 hover:underline">"Activity"</a>
+                                    </nav>
+                                })}
+                                {switcher}
+                                {user}
+                            </div>
+                        }.into_any()
+                    }
                     Some(Err(e)) => view! {
                         <p role="alert" class="text-sm text-red-700">{e.to_string()}</p>
                     }.into_any(),
-                    _ => ().into_any(),
+                    None => ().into_any(),
                 }}
             </div>
         </header>
+    }
+}
+
+/// Who is signed in, their role, and a sign-out that works without JS (a
+/// same-origin POST the server answers by ending the session).
+#[component]
+fn UserMenu(user: crate::api::UserView) -> impl IntoView {
+    let shown = user.name.clone().unwrap_or_else(|| user.login.clone());
+    view! {
+        <div class="flex items-center gap-3 text-sm" data-testid="user-menu">
+            <span>
+                <span class="font-medium">{shown}</span>
+                " "
+                <span data-testid="user-role" class="rounded bg-slate-100 px-1.5 py-0.5 text-xs uppercase tracking-wide text-slate-700">{user.role.clone()}</span>
+            </span>
+            <form method="post" action="/auth/sign-out">
+                <button type="submit" class="rounded-md border border-slate-300 px-2 py-1 hover:bg-slate-50">"Sign out"</button>
+            </form>
+        </div>
     }
 }
 

@@ -1,0 +1,130 @@
+//! `/activity`: the audit log, newest first, with filters (a GET form, so
+//! filtered views can be bookmarked), older pages by cursor, and CSV / JSON
+//! export of what the filters select. Admins can end everyone's sessions.
+
+use crate::api::{get_activity, ActivityQuery, EndAllSessions};
+use crate::format::utc_timestamp;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+const OUTCOMES: &[&str] = &["pending", "succeeded", "failed", "unknown", "refused"];
+
+#[component]
+pub fn ActivityPage() -> impl IntoView {
+    let query = use_query_map();
+    let current = move || {
+        query.with(|q| ActivityQuery {
+            actor: q.get("actor"),
+            action: q.get("action"),
+            outcome: q.get("outcome"),
+            project: q.get("project"),
+            from: q.get("from"),
+            until: q.get("until"),
+            after: q.get("after"),
+        })
+    };
+    let page = Resource::new(current, get_activity);
+    let filters_qs = move || {
+        let q = current();
+        let mut pairs = Vec::new();
+        for (k, v) in [
+            ("actor", q.actor),
+            ("action", q.action),
+            ("outcome", q.outcome),
+            ("project", q.project),
+            ("from", q.from),
+            ("until", q.until),
+        ] {
+            if let Some(v) = v.filter(|v| !v.is_empty()) {
+                pairs.push(format!("{k}={}", v.replace('&', "%26").replace(' ', "+")));
+            }
+        }
+        pairs.join("&")
+    };
+    let value = move |k: &'static str| move || query.with(|q| q.get(k)).unwrap_or_default();
+    let end_all = ServerAction::<EndAllSessions>::new();
+    view! {
+        <Title text="Activity" />
+        <div class="flex flex-wrap items-baseline justify-between gap-2">
+            <h1 class="text-2xl font-semibold tracking-tight">"Activity"</h1>
+            <p class="text-sm">
+                "Export what is shown: "
+                <a rel="external" data-testid="export-csv" class="underline" href=move || format!("/activity/export?format=csv&{}", filters_qs())>"CSV"</a>
+                " · "
+                <a rel="external" data-testid="export-json" class="underline" href=move || format!("/activity/export?format=json&{}", filters_qs())>"JSON"</a>
+            </p>
+        </div>
+        <form method="get" action="/activity" class="mt-4 grid grid-cols-2 gap-3 rounded-lg border border-slate-200 bg-white p-4 text-sm sm:grid-cols-4 lg:grid-cols-7">
+            <label class="flex flex-col gap-1">"Actor"<input name="actor" class="rounded border border-slate-300 px-2 py-1" prop:value=value("actor") /></label>
+            <label class="flex flex-col gap-1">"Action"<input name="action" class="rounded border border-slate-300 px-2 py-1" prop:value=value("action") /></label>
+            <label class="flex flex-col gap-1">"Outcome"
+                <select name="outcome" class="rounded border border-slate-300 px-2 py-1" prop:value=value("outcome")>
+                    <option value="">"any"</option>
+                    {OUTCOMES.iter().map(|o| view! { <option value=*o>{*o}</option> }).collect_view()}
+                </select>
+            </label>
+            <label class="flex flex-col gap-1">"Project"<input name="project" class="rounded border border-slate-300 px-2 py-1" prop:value=value("project") /></label>
+            <label class="flex flex-col gap-1">"From"<input type="date" name="from" class="rounded border border-slate-300 px-2 py-1" prop:value=value("from") /></label>
+            <label class="flex flex-col gap-1">"Until"<input type="date" name="until" class="rounded border border-slate-300 px-2 py-1" prop:value=value("until") /></label>
+            <div class="flex items-end"><button type="submit" class="rounded-md bg-slate-900 px-3 py-1.5 text-white">"Filter"</button></div>
+        </form>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading the activity log…"</p> }>
+            {move || page.get().map(|r| match r {
+                Err(e) => view! { <p role="alert" class="mt-6 text-red-700">{e.to_string()}</p> }.into_any(),
+                Ok(p) if p.rows.is_empty() => view! {
+                    <p class="mt-6 text-slate-600" data-testid="activity-empty">"Nothing matches these filters yet."</p>
+                }.into_any(),
+                Ok(p) => {
+                    let next = p.next.clone();
+                    let admin = p.can_end_sessions;
+                    view! {
+                        <div class="mt-6 overflow-x-auto rounded-lg border border-slate-200 bg-white">
+                            <table class="min-w-full text-left text-sm" data-testid="activity-table">
+                                <thead class="bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
+                                    <tr>
+                                        <th scope="col" class="px-3 py-2">"Time"</th>
+                                        <th scope="col" class="px-3 py-2">"Actor"</th>
+                                        <th scope="col" class="px-3 py-2">"Action"</th>
+                                        <th scope="col" class="px-3 py-2">"Target"</th>
+                                        <th scope="col" class="px-3 py-2">"Outcome"</th>
+                                        <th scope="col" class="px-3 py-2">"Detail"</th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {p.rows.into_iter().map(|row| view! {
+                                        <tr class="border-t border-slate-100" data-outcome=row.outcome.clone()>
+                                            <td class="whitespace-nowrap px-3 py-2">{utc_timestamp(row.occurred_at_ms)}</td>
+                                            <td class="px-3 py-2">{row.actor.clone().unwrap_or_else(|| "—".into())}
+                                                {row.role.clone().map(|r| view! { <span class="ml-1 text-xs text-slate-500">{r}</span> })}</td>
+                                            <td class="px-3 py-2"><code>{row.action.clone()}</code></td>
+                                            <td class="px-3 py-2">{row.target.clone().or(row.project.clone()).unwrap_or_default()}</td>
+                                            <td class="px-3 py-2">{row.outcome.clone()}</td>
+                                            <td class="px-3 py-2 text-slate-700">{row.message.clone().unwrap_or_default()}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                        {next.map(|n| view! {
+                            <p class="mt-3 text-sm"><a class="underline" href=move || format!("/activity?{}&after={n}", filters_qs())>"Older entries"</a></p>
+                        })}
+                        {admin.then(|| view! {
+                            <section class="mt-8 rounded-lg border border-red-200 bg-white p-4">
+                                <h2 class="font-semibold">"Sessions"</h2>
+                                <p class="mt-1 text-sm text-slate-700">"Sign everyone else out now, for example after removing someone from the team."</p>
+                                <ActionForm action=end_all>
+                                    <button type="submit" data-testid="end-all-sessions" class="mt-2 rounded-md border border-red-300 px-3 py-1.5 text-sm text-red-800 hover:bg-red-50">"End every other session"</button>
+                                </ActionForm>
+                                {move || end_all.value().get().map(|r| match r {
+                                    Ok(n) => view! { <p role="status" class="mt-2 text-sm">{format!("{n} sessions ended.")}</p> }.into_any(),
+                                    Err(e) => view! { <p role="alert" class="mt-2 text-sm text-red-700">{e.to_string()}</p> }.into_any(),
+                                })}
+                            </section>
+                        })}
+                    }.into_any()
+                }
+            })}
+        </Transition>
+    }
+}

@@ -1,0 +1,551 @@
+//! Sign-in, sessions, authorization and web security over real HTTP, against
+//! the in-process sandbox's OAuth page: each refusal leaves an audit row.
+
+mod support;
+
+use greenroom::storage::AuditOutcome;
+use greenroom_app::policy::{self, Access};
+use reqwest::cookie::CookieStore;
+use std::sync::Arc;
+use support::*;
+
+fn plain() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn refusal_text(client: &reqwest::Client, app: &TestApp) -> String {
+    let state: serde_json::Value = client
+        .get(app.url("/api/sign-in-state"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    state["refusal"].as_str().unwrap_or_default().to_string()
+}
+
+fn follow(jar: &Arc<reqwest::cookie::Jar>) -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .cookie_provider(jar.clone())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_member_signs_in_with_the_role_of_their_team_and_the_id_rotates() {
+    let app = spawn_with("").await;
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let started = start_sign_in(&app, &jar, Some("/activity?outcome=refused")).await;
+    let before = jar.cookies(&app.url("/").parse().unwrap()).unwrap();
+    assert!(before.to_str().unwrap().contains("greenroom_session="));
+    let callback = choose(&started, "dev-deployer").await;
+    let res = stepper(&jar).get(callback).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        res.headers()["location"],
+        "/activity?outcome=refused",
+        "back where they were going"
+    );
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains("Secure"), "plain http in tests");
+    let after = jar.cookies(&app.url("/").parse().unwrap()).unwrap();
+    assert_ne!(before, after, "a new session id at sign-in");
+    let shell: serde_json::Value = follow(&jar)
+        .get(app.url("/api/shell"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shell["user"]["login"], "dev-deployer");
+    assert_eq!(shell["user"]["role"], "deployer");
+    let rows = audit(&app).await;
+    assert!(rows.iter().any(|r| r.action == "sign_in"
+        && r.outcome == AuditOutcome::Succeeded
+        && r.actor_login.as_deref() == Some("dev-deployer")
+        && r.role.as_deref() == Some("deployer")));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_forged_state_is_refused_and_audited() {
+    let app = spawn_with("").await;
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let started = start_sign_in(&app, &jar, None).await;
+    let callback = choose(&started, "ada-admin").await;
+    let forged = callback.replace(&format!("state={}", started.state), "state=forged");
+    assert_ne!(forged, callback);
+    let res = stepper(&jar).get(forged).send().await.unwrap();
+    assert_eq!(res.headers()["location"], "/sign-in");
+    assert!(refusal_text(&follow(&jar), &app)
+        .await
+        .contains("state did not match"));
+    let shell: serde_json::Value = follow(&jar)
+        .get(app.url("/api/shell"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(shell["user"].is_null(), "not signed in");
+    let rows = audit(&app).await;
+    let row = rows.iter().find(|r| r.action == "sign_in").unwrap();
+    assert_eq!(row.outcome, AuditOutcome::Refused);
+    assert!(row.params_json.contains("state_mismatch"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_code_from_another_sign_in_fails_the_pkce_check() {
+    let app = spawn_with("").await;
+    let (attacker, victim) = (
+        Arc::new(reqwest::cookie::Jar::default()),
+        Arc::new(reqwest::cookie::Jar::default()),
+    );
+    let theirs = start_sign_in(&app, &attacker, None).await;
+    let code_url = choose(&theirs, "ada-admin").await;
+    let code = url::Url::parse(&code_url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    // The victim's own sign-in, fed the attacker's code: the state is the
+    // victim's, but the code was issued for another PKCE challenge.
+    let mine = start_sign_in(&app, &victim, None).await;
+    let injected = app.url(&format!("/auth/callback?code={code}&state={}", mine.state));
+    let res = stepper(&victim).get(injected).send().await.unwrap();
+    assert_eq!(res.headers()["location"], "/sign-in");
+    assert!(refusal_text(&follow(&victim), &app)
+        .await
+        .contains("invalid_grant"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_replayed_callback_is_refused() {
+    let app = spawn_with("").await;
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let started = start_sign_in(&app, &jar, None).await;
+    let callback = choose(&started, "vera-viewer").await;
+    assert_eq!(
+        stepper(&jar).get(&callback).send().await.unwrap().headers()["location"],
+        "/"
+    );
+    // The same callback again, in a fresh browser and in the same one.
+    let other = Arc::new(reqwest::cookie::Jar::default());
+    let res = stepper(&other).get(&callback).send().await.unwrap();
+    assert_eq!(res.headers()["location"], "/sign-in");
+    let res = stepper(&jar).get(&callback).send().await.unwrap();
+    assert_eq!(res.headers()["location"], "/sign-in");
+    let refused = audit(&app)
+        .await
+        .into_iter()
+        .filter(|r| r.outcome == AuditOutcome::Refused)
+        .count();
+    assert_eq!(refused, 2);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_redirect_after_sign_in_stays_on_this_site() {
+    let app = spawn_with("").await;
+    for next in [
+        "https://evil.example/x",
+        "//evil.example",
+        "/\\evil.example",
+        "javascript:alert(1)",
+    ] {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
+        let started = start_sign_in(&app, &jar, Some(next)).await;
+        let callback = choose(&started, "vera-viewer").await;
+        let res = stepper(&jar).get(callback).send().await.unwrap();
+        assert_eq!(res.headers()["location"], "/", "{next}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn sign_out_ends_the_session_on_the_server() {
+    let app = spawn_with("").await;
+    let (jar, client) = signed_in(&app, "vera-viewer").await;
+    let cookie = jar
+        .cookies(&app.url("/").parse().unwrap())
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let res = stepper(&jar)
+        .post(app.url("/auth/sign-out"))
+        .header("origin", app.origin())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/sign-in");
+    // The old cookie, replayed by hand, no longer opens anything.
+    let res = plain()
+        .get(app.url("/activity"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert!(res.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/sign-in"));
+    let res = plain()
+        .get(app.url("/api/status"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    drop(client);
+    assert!(audit(&app).await.iter().any(|r| r.action == "sign_out"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_idle_session_expires() {
+    let app = spawn_with("[auth]\nsession_idle_secs = 1\n").await;
+    let (_, client) = signed_in(&app, "vera-viewer").await;
+    assert_eq!(
+        client
+            .get(app.url("/api/status"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(
+        client
+            .get(app.url("/api/status"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_session_ends_at_its_absolute_lifetime_even_when_used() {
+    let app = spawn_with("[auth]\nsession_absolute_secs = 1\n").await;
+    let (_, client) = signed_in(&app, "vera-viewer").await;
+    for _ in 0..3 {
+        assert_eq!(
+            client
+                .get(app.url("/api/status"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert_eq!(
+        client
+            .get(app.url("/api/status"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn someone_removed_from_their_team_is_locked_out_at_the_next_check() {
+    let app = spawn_with("[auth]\nmembership_check_secs = 1\ndefault_role = \"none\"\n").await;
+    let (_, client) = signed_in(&app, "dev-deployer").await;
+    assert_eq!(
+        client
+            .get(app.url("/api/status"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let res = plain()
+        .post(format!("{}/__sandbox/members", app.sandbox()))
+        .json(&serde_json::json!({ "login": "dev-deployer", "team": null }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(
+        client
+            .get(app.url("/api/status"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    let rows = audit(&app).await;
+    let revoked = rows
+        .iter()
+        .find(|r| r.action == "session_revoked")
+        .expect("audited");
+    assert!(revoked
+        .message
+        .as_deref()
+        .unwrap()
+        .contains("none of its teams"));
+    // And they cannot sign in again.
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let started = start_sign_in(&app, &jar, None).await;
+    let callback = choose(&started, "dev-deployer").await;
+    let res = stepper(&jar).get(callback).send().await.unwrap();
+    assert_eq!(res.headers()["location"], "/sign-in");
+    let why = refusal_text(&follow(&jar), &app).await;
+    assert!(
+        why.contains("allincompassing") && why.contains("developers"),
+        "{why}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_cross_origin_post_is_refused() {
+    let app = spawn_with("").await;
+    let (jar, _) = signed_in(&app, "ada-admin").await;
+    for origin in [Some("http://evil.example"), None] {
+        let mut req = stepper(&jar).post(app.url("/api/sessions/end-all"));
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), 403, "origin {origin:?}");
+    }
+    let res = stepper(&jar)
+        .post(app.url("/api/sessions/end-all"))
+        .header("referer", format!("{}/activity", app.origin()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "a same-origin Referer is enough");
+    let res = stepper(&jar)
+        .post(app.url("/auth/sign-out"))
+        .header("origin", "http://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403, "no cross-site sign-out either");
+    app.stop().await;
+}
+
+/// Every server function Leptos registered, from its registry: each has a
+/// declared role; anonymous callers get 401, a viewer calling a mutating one
+/// 403, and the declared role gets past the guard.
+#[tokio::test]
+async fn every_server_function_is_held_to_its_declared_role() {
+    let app = spawn_with("").await;
+    let (_, viewer) = signed_in(&app, "vera-viewer").await;
+    let (_, deployer) = signed_in(&app, "dev-deployer").await;
+    let (_, admin) = signed_in(&app, "ada-admin").await;
+    let anonymous = plain();
+    let mut paths: Vec<(&str, http_method::Method)> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(p, m)| (p, http_method::from(m)))
+        .collect();
+    // Mutating ones last: ending every session must not sign out the others
+    // before their turn.
+    paths.sort_by_key(|(p, m)| (policy::mutates(p), *p, *m));
+    assert!(paths.len() >= 5, "{paths:?}");
+    let mut mutating = 0;
+    for (path, method) in &paths {
+        let access = policy::required(path)
+            .unwrap_or_else(|| panic!("{path} has no declared role in app/src/policy.rs"));
+        let call = |c: &reqwest::Client| {
+            let req = match method {
+                http_method::Method::Get => c.get(app.url(path)),
+                http_method::Method::Post => c
+                    .post(app.url(path))
+                    .header("origin", app.origin())
+                    .header("content-type", "application/x-www-form-urlencoded"),
+            };
+            async move { req.send().await.unwrap().status().as_u16() }
+        };
+        let role_client = |r: greenroom::domain::Role| match r {
+            greenroom::domain::Role::Viewer => &viewer,
+            greenroom::domain::Role::Deployer => &deployer,
+            greenroom::domain::Role::Admin => &admin,
+        };
+        match access {
+            Access::Public => {
+                assert!(
+                    ![401, 403].contains(&call(&anonymous).await),
+                    "{path} is public"
+                );
+            }
+            Access::Role(r) => {
+                assert_eq!(call(&anonymous).await, 401, "{path} anonymous");
+                if policy::mutates(path) {
+                    mutating += 1;
+                    if r > greenroom::domain::Role::Viewer {
+                        assert_eq!(call(&viewer).await, 403, "{path} as a viewer");
+                    }
+                }
+                assert!(
+                    ![401, 403].contains(&call(role_client(r)).await),
+                    "{path} as {r:?}"
+                );
+            }
+        }
+    }
+    assert!(mutating >= 1, "the matrix covers a mutating function");
+    let refused = audit(&app)
+        .await
+        .into_iter()
+        .filter(|r| r.action == "authorize")
+        .count();
+    assert!(refused >= 1, "refused authorizations are audited");
+    app.stop().await;
+}
+
+mod http_method {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+    pub enum Method {
+        Get,
+        Post,
+    }
+
+    pub fn from(m: http::Method) -> Method {
+        if m == http::Method::GET {
+            Method::Get
+        } else {
+            Method::Post
+        }
+    }
+}
+
+#[tokio::test]
+async fn pages_carry_a_nonce_csp_and_the_security_headers() {
+    let app = spawn_with("").await;
+    let mut nonces = Vec::new();
+    for _ in 0..2 {
+        let res = plain().get(app.url("/sign-in")).send().await.unwrap();
+        let csp = res.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"),
+            "{csp}"
+        );
+        assert_eq!(res.headers()["x-frame-options"], "DENY");
+        assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+        assert_eq!(res.headers()["referrer-policy"], "same-origin");
+        assert!(
+            res.headers().get("strict-transport-security").is_none(),
+            "http"
+        );
+        let nonce = csp
+            .split("'nonce-")
+            .nth(1)
+            .unwrap()
+            .split('\'')
+            .next()
+            .unwrap()
+            .to_string();
+        let html = res.text().await.unwrap();
+        assert!(
+            html.contains(&format!("nonce=\"{nonce}\"")),
+            "the inline scripts carry the header's nonce"
+        );
+        nonces.push(nonce);
+    }
+    assert_ne!(
+        nonces[0], nonces[1],
+        "a fresh nonce per response, also from the page cache"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn sign_in_attempts_are_limited_per_address() {
+    let app = spawn_with("[auth]\nsign_in_attempts_per_minute = 3\n").await;
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(
+            plain()
+                .get(app.url("/auth/login"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+        );
+    }
+    assert_eq!(statuses, vec![303, 303, 303, 429]);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn audit_rows_left_pending_by_a_crash_are_unknown_at_the_next_start() {
+    let app = spawn_with("").await;
+    let id = app
+        .services
+        .storage
+        .record_audit(
+            &greenroom::storage::NewAuditEvent {
+                action: "deploy_staging".into(),
+                ..Default::default()
+            },
+            AuditOutcome::Pending,
+        )
+        .await
+        .unwrap();
+    let data = app.stop_keeping_data().await;
+    let site = data.path().join("site");
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    let overrides = greenroom::config::Overrides {
+        listen: Some("127.0.0.1:0".parse().unwrap()),
+        data_dir: Some(data.path().to_path_buf()),
+        site_dir: Some(site),
+        log_format: None,
+    };
+    let config =
+        greenroom::Config::load_with(None, &overrides, greenroom::config::Credentials::default())
+            .unwrap();
+    let again = greenroom_server::Application::build(config).await.unwrap();
+    let rows = again
+        .services()
+        .storage
+        .list_audit(&Default::default(), None, 10)
+        .await
+        .unwrap();
+    let row = rows
+        .iter()
+        .find(|r| r.id == id)
+        .expect("the row survives the restart");
+    assert_eq!(row.outcome, AuditOutcome::Unknown);
+    assert!(row
+        .message
+        .as_deref()
+        .unwrap()
+        .contains("stopped before the outcome was recorded"));
+}

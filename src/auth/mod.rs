@@ -1,0 +1,77 @@
+//! Who may use Greenroom and as what: GitHub sign-in (OAuth web flow with
+//! `state` and PKCE), org and team membership mapped to a role, what a
+//! session remembers, safe post-sign-in redirects, and a per-IP limit on
+//! sign-in attempts. The web layer (server crate) wires these to routes.
+
+pub mod membership;
+pub mod rate_limit;
+pub mod redirect;
+pub mod signin;
+
+use crate::domain::Role;
+use serde::{Deserialize, Serialize};
+
+/// The session key holding [`SessionUser`].
+pub const USER_KEY: &str = "greenroom.user";
+/// The session key holding a sign-in in progress ([`PendingSignIn`]).
+pub const PENDING_KEY: &str = "greenroom.signin";
+/// The session key holding why the last sign-in was refused.
+pub const REFUSAL_KEY: &str = "greenroom.refusal";
+
+/// Who is signed in. Stored in the session (the database); it holds no
+/// token: membership is checked again with Greenroom's own GitHub token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionUser {
+    pub login: String,
+    pub id: i64,
+    pub name: Option<String>,
+    pub role: Role,
+    pub signed_in_at_ms: i64,
+    /// When membership was last confirmed.
+    pub checked_at_ms: i64,
+}
+
+/// A sign-in between the redirect to GitHub and the callback.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingSignIn {
+    pub state: String,
+    pub pkce_verifier: String,
+    /// Where to go afterwards: a checked same-site path.
+    pub next: String,
+    pub started_at_ms: i64,
+}
+
+/// A sign-in must come back within this long.
+pub const PENDING_TTL_MS: i64 = 10 * 60 * 1000;
+
+/// What each role may do, for the README and the sign-in page.
+pub fn powers(role: Role) -> &'static [&'static str] {
+    match role {
+        Role::Viewer => &[
+            "see what is live on staging and production, and the deploy history",
+            "read trends and export them",
+            "check secrets for presence and consistency (never their values)",
+            "open smoke-test artifacts and logs",
+            "read the activity log",
+        ],
+        Role::Deployer => &[
+            "everything a viewer may",
+            "trigger a staging deploy, re-run the deploy job, redeploy the last good build",
+            "create Supabase branches",
+        ],
+        Role::Admin => &[
+            "everything a deployer may",
+            "change settings and end everyone's sessions",
+            "delete Supabase branches",
+        ],
+    }
+}
+
+/// Compares two secrets in time independent of where they differ.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
