@@ -412,7 +412,10 @@ fn auth_maps_teams_to_roles_and_sandbox_mode_uses_the_sandbox_teams() {
         jail.create_file("sandbox.toml", "")?;
         let sandbox = load("sandbox.toml", Credentials::default()).unwrap();
         assert_eq!(sandbox.auth.org, "allincompassing");
-        assert_eq!(sandbox.auth.team_roles.get("developers"), Some(&Role::Deployer));
+        assert_eq!(
+            sandbox.auth.team_roles.get("developers"),
+            Some(&Role::Deployer)
+        );
         assert_eq!(sandbox.auth.default_role, Some(Role::Viewer));
         jail.create_file("bad.toml", "[auth.team_roles]\nweb = \"owner\"\n")?;
         let text = problem_text(&load("bad.toml", Credentials::default()).unwrap_err());

@@ -106,6 +106,7 @@ storage_suite!(
     audit_rows_left_pending_become_unknown,
     audit_log_filters_and_pages,
     deleting_a_project_removes_its_cached_rows,
+    sessions_are_stored_loaded_expired_and_ended,
 );
 
 mod suite {
@@ -548,5 +549,65 @@ mod suite {
         );
         assert!(storage.delete_project(p).await.unwrap());
         assert_eq!(storage.count_deploys(p).await.unwrap(), 0);
+    }
+
+    pub async fn sessions_are_stored_loaded_expired_and_ended(storage: Storage) {
+        use tower_sessions_core::session::{Id, Record};
+        use tower_sessions_core::session_store::{ExpiredDeletion, SessionStore};
+        let later = time::OffsetDateTime::now_utc() + time::Duration::hours(1);
+        let mut record = Record {
+            id: Id::default(),
+            data: [(
+                "greenroom.user".to_string(),
+                serde_json::json!({ "login": "ada" }),
+            )]
+            .into_iter()
+            .collect(),
+            expiry_date: later,
+        };
+        storage.create(&mut record).await.unwrap();
+        let loaded = storage.load(&record.id).await.unwrap().expect("stored");
+        assert_eq!(loaded.data, record.data);
+        assert_eq!(loaded.expiry_date.unix_timestamp(), later.unix_timestamp());
+        // An id that exists is not overwritten by create: it draws a new one.
+        let mut clash = Record {
+            id: record.id,
+            data: Default::default(),
+            expiry_date: later,
+        };
+        storage.create(&mut clash).await.unwrap();
+        assert_ne!(clash.id, record.id);
+        assert_eq!(
+            storage.load(&record.id).await.unwrap().unwrap().data,
+            record.data
+        );
+        // Save replaces; an expired record is never loaded and is swept.
+        record.data.insert("k".into(), serde_json::json!(1));
+        storage.save(&record).await.unwrap();
+        assert_eq!(
+            storage.load(&record.id).await.unwrap().unwrap().data.len(),
+            2
+        );
+        let expired = Record {
+            id: Id::default(),
+            data: Default::default(),
+            expiry_date: time::OffsetDateTime::now_utc() - time::Duration::seconds(1),
+        };
+        storage.save(&expired).await.unwrap();
+        assert!(storage.load(&expired.id).await.unwrap().is_none());
+        assert_eq!(storage.session_count().await.unwrap(), 3);
+        storage.delete_expired().await.unwrap();
+        assert_eq!(storage.session_count().await.unwrap(), 2);
+        // Ending all but one; then deleting that one.
+        assert_eq!(
+            storage
+                .delete_sessions_except(Some(&record.id.to_string()))
+                .await
+                .unwrap(),
+            1
+        );
+        storage.delete(&record.id).await.unwrap();
+        assert!(storage.load(&record.id).await.unwrap().is_none());
+        assert_eq!(storage.session_count().await.unwrap(), 0);
     }
 }

@@ -24,3 +24,14 @@ export function utcTimestamp(ms: number): string {
     `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} UTC`
   );
 }
+
+/** Signs in through the sandbox's GitHub page as one of its seeded members. */
+export async function signIn(page: Page, login: string, next = "/"): Promise<void> {
+  await page.goto(next === "/" ? "/sign-in" : `/sign-in?next=${encodeURIComponent(next)}`);
+  await page.getByTestId("sign-in-with-github").click();
+  // The sandbox's authorize page: pick who to be.
+  await expect(page.getByRole("heading", { name: "Sandbox GitHub" })).toBeVisible();
+  await page.getByRole("radio", { name: new RegExp(`@${login}`) }).check();
+  await page.getByRole("button", { name: "Authorize" }).click();
+  await page.waitForURL((u) => u.pathname === new URL(next, "http://x").pathname);
+}

@@ -1,12 +1,13 @@
 // Journey: a team member opens Greenroom, sees it is the sandbox, reads the
 // project's setup, re-checks Greenroom's status, and switches project.
 import { test, expect } from "@playwright/test";
-import { utcTimestamp, waitForHydration, watchConsole } from "./helpers";
+import { signIn, utcTimestamp, waitForHydration, watchConsole } from "./helpers";
 
 test("the home page hydrates, shows the sandbox banner and re-checks status through a server function", async ({
   page,
 }, testInfo) => {
   const problems = watchConsole(page);
+  await signIn(page, "vera-viewer");
   const response = await page.goto("/");
   expect(response?.status()).toBe(200);
   await waitForHydration(page);
@@ -36,6 +37,7 @@ test("the home page hydrates, shows the sandbox banner and re-checks status thro
 
 test("the project switcher changes project without a full reload, and the URL says which", async ({ page }) => {
   const problems = watchConsole(page);
+  await signIn(page, "vera-viewer");
   await page.goto("/");
   await waitForHydration(page);
   await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
@@ -58,6 +60,7 @@ test("the project switcher changes project without a full reload, and the URL sa
 });
 
 test("an unknown address shows the 404 page with the banner and a way back", async ({ page }) => {
+  await signIn(page, "vera-viewer");
   const response = await page.goto("/no/such/page");
   expect(response?.status()).toBe(404);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("This page does not exist");

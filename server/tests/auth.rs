@@ -549,3 +549,78 @@ async fn audit_rows_left_pending_by_a_crash_are_unknown_at_the_next_start() {
         .unwrap()
         .contains("stopped before the outcome was recorded"));
 }
+
+/// Two instances on one PostgreSQL, with the same session key: a session
+/// made on one is good on the other, and ending it on one ends it on both.
+#[tokio::test]
+async fn instances_sharing_a_postgres_database_share_sessions() {
+    use sqlx::Connection;
+    let server = std::env::var("GREENROOM_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+    let name = format!("greenroom_sessions_{}", std::process::id());
+    let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+        .await
+        .expect("PostgreSQL at 127.0.0.1:5432 is required");
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    // Only this test's process sees this variable (nextest runs each test alone).
+    std::env::set_var(
+        "GREENROOM_SESSION_KEY",
+        "c2hhcmVkLXNlc3Npb24ta2V5LWZvci10aGUtdHdvLWluc3RhbmNlcy1vZi10aGlzLXRlc3QtMDEyMzQ1Njc4OQ==",
+    );
+    let toml = format!("database_url = \"{server}/{name}\"\n");
+    let a = spawn_with(&toml).await;
+    let b = spawn_with(&toml).await;
+    let (jar, on_a) = signed_in(&a, "ada-admin").await;
+    assert_eq!(
+        on_a.get(a.url("/api/status"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    // The same cookie, presented to the other instance.
+    let cookie = jar
+        .cookies(&a.url("/").parse().unwrap())
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let on_b = plain()
+        .get(b.url("/api/status"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(on_b.status(), 200, "the session is shared");
+    let res = plain()
+        .post(b.url("/auth/sign-out"))
+        .header("cookie", &cookie)
+        .header("origin", b.origin())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        on_a.get(a.url("/api/status"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401,
+        "ended everywhere"
+    );
+    a.stop().await;
+    b.stop().await;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+}
