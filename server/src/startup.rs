@@ -120,6 +120,20 @@ impl Application {
             &config.data_dir,
         )?;
         let auth_state = auth_state(&config, &storage, sandbox.as_ref())?;
+        // Expired sessions (and abandoned sign-ins) are swept every ten minutes.
+        {
+            use tower_sessions::session_store::ExpiredDeletion;
+            let store = storage.clone();
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+                loop {
+                    every.tick().await;
+                    if let Err(e) = store.delete_expired().await {
+                        tracing::warn!(error = %e, "could not sweep expired sessions");
+                    }
+                }
+            });
+        }
         let leptos_options = assets::leptos_options(&site_root, addr);
         let services = Services::new(
             Arc::new(config),
