@@ -76,7 +76,7 @@ async fn authorize_page(State(state): State<Shared>, Query(q): Query<Params>) ->
         })
         .collect();
     Html(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign in to GitHub (sandbox)</title>\
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign in to GitHub (sandbox)</title><link rel=\"icon\" href=\"data:,\">\
          <style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}}\
          li{{list-style:none;margin:.5rem 0}}.role{{color:#555}}button{{font-size:1rem;padding:.5rem 1rem}}</style></head>\
          <body><main><h1>Sandbox GitHub</h1>\
