@@ -205,10 +205,8 @@ pub struct ActivityRow {
     pub action: String,
     pub project: Option<String>,
     pub target: Option<String>,
-    pub params: String,
     pub outcome: String,
     pub message: Option<String>,
-    pub client_ip: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -278,10 +276,8 @@ impl ActivityRow {
                 (None, Some(i)) => Some(i.clone()),
                 _ => None,
             },
-            params: e.params_json.clone(),
             outcome: e.outcome.as_str().to_string(),
             message: e.message.clone(),
-            client_ip: e.client_ip.clone(),
         }
     }
 }

@@ -5,8 +5,9 @@
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use greenroom::storage::AuditEvent;
 use greenroom::Storage;
-use greenroom_app::api::{ActivityQuery, ActivityRow};
+use greenroom_app::api::ActivityQuery;
 use serde::Deserialize;
 
 /// The most rows one export holds.
@@ -28,7 +29,7 @@ pub async fn activity(State(storage): State<Storage>, Query(q): Query<ExportQuer
         Ok(f) => f,
         Err(e) => return (StatusCode::BAD_REQUEST, e).into_response(),
     };
-    let mut rows: Vec<ActivityRow> = Vec::new();
+    let mut rows: Vec<AuditEvent> = Vec::new();
     loop {
         let page = match storage.list_audit(&filter, after, 1000).await {
             Ok(p) => p,
@@ -36,7 +37,7 @@ pub async fn activity(State(storage): State<Storage>, Query(q): Query<ExportQuer
         };
         let done = page.len() < 1000;
         after = page.last().map(|e| e.cursor());
-        rows.extend(page.iter().map(ActivityRow::from_event));
+        rows.extend(page);
         if done || rows.len() >= MAX_ROWS {
             rows.truncate(MAX_ROWS);
             break;
@@ -63,13 +64,17 @@ pub async fn activity(State(storage): State<Storage>, Query(q): Query<ExportQuer
         let fields = [
             r.id.to_string(),
             greenroom_app::format::utc_timestamp(r.occurred_at_ms),
-            r.actor.clone().unwrap_or_default(),
+            r.actor_login.clone().unwrap_or_default(),
             r.role.clone().unwrap_or_default(),
             r.action.clone(),
             r.project.clone().unwrap_or_default(),
-            r.target.clone().unwrap_or_default(),
-            r.params.clone(),
-            r.outcome.clone(),
+            match (&r.target_kind, &r.target_id) {
+                (Some(k), Some(i)) => format!("{k} {i}"),
+                (_, Some(i)) => i.clone(),
+                _ => String::new(),
+            },
+            r.params_json.clone(),
+            r.outcome.as_str().to_string(),
             r.message.clone().unwrap_or_default(),
             r.client_ip.clone().unwrap_or_default(),
         ];

@@ -624,3 +624,69 @@ async fn instances_sharing_a_postgres_database_share_sessions() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn the_activity_export_gives_the_filtered_log_as_csv_or_json_to_the_signed_in() {
+    let app = spawn_with("").await;
+    let (_, client) = signed_in(&app, "ada-admin").await;
+    let csv = client
+        .get(app.url("/activity/export?format=csv&action=sign_in"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 200);
+    assert!(csv.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    assert!(csv.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("attachment"));
+    let text = csv.text().await.unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "id,occurred_at,actor,role,action,project,target,params,outcome,message,client_ip"
+    );
+    let row = lines.next().expect("the sign-in row");
+    assert!(
+        row.contains(",ada-admin,admin,sign_in,") && row.contains(",succeeded,"),
+        "{row}"
+    );
+    let json: serde_json::Value = client
+        .get(app.url("/activity/export?format=json&outcome=refused"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(json, serde_json::json!([]), "nothing refused yet");
+    assert_eq!(
+        client
+            .get(app.url("/activity/export?format=xml"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+    assert_eq!(
+        client
+            .get(app.url("/activity/export?from=yesterday"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        400,
+        "a bad date says so"
+    );
+    let anonymous = plain()
+        .get(app.url("/activity/export?format=csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 303, "sign in first");
+    app.stop().await;
+}

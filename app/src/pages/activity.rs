@@ -2,13 +2,23 @@
 //! filtered views can be bookmarked), older pages by cursor, and CSV / JSON
 //! export of what the filters select. Admins can end everyone's sessions.
 
-use crate::api::{get_activity, ActivityQuery, EndAllSessions};
+use crate::api::{end_all_sessions, get_activity, ActivityQuery};
 use crate::format::utc_timestamp;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 const OUTCOMES: &[&str] = &["pending", "succeeded", "failed", "unknown", "refused"];
+
+/// The filters: query name, label, input type.
+const FILTERS: &[(&str, &str, &str)] = &[
+    ("actor", "Actor", "text"),
+    ("action", "Action", "text"),
+    ("outcome", "Outcome", "select"),
+    ("project", "Project", "text"),
+    ("from", "From", "date"),
+    ("until", "Until", "date"),
+];
 
 #[component]
 pub fn ActivityPage() -> impl IntoView {
@@ -43,7 +53,8 @@ pub fn ActivityPage() -> impl IntoView {
         pairs.join("&")
     };
     let value = move |k: &'static str| move || query.with(|q| q.get(k)).unwrap_or_default();
-    let end_all = ServerAction::<EndAllSessions>::new();
+    let headers = ["Time", "Actor", "Action", "Target", "Outcome", "Detail"];
+    let end_all = Action::new(|_: &()| end_all_sessions());
     view! {
         <Title text="Activity" />
         <div class="flex flex-wrap items-baseline justify-between gap-2">
@@ -56,20 +67,29 @@ pub fn ActivityPage() -> impl IntoView {
             </p>
         </div>
         <form method="get" action="/activity" class="mt-4 grid grid-cols-2 gap-3 rounded-lg border border-slate-200 bg-white p-4 text-sm sm:grid-cols-4 lg:grid-cols-7">
-            <label class="flex flex-col gap-1">"Actor"<input name="actor" class="rounded border border-slate-300 px-2 py-1" prop:value=value("actor") /></label>
-            <label class="flex flex-col gap-1">"Action"<input name="action" class="rounded border border-slate-300 px-2 py-1" prop:value=value("action") /></label>
-            <label class="flex flex-col gap-1">"Outcome"
-                <select name="outcome" class="rounded border border-slate-300 px-2 py-1" prop:value=value("outcome")>
-                    <option value="">"any"</option>
-                    {OUTCOMES.iter().map(|o| view! { <option value=*o>{*o}</option> }).collect_view()}
-                </select>
-            </label>
-            <label class="flex flex-col gap-1">"Project"<input name="project" class="rounded border border-slate-300 px-2 py-1" prop:value=value("project") /></label>
-            <label class="flex flex-col gap-1">"From"<input type="date" name="from" class="rounded border border-slate-300 px-2 py-1" prop:value=value("from") /></label>
-            <label class="flex flex-col gap-1">"Until"<input type="date" name="until" class="rounded border border-slate-300 px-2 py-1" prop:value=value("until") /></label>
+            {FILTERS.iter().map(|(name, label, kind)| {
+                let current = value(name);
+                if *kind == "select" {
+                    view! {
+                        <label class="flex flex-col gap-1">{*label}
+                            <select name=*name class="rounded border border-slate-300 px-2 py-1" prop:value=current>
+                                {std::iter::once("").chain(OUTCOMES.iter().copied()).map(|o| view! {
+                                    <option value=o>{if o.is_empty() { "any" } else { o }}</option>
+                                }).collect_view()}
+                            </select>
+                        </label>
+                    }.into_any()
+                } else {
+                    view! {
+                        <label class="flex flex-col gap-1">{*label}
+                            <input type=*kind name=*name class="rounded border border-slate-300 px-2 py-1" prop:value=current />
+                        </label>
+                    }.into_any()
+                }
+            }).collect_view()}
             <div class="flex items-end"><button type="submit" class="rounded-md bg-slate-900 px-3 py-1.5 text-white">"Filter"</button></div>
         </form>
-        <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading the activity log…"</p> }>
+        <Suspense fallback=|| view! { <p class="mt-6 text-slate-600">"Loading the activity log…"</p> }>
             {move || page.get().map(|r| match r {
                 Err(e) => view! { <p role="alert" class="mt-6 text-red-700">{e.to_string()}</p> }.into_any(),
                 Ok(p) if p.rows.is_empty() => view! {
@@ -82,26 +102,28 @@ pub fn ActivityPage() -> impl IntoView {
                         <div class="mt-6 overflow-x-auto rounded-lg border border-slate-200 bg-white">
                             <table class="min-w-full text-left text-sm" data-testid="activity-table">
                                 <thead class="bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
-                                    <tr>
-                                        <th scope="col" class="px-3 py-2">"Time"</th>
-                                        <th scope="col" class="px-3 py-2">"Actor"</th>
-                                        <th scope="col" class="px-3 py-2">"Action"</th>
-                                        <th scope="col" class="px-3 py-2">"Target"</th>
-                                        <th scope="col" class="px-3 py-2">"Outcome"</th>
-                                        <th scope="col" class="px-3 py-2">"Detail"</th>
-                                    </tr>
+                                    <tr>{headers.map(|h| view! { <th scope="col" class="px-3 py-2">{h}</th> }).collect_view()}</tr>
                                 </thead>
                                 <tbody>
-                                    {p.rows.into_iter().map(|row| view! {
-                                        <tr class="border-t border-slate-100" data-outcome=row.outcome.clone()>
-                                            <td class="whitespace-nowrap px-3 py-2">{utc_timestamp(row.occurred_at_ms)}</td>
-                                            <td class="px-3 py-2">{row.actor.clone().unwrap_or_else(|| "—".into())}
-                                                {row.role.clone().map(|r| view! { <span class="ml-1 text-xs text-slate-500">{r}</span> })}</td>
-                                            <td class="px-3 py-2"><code>{row.action.clone()}</code></td>
-                                            <td class="px-3 py-2">{row.target.clone().or(row.project.clone()).unwrap_or_default()}</td>
-                                            <td class="px-3 py-2">{row.outcome.clone()}</td>
-                                            <td class="px-3 py-2 text-slate-700">{row.message.clone().unwrap_or_default()}</td>
-                                        </tr>
+                                    {p.rows.into_iter().map(|row| {
+                                        let actor = match (&row.actor, &row.role) {
+                                            (Some(a), Some(r)) => format!("{a} ({r})"),
+                                            (Some(a), None) => a.clone(),
+                                            _ => "—".into(),
+                                        };
+                                        let cells = [
+                                            utc_timestamp(row.occurred_at_ms),
+                                            actor,
+                                            row.action.clone(),
+                                            row.target.clone().or(row.project.clone()).unwrap_or_default(),
+                                            row.outcome.clone(),
+                                            row.message.clone().unwrap_or_default(),
+                                        ];
+                                        view! {
+                                            <tr class="border-t border-slate-100" data-outcome=row.outcome.clone()>
+                                                {cells.map(|c| view! { <td class="px-3 py-2">{c}</td> }).collect_view()}
+                                            </tr>
+                                        }
                                     }).collect_view()}
                                 </tbody>
                             </table>
@@ -113,9 +135,15 @@ pub fn ActivityPage() -> impl IntoView {
                             <section class="mt-8 rounded-lg border border-red-200 bg-white p-4">
                                 <h2 class="font-semibold">"Sessions"</h2>
                                 <p class="mt-1 text-sm text-slate-700">"Sign everyone else out now, for example after removing someone from the team."</p>
-                                <ActionForm action=end_all>
-                                    <button type="submit" data-testid="end-all-sessions" class="mt-2 rounded-md border border-red-300 px-3 py-1.5 text-sm text-red-800 hover:bg-red-50">"End every other session"</button>
-                                </ActionForm>
+                                <button
+                                    type="button"
+                                    data-testid="end-all-sessions"
+                                    class="mt-2 rounded-md border border-red-300 px-3 py-1.5 text-sm text-red-800 hover:bg-red-50 disabled:opacity-50"
+                                    disabled=move || end_all.pending().get()
+                                    on:click=move |_| { end_all.dispatch(()); }
+                                >
+                                    "End every other session"
+                                </button>
                                 {move || end_all.value().get().map(|r| match r {
                                     Ok(n) => view! { <p role="status" class="mt-2 text-sm">{format!("{n} sessions ended.")}</p> }.into_any(),
                                     Err(e) => view! { <p role="alert" class="mt-2 text-sm text-red-700">{e.to_string()}</p> }.into_any(),
@@ -125,6 +153,6 @@ pub fn ActivityPage() -> impl IntoView {
                     }.into_any()
                 }
             })}
-        </Transition>
+        </Suspense>
     }
 }
