@@ -343,42 +343,13 @@ impl ActivityQuery {
 /// `POST /api/sessions/end-all` (admin): signs everyone else out now.
 #[server(prefix = "/api", endpoint = "sessions/end-all")]
 pub async fn end_all_sessions() -> Result<u64, ApiError> {
-    use greenroom::storage::{AuditOutcome, NewAuditEvent};
     let user = authorize("/api/sessions/end-all")?
         .ok_or_else(|| ApiError::Unauthorized("Sign in to do this.".into()))?;
     let services = services()?;
     let own = use_context::<tower_sessions::Session>().and_then(|s| s.id().map(|i| i.to_string()));
-    let event = NewAuditEvent {
-        actor_login: Some(user.login.clone()),
-        actor_id: Some(user.id),
-        role: Some(user.role.as_str().to_string()),
-        action: "sessions_end_all".into(),
-        ..Default::default()
-    };
-    let storage = &services.storage;
-    let id = storage
-        .record_audit(&event, AuditOutcome::Pending)
+    greenroom::auth::end_all_sessions(&services.storage, &user, own.as_deref(), None)
         .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    match storage.delete_sessions_except(own.as_deref()).await {
-        Ok(n) => {
-            let _ = storage
-                .complete_audit(
-                    id,
-                    AuditOutcome::Succeeded,
-                    Some(&format!("{n} sessions ended")),
-                    &[],
-                )
-                .await;
-            Ok(n)
-        }
-        Err(e) => {
-            let _ = storage
-                .complete_audit(id, AuditOutcome::Failed, Some(&e.to_string()), &[])
-                .await;
-            Err(ApiError::Unavailable(e.to_string()))
-        }
-    }
+        .map_err(|e| ApiError::Unavailable(e.to_string()))
 }
 
 #[cfg(feature = "ssr")]

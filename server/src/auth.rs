@@ -415,3 +415,47 @@ pub async fn guard(State(auth): State<AuthState>, mut req: Request, next: Next) 
     };
     Redirect::to(&target).into_response()
 }
+
+/// `POST /sessions/end-all`: the Activity page's plain form (no script
+/// needed) for what `/api/sessions/end-all` does; admins only.
+pub async fn end_all_sessions_form(
+    State(auth): State<AuthState>,
+    session: Session,
+    req: Request,
+) -> Response {
+    let ip = client_ip(req.extensions());
+    let Some(user) = req.extensions().get::<SessionUser>().cloned() else {
+        return Redirect::to("/sign-in?next=%2Factivity").into_response();
+    };
+    if user.role < greenroom::domain::Role::Admin {
+        let mut e = event("authorize", Some(&user), ip, req.headers());
+        e.target_kind = Some("route".into());
+        e.target_id = Some("/sessions/end-all".into());
+        audit(
+            &auth.storage,
+            e,
+            AuditOutcome::Refused,
+            Some("ending sessions needs the admin role"),
+        )
+        .await;
+        return json_error(
+            StatusCode::FORBIDDEN,
+            "Only an admin may end other people's sessions.",
+        );
+    }
+    let own = session.id().map(|i| i.to_string());
+    match greenroom::auth::end_all_sessions(
+        &auth.storage,
+        &user,
+        own.as_deref(),
+        ip.map(|i| i.to_string()),
+    )
+    .await
+    {
+        Ok(n) => Redirect::to(&format!("/activity?ended={n}")).into_response(),
+        Err(e) => json_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!("Sessions could not be ended: {e}"),
+        ),
+    }
+}

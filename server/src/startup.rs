@@ -309,6 +309,7 @@ fn router(
         .route("/auth/callback", get(auth::callback))
         .route("/auth/sign-out", post(auth::sign_out))
         .route("/activity/export", get(crate::export::activity))
+        .route("/sessions/end-all", post(auth::end_all_sessions_form))
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(options.clone())
         })

@@ -690,3 +690,32 @@ async fn the_activity_export_gives_the_filtered_log_as_csv_or_json_to_the_signed
     assert_eq!(anonymous.status(), 303, "sign in first");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_activity_pages_end_all_form_is_for_admins_only() {
+    let app = spawn_with("").await;
+    let (viewer_jar, _) = signed_in(&app, "vera-viewer").await;
+    let (admin_jar, _) = signed_in(&app, "ada-admin").await;
+    let post = |jar: &Arc<reqwest::cookie::Jar>| {
+        stepper(jar)
+            .post(app.url("/sessions/end-all"))
+            .header("origin", app.origin())
+            .send()
+    };
+    assert_eq!(post(&viewer_jar).await.unwrap().status(), 403);
+    let res = post(&admin_jar).await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        res.headers()["location"],
+        "/activity?ended=1",
+        "the viewer's session ended"
+    );
+    let rows = audit(&app).await;
+    assert!(rows
+        .iter()
+        .any(|r| r.action == "authorize" && r.target_id.as_deref() == Some("/sessions/end-all")));
+    assert!(rows
+        .iter()
+        .any(|r| r.action == "sessions_end_all" && r.outcome == AuditOutcome::Succeeded));
+    app.stop().await;
+}

@@ -75,3 +75,42 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
     }
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
+
+/// Ends every session but `keep` (the admin's own), audited as
+/// `sessions_end_all`: pending first, then the outcome. Returns how many.
+pub async fn end_all_sessions(
+    storage: &crate::Storage,
+    by: &SessionUser,
+    keep: Option<&str>,
+    client_ip: Option<String>,
+) -> Result<u64, crate::StorageError> {
+    use crate::storage::{AuditOutcome, NewAuditEvent};
+    let event = NewAuditEvent {
+        actor_login: Some(by.login.clone()),
+        actor_id: Some(by.id),
+        role: Some(by.role.as_str().to_string()),
+        action: "sessions_end_all".into(),
+        client_ip,
+        ..Default::default()
+    };
+    let id = storage.record_audit(&event, AuditOutcome::Pending).await?;
+    match storage.delete_sessions_except(keep).await {
+        Ok(n) => {
+            storage
+                .complete_audit(
+                    id,
+                    AuditOutcome::Succeeded,
+                    Some(&format!("{n} sessions ended")),
+                    &[],
+                )
+                .await?;
+            Ok(n)
+        }
+        Err(e) => {
+            let _ = storage
+                .complete_audit(id, AuditOutcome::Failed, Some(&e.to_string()), &[])
+                .await;
+            Err(e)
+        }
+    }
+}

@@ -2,7 +2,7 @@
 //! filtered views can be bookmarked), older pages by cursor, and CSV / JSON
 //! export of what the filters select. Admins can end everyone's sessions.
 
-use crate::api::{end_all_sessions, get_activity, ActivityQuery};
+use crate::api::{get_activity, ActivityQuery};
 use crate::format::utc_timestamp;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -54,7 +54,7 @@ pub fn ActivityPage() -> impl IntoView {
     };
     let value = move |k: &'static str| move || query.with(|q| q.get(k)).unwrap_or_default();
     let headers = ["Time", "Actor", "Action", "Target", "Outcome", "Detail"];
-    let end_all = Action::new(|_: &()| end_all_sessions());
+    let ended = move || query.with(|q| q.get("ended"));
     view! {
         <Title text="Activity" />
         <div class="flex flex-wrap items-baseline justify-between gap-2">
@@ -135,19 +135,10 @@ pub fn ActivityPage() -> impl IntoView {
                             <section class="mt-8 rounded-lg border border-red-200 bg-white p-4">
                                 <h2 class="font-semibold">"Sessions"</h2>
                                 <p class="mt-1 text-sm text-slate-700">"Sign everyone else out now, for example after removing someone from the team."</p>
-                                <button
-                                    type="button"
-                                    data-testid="end-all-sessions"
-                                    class="mt-2 rounded-md border border-red-300 px-3 py-1.5 text-sm text-red-800 hover:bg-red-50 disabled:opacity-50"
-                                    disabled=move || end_all.pending().get()
-                                    on:click=move |_| { end_all.dispatch(()); }
-                                >
-                                    "End every other session"
-                                </button>
-                                {move || end_all.value().get().map(|r| match r {
-                                    Ok(n) => view! { <p role="status" class="mt-2 text-sm">{format!("{n} sessions ended.")}</p> }.into_any(),
-                                    Err(e) => view! { <p role="alert" class="mt-2 text-sm text-red-700">{e.to_string()}</p> }.into_any(),
-                                })}
+                                <form method="post" action="/sessions/end-all">
+                                    <button type="submit" data-testid="end-all-sessions" class="mt-2 rounded-md border border-red-300 px-3 py-1.5 text-sm text-red-800 hover:bg-red-50">"End every other session"</button>
+                                </form>
+                                {ended().map(|n| view! { <p role="status" class="mt-2 text-sm">{format!("{n} sessions ended.")}</p> })}
                             </section>
                         })}
                     }.into_any()

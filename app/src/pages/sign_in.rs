@@ -45,25 +45,18 @@ pub fn SignInPage() -> impl IntoView {
                                 </p>
                             })}
                             <h2 class="mt-6 text-sm font-semibold uppercase tracking-wide text-slate-500">"Teams and roles"</h2>
-                            <ul class="mt-2 space-y-1 text-sm" data-testid="team-roles">
-                                {teams.into_iter().map(|(team, role)| view! {
-                                    <li><code>{team}</code>" → "<strong>{role}</strong></li>
-                                }).collect_view()}
-                                <li class="text-slate-600">{match default_role {
-                                    Some(r) => format!("Members in none of these teams: {r}."),
-                                    None => "Members in none of these teams may not sign in.".to_string(),
-                                }}</li>
-                            </ul>
+                            <p class="mt-2 text-sm" data-testid="team-roles">
+                                {teams.iter().map(|(t, r)| format!("{t} → {r}")).collect::<Vec<_>>().join(" · ")}
+                            </p>
+                            <p class="mt-1 text-sm text-slate-600">{match default_role {
+                                Some(r) => format!("Members in none of these teams: {r}."),
+                                None => "Members in none of these teams may not sign in.".to_string(),
+                            }}</p>
                             <details class="mt-4 text-sm">
                                 <summary class="cursor-pointer text-slate-700">"What each role may do"</summary>
-                                <dl class="mt-2 space-y-2">
-                                    {s.powers.clone().into_iter().map(|(role, powers)| view! {
-                                        <div>
-                                            <dt class="font-semibold">{role}</dt>
-                                            <dd><ul class="list-disc pl-5">{powers.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul></dd>
-                                        </div>
-                                    }).collect_view()}
-                                </dl>
+                                {s.powers.clone().into_iter().map(|(role, powers)| view! {
+                                    <p class="mt-2"><strong>{role}</strong>": "{powers.join("; ")}"."</p>
+                                }).collect_view()}
                             </details>
                             {if s.signed_in {
                                 view! { <p class="mt-6"><a href="/" class="text-emerald-800 underline">"You are signed in: go to Greenroom"</a></p> }.into_any()
