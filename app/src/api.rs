@@ -150,14 +150,11 @@ pub struct SignInState {
     /// Why the last attempt in this browser was refused.
     pub refusal: Option<String>,
     pub signed_in: bool,
-    /// (role, its powers) for viewer, deployer, admin.
-    pub powers: Vec<(String, Vec<String>)>,
 }
 
 /// `GET /api/sign-in-state`: public.
 #[server(prefix = "/api", endpoint = "sign-in-state", input = GetUrl)]
 pub async fn get_sign_in_state() -> Result<SignInState, ApiError> {
-    use greenroom::domain::Role;
     let user = authorize("/api/sign-in-state")?;
     let services = services()?;
     let auth = &services.config.auth;
@@ -180,18 +177,6 @@ pub async fn get_sign_in_state() -> Result<SignInState, ApiError> {
         default_role: auth.default_role.map(|r| r.as_str().to_string()),
         refusal,
         signed_in: user.is_some(),
-        powers: [Role::Viewer, Role::Deployer, Role::Admin]
-            .into_iter()
-            .map(|r| {
-                (
-                    r.as_str().to_string(),
-                    greenroom::auth::powers(r)
-                        .iter()
-                        .map(|p| p.to_string())
-                        .collect(),
-                )
-            })
-            .collect(),
     })
 }
 

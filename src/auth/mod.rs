@@ -44,29 +44,6 @@ pub struct PendingSignIn {
 /// A sign-in must come back within this long.
 pub const PENDING_TTL_MS: i64 = 10 * 60 * 1000;
 
-/// What each role may do, for the README and the sign-in page.
-pub fn powers(role: Role) -> &'static [&'static str] {
-    match role {
-        Role::Viewer => &[
-            "see what is live on staging and production, and the deploy history",
-            "read trends and export them",
-            "check secrets for presence and consistency (never their values)",
-            "open smoke-test artifacts and logs",
-            "read the activity log",
-        ],
-        Role::Deployer => &[
-            "everything a viewer may",
-            "trigger a staging deploy, re-run the deploy job, redeploy the last good build",
-            "create Supabase branches",
-        ],
-        Role::Admin => &[
-            "everything a deployer may",
-            "change settings and end everyone's sessions",
-            "delete Supabase branches",
-        ],
-    }
-}
-
 /// Compares two secrets in time independent of where they differ.
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());

@@ -52,7 +52,15 @@ pub fn ActivityPage() -> impl IntoView {
         }
         pairs.join("&")
     };
-    let value = move |k: &'static str| move || query.with(|q| q.get(k)).unwrap_or_default();
+    // Filters change only by submitting the form (a full page load), so the
+    // values are read once, not tracked.
+    let value = move |k: &'static str| query.with_untracked(|q| q.get(k)).unwrap_or_default();
+    let qs = filters_qs();
+    let (csv_href, json_href, older_qs) = (
+        format!("/activity/export?format=csv&{qs}"),
+        format!("/activity/export?format=json&{qs}"),
+        qs,
+    );
     let headers = ["Time", "Actor", "Action", "Target", "Outcome", "Detail"];
     let ended = move || query.with(|q| q.get("ended"));
     view! {
@@ -61,9 +69,9 @@ pub fn ActivityPage() -> impl IntoView {
             <h1 class="text-2xl font-semibold tracking-tight">"Activity"</h1>
             <p class="text-sm">
                 "Export what is shown: "
-                <a rel="external" data-testid="export-csv" class="underline" href=move || format!("/activity/export?format=csv&{}", filters_qs())>"CSV"</a>
+                <a rel="external" data-testid="export-csv" class="underline" href=csv_href>"CSV"</a>
                 " · "
-                <a rel="external" data-testid="export-json" class="underline" href=move || format!("/activity/export?format=json&{}", filters_qs())>"JSON"</a>
+                <a rel="external" data-testid="export-json" class="underline" href=json_href>"JSON"</a>
             </p>
         </div>
         <form method="get" action="/activity" class="mt-4 grid grid-cols-2 gap-3 rounded-lg border border-slate-200 bg-white p-4 text-sm sm:grid-cols-4 lg:grid-cols-7">
@@ -72,9 +80,9 @@ pub fn ActivityPage() -> impl IntoView {
                 if *kind == "select" {
                     view! {
                         <label class="flex flex-col gap-1">{*label}
-                            <select name=*name class="rounded border border-slate-300 px-2 py-1" prop:value=current>
+                            <select name=*name class="rounded border border-slate-300 px-2 py-1">
                                 {std::iter::once("").chain(OUTCOMES.iter().copied()).map(|o| view! {
-                                    <option value=o>{if o.is_empty() { "any" } else { o }}</option>
+                                    <option value=o selected=o == current>{if o.is_empty() { "any" } else { o }}</option>
                                 }).collect_view()}
                             </select>
                         </label>
@@ -82,7 +90,7 @@ pub fn ActivityPage() -> impl IntoView {
                 } else {
                     view! {
                         <label class="flex flex-col gap-1">{*label}
-                            <input type=*kind name=*name class="rounded border border-slate-300 px-2 py-1" prop:value=current />
+                            <input type=*kind name=*name class="rounded border border-slate-300 px-2 py-1" value=current />
                         </label>
                     }.into_any()
                 }
@@ -129,7 +137,7 @@ pub fn ActivityPage() -> impl IntoView {
                             </table>
                         </div>
                         {next.map(|n| view! {
-                            <p class="mt-3 text-sm"><a class="underline" href=move || format!("/activity?{}&after={n}", filters_qs())>"Older entries"</a></p>
+                            <p class="mt-3 text-sm"><a class="underline" href=format!("/activity?{older_qs}&after={n}")>"Older entries"</a></p>
                         })}
                         {admin.then(|| view! {
                             <section class="mt-8 rounded-lg border border-red-200 bg-white p-4">

@@ -52,12 +52,7 @@ pub fn SignInPage() -> impl IntoView {
                                 Some(r) => format!("Members in none of these teams: {r}."),
                                 None => "Members in none of these teams may not sign in.".to_string(),
                             }}</p>
-                            <details class="mt-4 text-sm">
-                                <summary class="cursor-pointer text-slate-700">"What each role may do"</summary>
-                                {s.powers.clone().into_iter().map(|(role, powers)| view! {
-                                    <p class="mt-2"><strong>{role}</strong>": "{powers.join("; ")}"."</p>
-                                }).collect_view()}
-                            </details>
+
                             {if s.signed_in {
                                 view! { <p class="mt-6"><a href="/" class="text-emerald-800 underline">"You are signed in: go to Greenroom"</a></p> }.into_any()
                             } else {
