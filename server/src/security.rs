@@ -19,13 +19,16 @@ pub struct Security {
     /// `scheme://host[:port]` of the public base URL.
     pub origin: String,
     pub https: bool,
+    /// Where refused cross-origin requests are recorded.
+    pub storage: greenroom::Storage,
 }
 
 impl Security {
-    pub fn new(public_url: &Url) -> Self {
+    pub fn new(public_url: &Url, storage: greenroom::Storage) -> Self {
         Self {
             origin: public_url.origin().ascii_serialization(),
             https: public_url.scheme() == "https",
+            storage,
         }
     }
 }
@@ -87,6 +90,35 @@ pub async fn same_origin(State(sec): State<Security>, req: Request, next: Next) 
         return next.run(req).await;
     }
     tracing::warn!(origin = ?claimed, path = %req.uri().path(), "cross-origin request refused");
+    let user = req
+        .extensions()
+        .get::<greenroom::auth::SessionUser>()
+        .cloned();
+    let event = greenroom::storage::NewAuditEvent {
+        actor_login: user.as_ref().map(|u| u.login.clone()),
+        actor_id: user.as_ref().map(|u| u.id),
+        role: user.as_ref().map(|u| u.role.as_str().to_string()),
+        action: "cross_origin".into(),
+        target_kind: Some("path".into()),
+        target_id: Some(req.uri().path().chars().take(200).collect()),
+        params: serde_json::json!({ "origin": claimed.as_deref().map(|o| o.chars().take(200).collect::<String>()) }),
+        client_ip: req
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string()),
+        ..Default::default()
+    };
+    if let Err(e) = sec
+        .storage
+        .record_finished_audit(
+            &event,
+            greenroom::storage::AuditOutcome::Refused,
+            Some("the request did not come from Greenroom's own origin"),
+        )
+        .await
+    {
+        tracing::error!(error = %e, "could not write the audit log");
+    }
     (
         StatusCode::FORBIDDEN,
         axum::Json(serde_json::json!({

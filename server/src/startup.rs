@@ -287,7 +287,10 @@ fn router(
             }
         }
     };
-    let security = Security::new(&state.services.config.public_url);
+    let security = Security::new(
+        &state.services.config.public_url,
+        state.services.storage.clone(),
+    );
     let sessions = tower_sessions::SessionManagerLayer::new(state.services.storage.clone())
         .with_name("greenroom_session")
         .with_http_only(true)

@@ -355,6 +355,16 @@ async fn a_cross_origin_post_is_refused() {
         .await
         .unwrap();
     assert_eq!(res.status(), 403, "no cross-site sign-out either");
+    let refused: Vec<_> = audit(&app)
+        .await
+        .into_iter()
+        .filter(|r| r.action == "cross_origin")
+        .collect();
+    assert_eq!(refused.len(), 3, "each refusal is audited");
+    assert!(refused.iter().all(|r| r.outcome == AuditOutcome::Refused));
+    assert!(refused
+        .iter()
+        .any(|r| r.params_json.contains("evil.example")));
     app.stop().await;
 }
 
