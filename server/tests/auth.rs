@@ -224,25 +224,9 @@ async fn sign_out_ends_the_session_on_the_server() {
 async fn an_idle_session_expires() {
     let app = spawn_with("[auth]\nsession_idle_secs = 1\n").await;
     let (_, client) = signed_in(&app, "vera-viewer").await;
-    assert_eq!(
-        client
-            .get(app.url("/api/status"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(status_of(&client, app.url("/api/status")).await, 200);
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    assert_eq!(
-        client
-            .get(app.url("/api/status"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        401
-    );
+    assert_eq!(status_of(&client, app.url("/api/status")).await, 401);
     app.stop().await;
 }
 
@@ -251,27 +235,11 @@ async fn a_session_ends_at_its_absolute_lifetime_even_when_used() {
     let app = spawn_with("[auth]\nsession_absolute_secs = 1\n").await;
     let (_, client) = signed_in(&app, "vera-viewer").await;
     for _ in 0..3 {
-        assert_eq!(
-            client
-                .get(app.url("/api/status"))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            200
-        );
+        assert_eq!(status_of(&client, app.url("/api/status")).await, 200);
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     }
     tokio::time::sleep(std::time::Duration::from_millis(600)).await;
-    assert_eq!(
-        client
-            .get(app.url("/api/status"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        401
-    );
+    assert_eq!(status_of(&client, app.url("/api/status")).await, 401);
     app.stop().await;
 }
 
@@ -279,15 +247,7 @@ async fn a_session_ends_at_its_absolute_lifetime_even_when_used() {
 async fn someone_removed_from_their_team_is_locked_out_at_the_next_check() {
     let app = spawn_with("[auth]\nmembership_check_secs = 1\ndefault_role = \"none\"\n").await;
     let (_, client) = signed_in(&app, "dev-deployer").await;
-    assert_eq!(
-        client
-            .get(app.url("/api/status"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(status_of(&client, app.url("/api/status")).await, 200);
     let res = plain()
         .post(format!("{}/__sandbox/members", app.sandbox()))
         .json(&serde_json::json!({ "login": "dev-deployer", "team": null }))
@@ -296,15 +256,7 @@ async fn someone_removed_from_their_team_is_locked_out_at_the_next_check() {
         .unwrap();
     assert_eq!(res.status(), 200);
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    assert_eq!(
-        client
-            .get(app.url("/api/status"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        401
-    );
+    assert_eq!(status_of(&client, app.url("/api/status")).await, 401);
     let rows = audit(&app).await;
     let revoked = rows
         .iter()
@@ -588,14 +540,7 @@ async fn instances_sharing_a_postgres_database_share_sessions() {
     let a = spawn_with(&toml).await;
     let b = spawn_with(&toml).await;
     let (jar, on_a) = signed_in(&a, "ada-admin").await;
-    assert_eq!(
-        on_a.get(a.url("/api/status"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(status_of(&on_a, a.url("/api/status")).await, 200);
     // The same cookie, presented to the other instance.
     let cookie = jar
         .cookies(&a.url("/").parse().unwrap())
@@ -619,11 +564,7 @@ async fn instances_sharing_a_postgres_database_share_sessions() {
         .unwrap();
     assert_eq!(res.status(), 303);
     assert_eq!(
-        on_a.get(a.url("/api/status"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        status_of(&on_a, a.url("/api/status")).await,
         401,
         "ended everywhere"
     );
@@ -674,21 +615,11 @@ async fn the_activity_export_gives_the_filtered_log_as_csv_or_json_to_the_signed
         .unwrap();
     assert_eq!(json, serde_json::json!([]), "nothing refused yet");
     assert_eq!(
-        client
-            .get(app.url("/activity/export?format=xml"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        status_of(&client, app.url("/activity/export?format=xml")).await,
         400
     );
     assert_eq!(
-        client
-            .get(app.url("/activity/export?from=yesterday"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        status_of(&client, app.url("/activity/export?from=yesterday")).await,
         400,
         "a bad date says so"
     );

@@ -178,3 +178,8 @@ pub async fn audit(app: &TestApp) -> Vec<greenroom::storage::AuditEvent> {
         .await
         .unwrap()
 }
+
+/// The status `client` gets for `GET url`.
+pub async fn status_of(client: &reqwest::Client, url: String) -> u16 {
+    client.get(url).send().await.unwrap().status().as_u16()
+}
