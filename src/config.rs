@@ -167,7 +167,33 @@ struct FileConfig {
     #[serde(default)]
     auth: AuthFile,
     #[serde(default)]
+    sync: SyncConfig,
+    #[serde(default)]
     projects: Vec<Project>,
+}
+
+/// `[sync]`: how the background sync keeps the deploy cache current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SyncConfig {
+    /// Whether this instance syncs at all (several instances share a lease,
+    /// so leaving it on everywhere is right; off is for read-only replicas).
+    pub enabled: bool,
+    /// Seconds between full passes over every project (new deploys and runs).
+    pub interval_secs: u64,
+    /// Milliseconds between checks of deploys and runs still in progress;
+    /// the calls scale with what is in progress, never with viewers.
+    pub watch_interval_ms: u64,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            interval_secs: 30,
+            watch_interval_ms: 1000,
+        }
+    }
 }
 
 /// `[auth]` as written: who may sign in and with what role.
@@ -290,6 +316,7 @@ impl Default for FileConfig {
             page_cache_ms: 1000,
             vendors: VendorUrls::default(),
             auth: AuthFile::default(),
+            sync: SyncConfig::default(),
             projects: Vec::new(),
         }
     }
@@ -349,6 +376,7 @@ pub struct Config {
     /// The vendors' API addresses for live mode.
     pub vendors: VendorUrls,
     pub auth: AuthConfig,
+    pub sync: SyncConfig,
     pub projects: Vec<Project>,
     pub credentials: Credentials,
     /// The file that was read, if any.
@@ -513,6 +541,18 @@ fn validate(
             ..origin("page_cache_ms")
         });
     }
+    if !(1..=3600).contains(&file.sync.interval_secs) {
+        problems.push(KeyProblem {
+            problem: "must be between 1 and 3600 seconds".into(),
+            ..origin("sync.interval_secs")
+        });
+    }
+    if !(200..=60_000).contains(&file.sync.watch_interval_ms) {
+        problems.push(KeyProblem {
+            problem: "must be between 200 and 60000 milliseconds".into(),
+            ..origin("sync.watch_interval_ms")
+        });
+    }
     if !matches!(public_url.scheme(), "http" | "https") {
         problems.push(KeyProblem {
             problem: "must be an http or https URL".into(),
@@ -649,6 +689,7 @@ fn validate(
         page_cache: std::time::Duration::from_millis(file.page_cache_ms),
         vendors: file.vendors,
         auth,
+        sync: file.sync,
         projects,
         credentials,
         source_file,

@@ -3,13 +3,18 @@
 //! Everything here is plain Rust with no Leptos, so the logic is tested without
 //! a browser and the server functions in `app/` stay thin.
 
+pub mod actions;
 pub mod auth;
 pub mod config;
 pub mod domain;
+pub mod notify;
+pub mod overview;
 pub mod providers;
 pub mod secret;
 pub mod services;
 pub mod storage;
+pub mod sync;
+pub mod trends;
 
 pub use config::{Config, ConfigError, Mode};
 pub use secret::Secret;

@@ -7,14 +7,44 @@ use serde::Serialize;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Services {
     pub config: Arc<Config>,
     pub storage: Storage,
     /// The sandbox's base URL when running against it (issue 3 fills it).
     pub sandbox_url: Option<String>,
+    /// Sync, actions and trends, once the server has built them.
+    pub ops: Option<Operations>,
     started: Instant,
     started_at: SystemTime,
+}
+
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Services")
+            .field("mode", &self.config.mode)
+            .field("storage", &self.storage)
+            .field("sandbox_url", &self.sandbox_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the deploy pages and actions work with.
+#[derive(Clone)]
+pub struct Operations {
+    pub syncer: Arc<crate::sync::Syncer>,
+    pub actions: crate::actions::Actions,
+    pub trends: Arc<crate::trends::TrendCache>,
+    pub targets: Arc<Vec<crate::sync::SyncTarget>>,
+}
+
+impl Operations {
+    /// The configured project called `name` (exactly, as in URLs).
+    pub fn target(&self, name: &str) -> Option<&crate::sync::SyncTarget> {
+        self.targets
+            .iter()
+            .find(|t| t.project.name.as_str() == name)
+    }
 }
 
 impl Services {
@@ -23,9 +53,15 @@ impl Services {
             config,
             storage,
             sandbox_url,
+            ops: None,
             started: Instant::now(),
             started_at: SystemTime::now(),
         }
+    }
+
+    pub fn with_operations(mut self, ops: Operations) -> Self {
+        self.ops = Some(ops);
+        self
     }
 
     pub fn mode(&self) -> Mode {

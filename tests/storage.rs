@@ -2,83 +2,16 @@
 //! machine's PostgreSQL (a throwaway database per test, dropped afterwards).
 //! A test that cannot reach PostgreSQL fails; it never skips.
 
-use futures::FutureExt;
 use greenroom::domain::DeployState;
 use greenroom::storage::{
-    AuditCursor, AuditFilter, AuditOutcome, Backend, DeployFilter, DeployRecord, NewAuditEvent,
-    SiteRole, WorkflowJobRecord, WorkflowRunRecord,
+    AuditCursor, AuditFilter, AuditOutcome, DeployFilter, DeployRecord, NewAuditEvent, SiteRole,
+    WorkflowJobRecord, WorkflowRunRecord,
 };
 use greenroom::Storage;
-use std::future::Future;
-use std::panic::AssertUnwindSafe;
 
-/// PostgreSQL for the suite; override with GREENROOM_TEST_POSTGRES_URL (a server URL, no database).
-fn postgres_server() -> String {
-    std::env::var("GREENROOM_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
-}
-
-async fn with_sqlite<F, Fut>(test: F)
-where
-    F: FnOnce(Storage) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!(
-        "sqlite://{}",
-        dir.path().join("nested/greenroom.db").display()
-    );
-    let storage = Storage::connect(&url).await.expect("open SQLite file");
-    assert_eq!(storage.backend(), Backend::Sqlite);
-    storage.migrate().await.expect("migrate SQLite");
-    test(storage.clone()).await;
-    storage.close().await;
-}
-
-async fn with_postgres<F, Fut>(test: F)
-where
-    F: FnOnce(Storage) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    use sqlx::Connection;
-    let server = postgres_server();
-    let name = format!(
-        "greenroom_test_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-            % 1_000_000_000
-    );
-    let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
-        .await
-        .unwrap_or_else(|e| {
-            panic!("PostgreSQL at {server} is required for the storage suite: {e}")
-        });
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let storage = Storage::connect(&format!("{server}/{name}"))
-        .await
-        .expect("open PostgreSQL");
-    assert_eq!(storage.backend(), Backend::Postgres);
-    let outcome = AssertUnwindSafe(async {
-        storage.migrate().await.expect("migrate PostgreSQL");
-        test(storage.clone()).await;
-    })
-    .catch_unwind()
-    .await;
-    storage.close().await;
-    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic);
-    }
-}
+#[path = "support/db.rs"]
+mod db;
+use db::{with_postgres, with_sqlite};
 
 /// Declares each suite test once and runs it on both backends.
 macro_rules! storage_suite {
@@ -107,6 +40,10 @@ storage_suite!(
     audit_log_filters_and_pages,
     deleting_a_project_removes_its_cached_rows,
     sessions_are_stored_loaded_expired_and_ended,
+    leases_are_exclusive_until_they_expire,
+    actions_are_claimed_once_per_window,
+    notifications_are_claimed_once,
+    sync_status_keeps_the_error_and_since_when,
 );
 
 mod suite {
@@ -149,6 +86,7 @@ mod suite {
             updated_at_ms: 1_700_000_000_000 + (n / 2) * 60_000 + 90_000,
             build_seconds: Some(60 + n % 50),
             synced_at_ms: 1_700_000_000_000,
+            run_id: None,
         }
     }
 
@@ -609,5 +547,199 @@ mod suite {
         storage.delete(&record.id).await.unwrap();
         assert!(storage.load(&record.id).await.unwrap().is_none());
         assert_eq!(storage.session_count().await.unwrap(), 0);
+    }
+
+    pub async fn leases_are_exclusive_until_they_expire(storage: Storage) {
+        let t = 1_000_000;
+        assert!(storage
+            .try_acquire_lease("sync", "a", t, 5_000)
+            .await
+            .unwrap());
+        assert!(!storage
+            .try_acquire_lease("sync", "b", t + 1_000, 5_000)
+            .await
+            .unwrap());
+        assert!(
+            storage
+                .try_acquire_lease("sync", "a", t + 2_000, 5_000)
+                .await
+                .unwrap(),
+            "the holder renews"
+        );
+        assert!(
+            !storage
+                .try_acquire_lease("sync", "b", t + 6_000, 5_000)
+                .await
+                .unwrap(),
+            "renewed until t + 7 s"
+        );
+        assert!(
+            storage
+                .try_acquire_lease("sync", "b", t + 7_001, 5_000)
+                .await
+                .unwrap(),
+            "expired: b takes over"
+        );
+        assert_eq!(storage.lease_holder("sync").await.unwrap().unwrap().0, "b");
+        storage.release_lease("sync", "a").await.unwrap();
+        assert_eq!(
+            storage.lease_holder("sync").await.unwrap().unwrap().0,
+            "b",
+            "only the holder releases"
+        );
+        storage.release_lease("sync", "b").await.unwrap();
+        assert!(storage
+            .try_acquire_lease("sync", "a", t + 7_002, 5_000)
+            .await
+            .unwrap());
+    }
+
+    pub async fn actions_are_claimed_once_per_window(storage: Storage) {
+        use greenroom::storage::{ActionState, Claim, NewAction};
+        let p = project(&storage).await;
+        let new = NewAction {
+            project_id: p,
+            kind: "redeploy-last-good".into(),
+            active_key: "AllIncompassing:redeploy-last-good".into(),
+            actor_login: Some("dev-deployer".into()),
+            summary: "Publish d1 again".into(),
+            target_json: "{}".into(),
+        };
+        let t = 10_000_000;
+        let Claim::Won(first) = storage
+            .claim_action(&new, t, 60_000, 600_000)
+            .await
+            .unwrap()
+        else {
+            panic!("the first claim wins");
+        };
+        assert_eq!(first.state, ActionState::Starting);
+        let Claim::AlreadyUnderWay(same) = storage
+            .claim_action(&new, t + 1, 60_000, 600_000)
+            .await
+            .unwrap()
+        else {
+            panic!("a second claim finds the first");
+        };
+        assert_eq!(same.id, first.id);
+        storage
+            .update_action(
+                first.id,
+                ActionState::Succeeded,
+                Some("d1"),
+                Some("done"),
+                "[]",
+                t + 1_000,
+            )
+            .await
+            .unwrap();
+        // Finished, but within its window: still the same action.
+        assert!(matches!(
+            storage.claim_action(&new, t + 30_000, 60_000, 600_000).await.unwrap(),
+            Claim::AlreadyUnderWay(a) if a.id == first.id && a.state == ActionState::Succeeded
+        ));
+        // A finished action stays finished.
+        storage
+            .update_action(first.id, ActionState::Failed, None, None, "[]", t + 2_000)
+            .await
+            .unwrap();
+        assert_eq!(
+            storage.get_action(first.id).await.unwrap().unwrap().state,
+            ActionState::Succeeded
+        );
+        // After the window, a new one.
+        let Claim::Won(second) = storage
+            .claim_action(&new, t + 61_001, 60_000, 600_000)
+            .await
+            .unwrap()
+        else {
+            panic!("after the window a new claim wins");
+        };
+        assert_ne!(second.id, first.id);
+        // An unfinished claim whose instance died stops blocking after `stale`.
+        assert!(matches!(
+            storage.claim_action(&new, t + 61_001 + 600_001, 60_000, 600_000).await.unwrap(),
+            Claim::Won(a) if a.id != second.id
+        ));
+        assert_eq!(storage.recent_actions(p, 10).await.unwrap().len(), 3);
+        assert_eq!(storage.unfinished_actions().await.unwrap().len(), 2);
+    }
+
+    pub async fn notifications_are_claimed_once(storage: Storage) {
+        assert!(storage
+            .claim_notification("action:1:started", 1)
+            .await
+            .unwrap());
+        assert!(!storage
+            .claim_notification("action:1:started", 2)
+            .await
+            .unwrap());
+        storage
+            .complete_notification(
+                "action:1:started",
+                false,
+                Some("Slack failed to answer (500)"),
+            )
+            .await
+            .unwrap();
+        assert!(storage
+            .claim_notification("action:1:ended", 3)
+            .await
+            .unwrap());
+        storage
+            .complete_notification("action:1:ended", true, None)
+            .await
+            .unwrap();
+        let failed = storage.failed_notifications(10).await.unwrap();
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].0, "action:1:started");
+        assert!(failed[0].2.contains("500"));
+    }
+
+    pub async fn sync_status_keeps_the_error_and_since_when(storage: Storage) {
+        let p = project(&storage).await;
+        storage
+            .record_sync_success(p, "netlify", 1_000, true)
+            .await
+            .unwrap();
+        storage
+            .record_sync_failure(p, "netlify", 2_000, "Netlify failed (503)")
+            .await
+            .unwrap();
+        storage
+            .record_sync_failure(p, "netlify", 3_000, "Netlify failed (502)")
+            .await
+            .unwrap();
+        let s = &storage.sync_statuses(p).await.unwrap()[0];
+        assert_eq!(s.last_success_ms, Some(1_000), "the last good time stays");
+        assert_eq!(
+            s.error_since_ms,
+            Some(2_000),
+            "failing since the first failure"
+        );
+        assert_eq!(s.error.as_deref(), Some("Netlify failed (502)"));
+        assert_eq!(s.last_attempt_ms, Some(3_000));
+        assert!(s.full_load_done);
+        assert_eq!(
+            storage.project_change_mark(p).await.unwrap(),
+            2_000,
+            "the first failure is a change"
+        );
+        storage
+            .record_sync_success(p, "netlify", 4_000, false)
+            .await
+            .unwrap();
+        let s = &storage.sync_statuses(p).await.unwrap()[0];
+        assert_eq!((s.error.as_deref(), s.error_since_ms), (None, None));
+        assert_eq!(
+            storage.project_change_mark(p).await.unwrap(),
+            2_000,
+            "nothing new: the mark stays"
+        );
+        storage
+            .record_sync_success(p, "netlify", 5_000, true)
+            .await
+            .unwrap();
+        assert_eq!(storage.project_change_mark(p).await.unwrap(), 5_000);
     }
 }

@@ -45,6 +45,8 @@ pub struct Deploy {
     #[serde(default)]
     pub commit_ref: Option<String>,
     #[serde(default)]
+    pub commit_url: Option<String>,
+    #[serde(default)]
     pub title: Option<String>,
     #[serde(default)]
     pub error_message: Option<String>,

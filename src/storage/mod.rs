@@ -2,16 +2,20 @@
 //! URL says `postgres://`. One set of queries serves both; each backend has its
 //! own embedded migrations because their DDL differs slightly.
 
+mod actions;
 mod audit;
 mod deploys;
 mod projects;
 mod runs;
 mod sessions;
+mod sync_state;
 
+pub use actions::{ActionRecord, ActionState, Claim, NewAction};
 pub use audit::{AuditCursor, AuditEvent, AuditFilter, AuditOutcome, NewAuditEvent};
-pub use deploys::{DeployCursor, DeployFilter, DeployRecord, SiteRole};
+pub use deploys::{DeployCursor, DeployFact, DeployFilter, DeployRecord, SiteRole};
 pub use projects::ProjectRecord;
 pub use runs::{WorkflowJobRecord, WorkflowRunRecord};
+pub use sync_state::{BranchHead, SiteLive, SyncStatus};
 
 use serde::Serialize;
 use sqlx::migrate::Migrator;

@@ -170,3 +170,109 @@ impl Storage {
         Ok(row)
     }
 }
+
+impl Storage {
+    pub async fn get_run(&self, run_id: i64) -> Result<Option<WorkflowRunRecord>, StorageError> {
+        let sql = format!("SELECT {RUN_COLUMNS} FROM workflow_runs WHERE run_id = $1");
+        let row = on_pool!(self, |pool, _Db| {
+            sqlx::query_as::<_, WorkflowRunRecord>(&sql)
+                .bind(run_id)
+                .fetch_optional(pool)
+                .await
+        })?;
+        Ok(row)
+    }
+
+    /// The stored runs among `ids` (sync writes only what changed).
+    pub async fn runs_by_ids(&self, ids: &[i64]) -> Result<Vec<WorkflowRunRecord>, StorageError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let rows = on_pool!(self, |pool, Db| {
+                let mut q = sqlx::QueryBuilder::<Db>::new(format!(
+                    "SELECT {RUN_COLUMNS} FROM workflow_runs WHERE run_id IN ("
+                ));
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                q.push(")");
+                q.build_query_as::<WorkflowRunRecord>()
+                    .fetch_all(pool)
+                    .await
+            })?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// Runs of a project not completed yet, oldest first.
+    pub async fn unfinished_runs(
+        &self,
+        project_id: i64,
+    ) -> Result<Vec<WorkflowRunRecord>, StorageError> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM workflow_runs WHERE project_id = $1 AND status <> 'completed'
+             ORDER BY created_at_ms, run_id"
+        );
+        let rows = on_pool!(self, |pool, _Db| {
+            sqlx::query_as::<_, WorkflowRunRecord>(&sql)
+                .bind(project_id)
+                .fetch_all(pool)
+                .await
+        })?;
+        Ok(rows)
+    }
+
+    /// The newest runs of a project whose jobs have not been fetched yet.
+    pub async fn runs_without_jobs(
+        &self,
+        project_id: i64,
+        limit: u32,
+    ) -> Result<Vec<i64>, StorageError> {
+        let ids = on_pool!(self, |pool, _Db| {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT r.run_id FROM workflow_runs r
+                 WHERE r.project_id = $1
+                   AND NOT EXISTS (SELECT 1 FROM workflow_jobs j WHERE j.run_id = r.run_id)
+                 ORDER BY r.created_at_ms DESC, r.run_id DESC LIMIT $2",
+            )
+            .bind(project_id)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await
+        })?;
+        Ok(ids)
+    }
+
+    /// The newest run of a project that has a job named `job` (the deploy
+    /// job), on `branch` when given.
+    pub async fn latest_run_with_job(
+        &self,
+        project_id: i64,
+        job: &str,
+        branch: Option<&str>,
+    ) -> Result<Option<WorkflowRunRecord>, StorageError> {
+        let cols = RUN_COLUMNS
+            .split(", ")
+            .map(|c| format!("r.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let row = on_pool!(self, |pool, Db| {
+            let mut q = sqlx::QueryBuilder::<Db>::new(format!(
+                "SELECT {cols} FROM workflow_runs r WHERE r.project_id = "
+            ));
+            q.push_bind(project_id);
+            if let Some(b) = branch {
+                q.push(" AND r.branch = ").push_bind(b);
+            }
+            q.push(" AND EXISTS (SELECT 1 FROM workflow_jobs j WHERE j.run_id = r.run_id AND j.name = ")
+                .push_bind(job)
+                .push(" AND (j.steps_json <> '[]' OR j.status <> 'completed'))")
+                .push(" ORDER BY r.created_at_ms DESC, r.run_id DESC LIMIT 1");
+            q.build_query_as::<WorkflowRunRecord>()
+                .fetch_optional(pool)
+                .await
+        })?;
+        Ok(row)
+    }
+}

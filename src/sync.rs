@@ -1,0 +1,819 @@
+//! The background sync: keeps the database current with each project's
+//! Netlify deploys (staging and production sites, every context) and the
+//! GitHub runs of its workflow (runs, jobs, steps), so that pages read the
+//! database and upstream calls depend on projects and intervals, never on
+//! how many people are looking.
+//!
+//! - The first pass of a project loads everything; later passes read the
+//!   newest page and write only what is new or changed. GitHub reads are
+//!   conditional (the client's ETag cache), so an unchanged list costs no
+//!   rate limit.
+//! - Between full passes, deploys and runs still in progress are checked
+//!   every `watch_interval_ms`: a live view sees a state change within about
+//!   a second, and the calls scale with what is in progress.
+//! - With several instances on one database, one holds the `sync` lease;
+//!   if it dies, the lease expires after one and a half intervals and
+//!   another instance takes over.
+//! - When a vendor fails, the data stays as it was and the error is kept
+//!   with the time it began, for the pages to show.
+
+use crate::config::{Project, SyncConfig};
+use crate::domain::DeployState;
+use crate::notify::Notifier;
+use crate::providers::github::{self, RunFilter};
+use crate::providers::netlify::{self, DeployFilter as NetlifyFilter};
+use crate::providers::{ProviderError, VendorClients};
+use crate::storage::{
+    now_ms, BranchHead, DeployRecord, SiteLive, SiteRole, Storage, StorageError, WorkflowJobRecord,
+    WorkflowRunRecord,
+};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The lease the syncing instance holds.
+pub const LEASE: &str = "sync";
+
+/// How many items a later pass reads from the top of each list.
+const INCREMENTAL_ITEMS: usize = 100;
+/// At most this many items on a project's first load (the client's page cap
+/// is the hard limit; this keeps a first start on a busy repo reasonable).
+const FIRST_LOAD_ITEMS: usize = 20_000;
+/// Runs whose jobs are fetched per pass when catching up on history.
+const JOB_BACKFILL_PER_PASS: u32 = 25;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("{0}")]
+    Malformed(String),
+}
+
+/// A configured project and its row id.
+#[derive(Debug, Clone)]
+pub struct SyncTarget {
+    pub project_id: i64,
+    pub project: Project,
+}
+
+/// What one pass over one project did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PassReport {
+    pub deploys_written: usize,
+    pub runs_written: usize,
+    pub jobs_fetched: usize,
+    pub errors: Vec<String>,
+}
+
+pub struct Syncer {
+    storage: Storage,
+    clients: Arc<VendorClients>,
+    notifier: Notifier,
+    targets: Vec<SyncTarget>,
+    full_passes: AtomicU64,
+}
+
+impl Syncer {
+    pub fn new(
+        storage: Storage,
+        clients: Arc<VendorClients>,
+        notifier: Notifier,
+        targets: Vec<SyncTarget>,
+    ) -> Self {
+        Self {
+            storage,
+            clients,
+            notifier,
+            targets,
+            full_passes: AtomicU64::new(0),
+        }
+    }
+
+    pub fn targets(&self) -> &[SyncTarget] {
+        &self.targets
+    }
+
+    /// Full passes completed by this instance (for tests and the status page).
+    pub fn full_passes(&self) -> u64 {
+        self.full_passes.load(Ordering::Relaxed)
+    }
+
+    /// One full pass over every project.
+    pub async fn sync_all(&self) -> Vec<PassReport> {
+        let mut out = Vec::with_capacity(self.targets.len());
+        for t in &self.targets {
+            out.push(self.sync_project(t).await);
+        }
+        self.full_passes.fetch_add(1, Ordering::Relaxed);
+        out
+    }
+
+    /// Checks what is in progress in every project.
+    pub async fn watch_all(&self) {
+        for t in &self.targets {
+            self.watch_project(t).await;
+        }
+    }
+
+    /// A full pass over one project: Netlify, then GitHub, then links.
+    pub async fn sync_project(&self, t: &SyncTarget) -> PassReport {
+        let mut report = PassReport::default();
+        let now = now_ms();
+        match self.sync_netlify(t).await {
+            Ok(n) => {
+                report.deploys_written = n.0;
+                self.record(t, "netlify", now, Ok(n.1)).await;
+            }
+            Err(e) => {
+                report.errors.push(e.to_string());
+                self.record(t, "netlify", now, Err(&e)).await;
+            }
+        }
+        match self.sync_github(t).await {
+            Ok((runs, jobs, changed)) => {
+                report.runs_written = runs;
+                report.jobs_fetched = jobs;
+                self.record(t, "github", now, Ok(changed)).await;
+            }
+            Err(e) => {
+                report.errors.push(e.to_string());
+                self.record(t, "github", now, Err(&e)).await;
+            }
+        }
+        if let Err(e) = self.storage.link_deploys_to_runs(t.project_id).await {
+            report.errors.push(e.to_string());
+        }
+        report
+    }
+
+    async fn record(&self, t: &SyncTarget, source: &str, now: i64, r: Result<bool, &SyncError>) {
+        let written = match r {
+            Ok(changed) => {
+                self.storage
+                    .record_sync_success(t.project_id, source, now, changed)
+                    .await
+            }
+            Err(e) => {
+                tracing::warn!(project = %t.project.name, source, error = %e, "sync failed; keeping the last good data");
+                self.storage
+                    .record_sync_failure(t.project_id, source, now, &e.to_string())
+                    .await
+            }
+        };
+        if let Err(e) = written {
+            tracing::warn!(project = %t.project.name, source, error = %e, "could not record the sync status");
+        }
+    }
+
+    async fn first_load_done(&self, t: &SyncTarget, source: &str) -> Result<bool, SyncError> {
+        Ok(self
+            .storage
+            .sync_statuses(t.project_id)
+            .await?
+            .iter()
+            .any(|s| s.source == source && s.full_load_done))
+    }
+
+    /// Both sites' deploys and what each serves now. Returns (deploys
+    /// written, whether anything changed).
+    async fn sync_netlify(&self, t: &SyncTarget) -> Result<(usize, bool), SyncError> {
+        let loaded = self.first_load_done(t, "netlify").await?;
+        let limit = if loaded {
+            INCREMENTAL_ITEMS
+        } else {
+            FIRST_LOAD_ITEMS
+        };
+        let mut written = 0;
+        let mut changed = false;
+        for (role, site) in sites(&t.project) {
+            let fetched = self
+                .clients
+                .netlify
+                .list_site_deploys(site, &NetlifyFilter::default(), Some(limit))
+                .await?;
+            written += self.store_deploys(t, role, &fetched, loaded).await?;
+            let live = self.clients.netlify.get_site(site).await?;
+            let published = live.published_deploy.as_ref();
+            changed |= self
+                .storage
+                .set_site_live(&SiteLive {
+                    site_id: site.to_string(),
+                    project_id: t.project_id,
+                    deploy_id: published.map(|d| d.id.clone()),
+                    published_at_ms: published
+                        .and_then(|d| d.published_at.as_deref())
+                        .and_then(parse_ms),
+                    synced_at_ms: now_ms(),
+                })
+                .await?;
+        }
+        Ok((written, changed || written > 0))
+    }
+
+    /// Writes the deploys that are new or differ from what is stored, and
+    /// alerts on a staging deploy that failed since the first load.
+    async fn store_deploys(
+        &self,
+        t: &SyncTarget,
+        role: SiteRole,
+        fetched: &[netlify::Deploy],
+        alert: bool,
+    ) -> Result<usize, SyncError> {
+        let Some(site) = fetched.first().map(|d| d.site_id.clone()) else {
+            return Ok(0);
+        };
+        let ids: Vec<String> = fetched.iter().map(|d| d.id.clone()).collect();
+        let stored: HashMap<String, DeployRecord> = self
+            .storage
+            .deploys_by_ids(&site, &ids)
+            .await?
+            .into_iter()
+            .map(|d| (d.deploy_id.clone(), d))
+            .collect();
+        let now = now_ms();
+        let mut changed = Vec::new();
+        for d in fetched {
+            let mut fresh = deploy_record(t, role, d, now)?;
+            let before = stored.get(&fresh.deploy_id);
+            if let Some(old) = before {
+                if !differs(old, &fresh) {
+                    continue;
+                }
+                fresh.run_id = old.run_id;
+                fresh.author = old.author.clone();
+            }
+            let newly_failed = fresh.state == DeployState::Error
+                && before.is_none_or(|o| o.state != DeployState::Error);
+            if alert && newly_failed && role == SiteRole::Staging {
+                self.alert_failed_deploy(t, &fresh).await;
+            }
+            changed.push(fresh);
+        }
+        self.storage.upsert_deploys(&changed).await?;
+        Ok(changed.len())
+    }
+
+    async fn alert_failed_deploy(&self, t: &SyncTarget, d: &DeployRecord) {
+        let text = format!(
+            ":red_circle: Staging deploy failed for {}: {} {}{}\n{}",
+            t.project.name,
+            short_sha(d.commit_sha.as_deref()),
+            d.commit_message
+                .as_deref()
+                .map(|m| format!("\"{}\"", first_line(m)))
+                .unwrap_or_default(),
+            d.error_message
+                .as_deref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default(),
+            self.notifier
+                .link(&format!("/deploys/{}/{}", d.site_id, d.deploy_id)),
+        );
+        self.notifier
+            .announce(
+                &format!("deploy-failed:{}:{}", d.site_id, d.deploy_id),
+                &text,
+            )
+            .await;
+    }
+
+    /// Runs of the workflow, the jobs of new or changed runs, and a few more
+    /// runs' jobs per pass until history is complete. Returns (runs written,
+    /// jobs lists fetched, whether anything changed).
+    async fn sync_github(&self, t: &SyncTarget) -> Result<(usize, usize, bool), SyncError> {
+        let loaded = self.first_load_done(t, "github").await?;
+        let repo = repo_of(&t.project);
+        let limit = if loaded {
+            INCREMENTAL_ITEMS
+        } else {
+            FIRST_LOAD_ITEMS
+        };
+        let runs = self
+            .clients
+            .github
+            .list_workflow_runs(
+                &repo,
+                &t.project.github.workflow,
+                &RunFilter::default(),
+                Some(limit),
+            )
+            .await?;
+        let written = self.store_runs(t, &runs).await?;
+        let branch = t.project.github.staging_branch.as_str();
+        let head = self.clients.github.get_branch(&repo, branch).await?;
+        let head_moved = self
+            .storage
+            .set_branch_head(&BranchHead {
+                project_id: t.project_id,
+                branch: branch.to_string(),
+                sha: head.commit.sha.clone(),
+                message: Some(first_line(&head.commit.commit.message).to_string()),
+                committed_at_ms: head
+                    .commit
+                    .commit
+                    .author
+                    .as_ref()
+                    .and_then(|a| a.date.as_deref())
+                    .and_then(parse_ms),
+                synced_at_ms: now_ms(),
+            })
+            .await?;
+        let mut jobs = 0;
+        // Jobs of what changed (the newest first), then a few from history.
+        let mut wanted: Vec<i64> = written.iter().map(|r| r.run_id).collect();
+        if !loaded {
+            wanted.truncate(JOB_BACKFILL_PER_PASS as usize * 2);
+        }
+        for id in self
+            .storage
+            .runs_without_jobs(t.project_id, JOB_BACKFILL_PER_PASS)
+            .await?
+        {
+            if !wanted.contains(&id) {
+                wanted.push(id);
+            }
+        }
+        for run_id in wanted {
+            // Alert only on runs that changed in this pass: a backfill of
+            // history must not announce old failures.
+            let fresh = loaded && written.iter().any(|r| r.run_id == run_id);
+            self.fetch_jobs(t, run_id, fresh).await?;
+            jobs += 1;
+        }
+        Ok((written.len(), jobs, head_moved || !written.is_empty()))
+    }
+
+    async fn store_runs(
+        &self,
+        t: &SyncTarget,
+        runs: &[github::WorkflowRun],
+    ) -> Result<Vec<WorkflowRunRecord>, SyncError> {
+        let ids: Vec<i64> = runs.iter().map(|r| r.id as i64).collect();
+        let stored: HashMap<i64, WorkflowRunRecord> = self
+            .storage
+            .runs_by_ids(&ids)
+            .await?
+            .into_iter()
+            .map(|r| (r.run_id, r))
+            .collect();
+        let now = now_ms();
+        let mut changed = Vec::new();
+        for r in runs {
+            let fresh = run_record(t, r, now)?;
+            if stored.get(&fresh.run_id).is_some_and(|old| {
+                old.status == fresh.status
+                    && old.conclusion == fresh.conclusion
+                    && old.run_attempt == fresh.run_attempt
+                    && old.updated_at_ms == fresh.updated_at_ms
+            }) {
+                continue;
+            }
+            changed.push(fresh);
+        }
+        self.storage.upsert_runs(&changed).await?;
+        Ok(changed)
+    }
+
+    /// Replaces a run's jobs with GitHub's, and alerts on a failed smoke test
+    /// of the deploy job once the project's history is loaded.
+    async fn fetch_jobs(&self, t: &SyncTarget, run_id: i64, alert: bool) -> Result<(), SyncError> {
+        let repo = repo_of(&t.project);
+        let jobs = self
+            .clients
+            .github
+            .list_jobs_for_workflow_run(&repo, run_id as u64)
+            .await?;
+        let records: Vec<WorkflowJobRecord> = jobs.iter().map(job_record).collect();
+        let smoke_failed = records.iter().any(|j| {
+            j.name == t.project.github.deploy_job && smoke_of(j) == Some(StepResult::Failed)
+        });
+        self.storage.replace_jobs(run_id, &records).await?;
+        if alert && smoke_failed {
+            if let Some(run) = self.storage.get_run(run_id).await? {
+                let text = format!(
+                    ":red_circle: Smoke test failed on staging for {}: run #{} of {} ({})\n{}",
+                    t.project.name,
+                    run.run_number,
+                    short_sha(Some(&run.head_sha)),
+                    run.branch.as_deref().unwrap_or("?"),
+                    self.notifier.link(&format!("/runs/{run_id}")),
+                );
+                self.notifier
+                    .announce(&format!("smoke-failed:{run_id}:{}", run.run_attempt), &text)
+                    .await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks each deploy and run still in progress; writes what moved.
+    pub async fn watch_project(&self, t: &SyncTarget) {
+        if let Err(e) = self.watch_inner(t).await {
+            tracing::debug!(project = %t.project.name, error = %e, "watch pass failed; the next full pass will retry");
+        }
+    }
+
+    async fn watch_inner(&self, t: &SyncTarget) -> Result<(), SyncError> {
+        let now = now_ms();
+        let mut deploy_moved = false;
+        for d in self.storage.unfinished_deploys(t.project_id).await? {
+            let fresh = self
+                .clients
+                .netlify
+                .get_site_deploy(&d.site_id, &d.deploy_id)
+                .await?;
+            let n = self
+                .store_deploys(t, d.site_role, std::slice::from_ref(&fresh), true)
+                .await?;
+            deploy_moved |= n > 0;
+        }
+        if deploy_moved {
+            for (_, site) in sites(&t.project) {
+                let live = self.clients.netlify.get_site(site).await?;
+                let published = live.published_deploy.as_ref();
+                self.storage
+                    .set_site_live(&SiteLive {
+                        site_id: site.to_string(),
+                        project_id: t.project_id,
+                        deploy_id: published.map(|d| d.id.clone()),
+                        published_at_ms: published
+                            .and_then(|d| d.published_at.as_deref())
+                            .and_then(parse_ms),
+                        synced_at_ms: now,
+                    })
+                    .await?;
+            }
+            self.storage
+                .record_sync_success(t.project_id, "netlify", now, true)
+                .await?;
+        }
+        let repo = repo_of(&t.project);
+        let mut run_moved = false;
+        for r in self.storage.unfinished_runs(t.project_id).await? {
+            let fresh = self
+                .clients
+                .github
+                .get_workflow_run(&repo, r.run_id as u64)
+                .await?;
+            let written = self.store_runs(t, std::slice::from_ref(&fresh)).await?;
+            // Jobs move (steps start and end) while the run's own fields may not.
+            self.fetch_jobs(t, r.run_id, true).await?;
+            run_moved |= true;
+            let _ = written;
+        }
+        if run_moved {
+            self.storage
+                .record_sync_success(t.project_id, "github", now, true)
+                .await?;
+            self.storage.link_deploys_to_runs(t.project_id).await?;
+        }
+        Ok(())
+    }
+
+    /// Syncs for as long as `stop` says false: a full pass every interval
+    /// while this instance holds the lease, in-progress checks in between.
+    /// The lease is renewed by a heartbeat of its own, so a long pass does
+    /// not let it lapse; the heartbeat ends with this future (also when the
+    /// task running it is aborted), and then the lease expires.
+    pub async fn run(
+        self: Arc<Self>,
+        config: SyncConfig,
+        holder: String,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let interval = Duration::from_secs(config.interval_secs);
+        let tick = Duration::from_millis(config.watch_interval_ms).min(interval);
+        let ttl = (config.interval_secs as i64 * 1500).max(3000);
+        let holding = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let heartbeat = AbortOnDrop(tokio::spawn({
+            let (storage, holder, holding) =
+                (self.storage.clone(), holder.clone(), holding.clone());
+            let every = Duration::from_millis((ttl / 4) as u64).min(tick);
+            async move {
+                loop {
+                    let held = match storage
+                        .try_acquire_lease(LEASE, &holder, now_ms(), ttl)
+                        .await
+                    {
+                        Ok(h) => h,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "could not take or renew the sync lease");
+                            false
+                        }
+                    };
+                    if held != holding.swap(held, Ordering::SeqCst) {
+                        if held {
+                            tracing::info!(holder = %holder, "this instance now runs the sync");
+                        } else {
+                            tracing::info!(holder = %holder, "another instance runs the sync");
+                        }
+                    }
+                    tokio::time::sleep(every).await;
+                }
+            }
+        }));
+        let mut next_full: Option<Instant> = None;
+        loop {
+            if holding.load(Ordering::SeqCst) {
+                if next_full.is_none_or(|t| Instant::now() >= t) {
+                    for r in self.sync_all().await {
+                        for e in r.errors {
+                            tracing::debug!(error = %e, "sync pass error");
+                        }
+                    }
+                    next_full = Some(Instant::now() + interval);
+                } else {
+                    self.watch_all().await;
+                }
+            } else {
+                // Whoever takes the lease starts with a full pass.
+                next_full = None;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(tick) => {}
+                _ = stop.changed() => {}
+            }
+            if *stop.borrow() {
+                break;
+            }
+        }
+        drop(heartbeat);
+        if holding.load(Ordering::SeqCst) {
+            let _ = self.storage.release_lease(LEASE, &holder).await;
+        }
+    }
+}
+
+/// Aborts a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// A project's two sites.
+pub fn sites(p: &Project) -> [(SiteRole, &str); 2] {
+    [
+        (SiteRole::Staging, p.netlify.staging_site_id.as_str()),
+        (SiteRole::Production, p.netlify.production_site_id.as_str()),
+    ]
+}
+
+pub fn repo_of(p: &Project) -> github::Repo {
+    github::Repo::new(p.github.repo.owner(), p.github.repo.name())
+}
+
+/// Milliseconds since the epoch from an RFC 3339 time, as vendors write them.
+pub fn parse_ms(text: &str) -> Option<i64> {
+    let t =
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    Some((t.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
+fn deploy_record(
+    t: &SyncTarget,
+    role: SiteRole,
+    d: &netlify::Deploy,
+    now: i64,
+) -> Result<DeployRecord, SyncError> {
+    let created = parse_ms(&d.created_at).ok_or_else(|| {
+        SyncError::Malformed(format!(
+            "Netlify deploy {} has an unreadable created_at {:?}",
+            d.id, d.created_at
+        ))
+    })?;
+    let commit_url = d.commit_url.clone().or_else(|| {
+        d.commit_ref
+            .as_ref()
+            .map(|sha| format!("https://github.com/{}/commit/{sha}", t.project.github.repo))
+    });
+    Ok(DeployRecord {
+        site_id: d.site_id.clone(),
+        deploy_id: d.id.clone(),
+        project_id: t.project_id,
+        site_role: role,
+        context: d.context.clone().unwrap_or_else(|| "production".into()),
+        branch: d.branch.clone(),
+        state: DeployState::from(d.state.clone()),
+        commit_sha: d.commit_ref.clone(),
+        commit_message: d.title.clone(),
+        commit_url,
+        author: None,
+        deploy_url: d.deploy_ssl_url.clone(),
+        error_message: d.error_message.clone(),
+        created_at_ms: created,
+        published_at_ms: d.published_at.as_deref().and_then(parse_ms),
+        updated_at_ms: d
+            .updated_at
+            .as_deref()
+            .and_then(parse_ms)
+            .unwrap_or(created),
+        build_seconds: d.deploy_time.map(|s| s as i64),
+        synced_at_ms: now,
+        run_id: None,
+    })
+}
+
+/// Whether the vendor's view of a deploy differs from the stored one
+/// (sync bookkeeping, the linked run and the author are Greenroom's own).
+fn differs(old: &DeployRecord, new: &DeployRecord) -> bool {
+    old.state != new.state
+        || old.published_at_ms != new.published_at_ms
+        || old.updated_at_ms != new.updated_at_ms
+        || old.error_message != new.error_message
+        || old.build_seconds != new.build_seconds
+        || old.branch != new.branch
+        || old.context != new.context
+        || old.commit_sha != new.commit_sha
+        || old.commit_message != new.commit_message
+        || old.deploy_url != new.deploy_url
+}
+
+fn run_record(
+    t: &SyncTarget,
+    r: &github::WorkflowRun,
+    now: i64,
+) -> Result<WorkflowRunRecord, SyncError> {
+    let created = parse_ms(&r.created_at).ok_or_else(|| {
+        SyncError::Malformed(format!(
+            "GitHub run {} has an unreadable created_at {:?}",
+            r.id, r.created_at
+        ))
+    })?;
+    Ok(WorkflowRunRecord {
+        run_id: r.id as i64,
+        project_id: t.project_id,
+        workflow: t.project.github.workflow.clone(),
+        run_number: r.run_number as i64,
+        run_attempt: i64::from(r.run_attempt.unwrap_or(1)),
+        event: r.event.clone(),
+        branch: r.head_branch.clone(),
+        head_sha: r.head_sha.clone(),
+        status: r.status.clone().unwrap_or_else(|| "queued".into()),
+        conclusion: r.conclusion.clone(),
+        actor: r.actor.as_ref().map(|a| a.login.clone()),
+        html_url: Some(r.html_url.clone()),
+        created_at_ms: created,
+        updated_at_ms: parse_ms(&r.updated_at).unwrap_or(created),
+        synced_at_ms: now,
+    })
+}
+
+/// A step of a job as stored in `steps_json`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StoredStep {
+    pub name: String,
+    pub number: u32,
+    pub status: String,
+    pub conclusion: Option<String>,
+    pub started_at_ms: Option<i64>,
+    pub completed_at_ms: Option<i64>,
+}
+
+fn job_record(j: &github::Job) -> WorkflowJobRecord {
+    let steps: Vec<StoredStep> = j
+        .steps
+        .iter()
+        .map(|s| StoredStep {
+            name: s.name.clone(),
+            number: s.number,
+            status: s.status.clone(),
+            conclusion: s.conclusion.clone(),
+            started_at_ms: s.started_at.as_deref().and_then(parse_ms),
+            completed_at_ms: s.completed_at.as_deref().and_then(parse_ms),
+        })
+        .collect();
+    WorkflowJobRecord {
+        job_id: j.id as i64,
+        run_id: j.run_id as i64,
+        name: j.name.clone(),
+        status: j.status.clone(),
+        conclusion: j.conclusion.clone(),
+        started_at_ms: parse_ms(&j.started_at),
+        completed_at_ms: j.completed_at.as_deref().and_then(parse_ms),
+        steps_json: serde_json::to_string(&steps).unwrap_or_else(|_| "[]".into()),
+    }
+}
+
+/// The steps stored for a job (an unreadable list reads as none).
+pub fn steps_of(j: &WorkflowJobRecord) -> Vec<StoredStep> {
+    serde_json::from_str(&j.steps_json).unwrap_or_default()
+}
+
+/// How one step (the smoke test) came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepResult {
+    Passed,
+    Failed,
+    Skipped,
+    Running,
+    Pending,
+}
+
+/// The smoke test of a deploy job: its step whose name says "smoke" and is
+/// not the upload of its artifacts. `None` when the job has no such step
+/// (it stopped before, or the workflow has none).
+pub fn smoke_of(j: &WorkflowJobRecord) -> Option<StepResult> {
+    let steps = steps_of(j);
+    let s = steps.iter().find(|s| {
+        let n = s.name.to_ascii_lowercase();
+        n.contains("smoke") && !n.contains("upload")
+    })?;
+    Some(match (s.status.as_str(), s.conclusion.as_deref()) {
+        ("completed", Some("success")) => StepResult::Passed,
+        ("completed", Some("skipped")) => StepResult::Skipped,
+        ("completed", _) => StepResult::Failed,
+        ("in_progress", _) => StepResult::Running,
+        _ => StepResult::Pending,
+    })
+}
+
+/// `2026-11-25 14:02 UTC`: times in messages and errors (no locale, no zone).
+pub fn utc_label(ms: i64) -> String {
+    match time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)) {
+        Ok(t) => format!(
+            "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute()
+        ),
+        Err(_) => format!("{ms} ms"),
+    }
+}
+
+pub fn short_sha(sha: Option<&str>) -> String {
+    sha.map(|s| s.chars().take(7).collect())
+        .unwrap_or_else(|| "unknown commit".into())
+}
+
+pub fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vendor_times_parse_to_milliseconds() {
+        assert_eq!(parse_ms("1970-01-01T00:00:01Z"), Some(1000));
+        assert_eq!(
+            parse_ms("2026-11-25T02:22:09.999Z"),
+            Some(1_795_573_329_999)
+        );
+        assert_eq!(
+            parse_ms("2026-11-25T03:22:09+01:00"),
+            Some(1_795_573_329_000)
+        );
+        assert_eq!(parse_ms("yesterday"), None);
+    }
+
+    fn job(steps: serde_json::Value) -> WorkflowJobRecord {
+        WorkflowJobRecord {
+            job_id: 1,
+            run_id: 1,
+            name: "deploy-staging".into(),
+            status: "completed".into(),
+            conclusion: Some("failure".into()),
+            started_at_ms: None,
+            completed_at_ms: None,
+            steps_json: steps.to_string(),
+        }
+    }
+
+    #[test]
+    fn the_smoke_step_is_found_by_name_and_not_confused_with_its_upload() {
+        let step = |name: &str, status: &str, conclusion: Option<&str>| {
+            serde_json::json!({"name": name, "number": 1, "status": status, "conclusion": conclusion,
+                "started_at_ms": null, "completed_at_ms": null})
+        };
+        let j = job(serde_json::json!([
+            step("Deploy to Netlify (staging)", "completed", Some("success")),
+            step("Smoke test staging", "completed", Some("failure")),
+            step("Upload smoke artifacts", "completed", Some("success")),
+        ]));
+        assert_eq!(smoke_of(&j), Some(StepResult::Failed));
+        let j = job(serde_json::json!([step(
+            "Smoke test staging",
+            "in_progress",
+            None
+        )]));
+        assert_eq!(smoke_of(&j), Some(StepResult::Running));
+        let j = job(serde_json::json!([step(
+            "Upload smoke artifacts",
+            "completed",
+            Some("success")
+        )]));
+        assert_eq!(smoke_of(&j), None);
+        assert_eq!(smoke_of(&job(serde_json::json!("not a list"))), None);
+    }
+}

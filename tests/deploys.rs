@@ -1,0 +1,839 @@
+//! Deploy sync and the on-call actions, end to end against the sandbox over
+//! real HTTP with a real database: the first load and incremental passes,
+//! linking deploys to runs, a vendor outage, the sync lease handed over
+//! between two instances on one PostgreSQL, and every action with its bad
+//! paths (nothing to redeploy, a deploy already building, a deleted deploy,
+//! a vendor down, a token without permission, a Slack webhook that fails).
+
+use greenroom::actions::{ActionError, Actions, Actor, Started};
+use greenroom::config::{sandbox_project, SyncConfig};
+use greenroom::domain::DeployState;
+use greenroom::notify::Notifier;
+use greenroom::overview::ActionKind;
+use greenroom::providers::http::Timeouts;
+use greenroom::providers::slack::SlackWebhook;
+use greenroom::providers::VendorClients;
+use greenroom::storage::{ActionState, AuditFilter, AuditOutcome, DeployFilter, SiteRole};
+use greenroom::sync::{SyncTarget, Syncer};
+use greenroom::{Config, Secret, Storage};
+use greenroom_sandbox::request_log::RequestFilter;
+use greenroom_sandbox::{start, RunningSandbox, World};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[path = "support/db.rs"]
+mod db;
+
+struct Rig {
+    sb: RunningSandbox,
+    storage: Storage,
+    target: SyncTarget,
+    syncer: Arc<Syncer>,
+    actions: Actions,
+}
+
+fn sandbox_config() -> Config {
+    let dir = std::env::temp_dir();
+    let file = dir.join(format!(
+        "greenroom-deploys-test-{}.toml",
+        std::process::id()
+    ));
+    std::fs::write(&file, "mode = \"sandbox\"\n").unwrap();
+    Config::load_with(
+        Some(&file),
+        &Default::default(),
+        greenroom::config::Credentials::default(),
+    )
+    .unwrap()
+}
+
+impl Rig {
+    async fn new(storage: Storage) -> Self {
+        let sb = start("127.0.0.1:0".parse().unwrap(), World::seeded(1))
+            .await
+            .unwrap();
+        let clients =
+            Arc::new(VendorClients::from_config(&sandbox_config(), Some(&sb.base_url())).unwrap());
+        let project = sandbox_project();
+        let row = storage
+            .upsert_project(project.name.as_str(), "{}")
+            .await
+            .unwrap();
+        let target = SyncTarget {
+            project_id: row.id,
+            project,
+        };
+        let slack = SlackWebhook::new(
+            greenroom::providers::http::client(Timeouts::default()).unwrap(),
+            Secret::new(format!("{}/slack/services/T0/B0/test", sb.base_url())),
+        );
+        let notifier = Notifier::new(storage.clone(), Some(slack), "http://greenroom.test");
+        let syncer = Arc::new(Syncer::new(
+            storage.clone(),
+            clients.clone(),
+            notifier.clone(),
+            vec![target.clone()],
+        ));
+        let actions = Actions::new(
+            storage.clone(),
+            clients,
+            notifier,
+            syncer.clone(),
+            Duration::from_millis(100),
+        );
+        Self {
+            sb,
+            storage,
+            target,
+            syncer,
+            actions,
+        }
+    }
+
+    async fn control(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let res = reqwest::Client::new()
+            .request(method, format!("{}{path}", self.sb.base_url()))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success(), "{path}: {}", res.status());
+        res.json().await.unwrap_or(Value::Null)
+    }
+
+    async fn fault(&self, spec: Value) {
+        self.control(reqwest::Method::POST, "/__sandbox/faults", spec)
+            .await;
+    }
+
+    /// Vendor requests with `method` whose path matches `pattern` (`*`
+    /// matches anything).
+    fn logged(
+        &self,
+        method: &str,
+        pattern: &str,
+    ) -> Vec<greenroom_sandbox::request_log::LoggedRequest> {
+        self.sb
+            .state
+            .requests
+            .list(&RequestFilter::default())
+            .into_iter()
+            .filter(|r| r.method == method && glob(pattern, &r.path))
+            .collect()
+    }
+
+    fn requests(&self, method: &str, pattern: &str) -> usize {
+        self.logged(method, pattern).len()
+    }
+
+    fn slack_texts(&self) -> Vec<String> {
+        self.sb
+            .state
+            .slack
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|m| m.text.clone())
+            .collect()
+    }
+
+    fn deployer() -> Actor {
+        Actor {
+            login: "dev-deployer".into(),
+            id: Some(2),
+            role: "deployer".into(),
+            request_id: Some("req-1".into()),
+            client_ip: Some("127.0.0.1".into()),
+        }
+    }
+
+    async fn wait_for_action(&self, id: i64, limit: Duration) -> greenroom::storage::ActionRecord {
+        let until = Instant::now() + limit;
+        loop {
+            let a = self.storage.get_action(id).await.unwrap().unwrap();
+            if a.state.is_final() || Instant::now() > until {
+                return a;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// Whether `path` matches `pattern`, where `*` matches any run of characters.
+fn glob(pattern: &str, path: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == path,
+        Some((head, tail)) => {
+            path.starts_with(head)
+                && (0..=path.len() - head.len()).any(|i| glob(tail, &path[head.len() + i..]))
+        }
+    }
+}
+
+async fn sqlite() -> (tempfile::TempDir, Storage) {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::connect(&format!("sqlite://{}", dir.path().join("g.db").display()))
+        .await
+        .unwrap();
+    storage.migrate().await.unwrap();
+    (dir, storage)
+}
+
+#[tokio::test]
+async fn the_first_pass_loads_everything_and_later_ones_write_only_changes() {
+    let (_dir, storage) = sqlite().await;
+    let rig = Rig::new(storage).await;
+    let world_deploys = {
+        let sim = rig.sb.state.sim.lock().unwrap();
+        sim.deploys.len()
+    };
+    let report = rig.syncer.sync_project(&rig.target).await;
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let stored = rig
+        .storage
+        .count_deploys(rig.target.project_id)
+        .await
+        .unwrap() as usize;
+    assert_eq!(stored, world_deploys, "every deploy of both sites");
+    assert!(report.runs_written > 700, "{report:?}");
+    assert!(report.jobs_fetched >= 25, "{report:?}");
+
+    // Linked by commit and branch: the deploy job's staging deploys have
+    // their run and its actor as author.
+    let linked = rig
+        .storage
+        .list_deploys(
+            &DeployFilter {
+                site_id: Some(rig.target.project.netlify.staging_site_id.to_string()),
+                branch: Some("develop".into()),
+                ..Default::default()
+            },
+            None,
+            20,
+        )
+        .await
+        .unwrap();
+    assert!(!linked.is_empty());
+    for d in &linked {
+        let run = rig
+            .storage
+            .get_run(d.run_id.expect("a develop deploy has its run"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(Some(run.head_sha.as_str()), d.commit_sha.as_deref());
+        assert_eq!(run.branch, d.branch);
+        assert_eq!(d.author, run.actor);
+    }
+
+    // The second pass reads one page of each list and writes nothing new.
+    let lists_before = rig.requests("GET", "/netlify/api/v1/sites/*/deploys");
+    let report = rig.syncer.sync_project(&rig.target).await;
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.deploys_written, 0, "nothing changed upstream");
+    assert_eq!(report.runs_written, 0);
+    assert_eq!(
+        rig.requests("GET", "/netlify/api/v1/sites/*/deploys") - lists_before,
+        2,
+        "one page per site"
+    );
+    let conditional = rig.logged("GET", "/github/repos/*/*/actions/workflows/*/runs");
+    assert!(
+        conditional
+            .last()
+            .is_some_and(|r| r.conditional && r.status == 304),
+        "GitHub's run list is read conditionally: {:?}",
+        conditional.last()
+    );
+
+    // Time moves: a new push to develop runs the deploy job; the next pass
+    // picks up the new run and its deploy, and only those.
+    rig.control(
+        reqwest::Method::POST,
+        "/__sandbox/outcomes",
+        json!({"target": "netlify", "outcome": "failure", "count": 1}),
+    )
+    .await;
+    let dispatch = reqwest::Client::new()
+        .post(format!(
+            "{}/github/repos/allincompassing/allincompassing/actions/workflows/ci.yml/dispatches",
+            rig.sb.base_url()
+        ))
+        .bearer_auth("t")
+        .json(&json!({"ref": "develop"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(dispatch.status(), 204);
+    rig.control(
+        reqwest::Method::POST,
+        "/__sandbox/clock",
+        json!({"advance_ms": 900_000}),
+    )
+    .await;
+    let report = rig.syncer.sync_project(&rig.target).await;
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.deploys_written, 1, "{report:?}");
+    assert_eq!(report.runs_written, 1, "{report:?}");
+    let failed = rig
+        .storage
+        .latest_site_deploy(
+            rig.target.project.netlify.staging_site_id.as_str(),
+            Some("develop"),
+            None,
+            None,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(failed.state, DeployState::Error);
+    // Seen failing after the first load: one Slack alert naming the commit
+    // and linking Greenroom's page of it.
+    let alerts: Vec<String> = rig
+        .slack_texts()
+        .into_iter()
+        .filter(|t| t.contains("Staging deploy failed"))
+        .collect();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert!(alerts[0].contains(&failed.commit_sha.clone().unwrap()[..7]));
+    assert!(alerts[0].contains(&format!(
+        "http://greenroom.test/deploys/{}/{}",
+        failed.site_id, failed.deploy_id
+    )));
+    // A pass that sees it again does not alert again.
+    rig.syncer.sync_project(&rig.target).await;
+    assert_eq!(
+        rig.slack_texts()
+            .iter()
+            .filter(|t| t.contains("Staging deploy failed"))
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_vendor_outage_keeps_the_last_good_data_and_says_since_when() {
+    let (_dir, storage) = sqlite().await;
+    let rig = Rig::new(storage).await;
+    assert!(rig.syncer.sync_project(&rig.target).await.errors.is_empty());
+    let before = rig
+        .storage
+        .count_deploys(rig.target.project_id)
+        .await
+        .unwrap();
+    rig.fault(json!({"route": "GET /netlify/api/v1/sites/*", "kind": "status", "status": 503}))
+        .await;
+    let report = rig.syncer.sync_project(&rig.target).await;
+    assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
+    assert_eq!(
+        rig.storage
+            .count_deploys(rig.target.project_id)
+            .await
+            .unwrap(),
+        before,
+        "nothing lost"
+    );
+    let status = rig
+        .storage
+        .sync_statuses(rig.target.project_id)
+        .await
+        .unwrap();
+    let netlify = status.iter().find(|s| s.source == "netlify").unwrap();
+    let error = netlify.error.clone().unwrap();
+    assert!(
+        error.contains("Netlify") && error.contains("503"),
+        "{error}"
+    );
+    assert!(netlify.error_since_ms.is_some() && netlify.last_success_ms.is_some());
+    let github = status.iter().find(|s| s.source == "github").unwrap();
+    assert!(github.error.is_none(), "GitHub kept syncing");
+    // The overview names it as needing attention.
+    let o = greenroom::overview::project_overview(
+        &rig.storage,
+        rig.target.project_id,
+        &rig.target.project,
+    )
+    .await
+    .unwrap();
+    assert!(o
+        .attention
+        .iter()
+        .any(|a| a.message.contains("Netlify data is stale") && a.message.contains("503")));
+    // Back up: the error clears.
+    rig.control(reqwest::Method::DELETE, "/__sandbox/faults", Value::Null)
+        .await;
+    assert!(rig.syncer.sync_project(&rig.target).await.errors.is_empty());
+    let status = rig
+        .storage
+        .sync_statuses(rig.target.project_id)
+        .await
+        .unwrap();
+    assert!(status.iter().all(|s| s.error.is_none()));
+}
+
+#[tokio::test]
+async fn a_second_instance_takes_the_sync_over_within_two_intervals() {
+    db::with_postgres(|storage| async move {
+        let rig = Rig::new(storage.clone()).await;
+        let config = SyncConfig {
+            enabled: true,
+            interval_secs: 2,
+            watch_interval_ms: 200,
+        };
+        let (stop_a, rx_a) = tokio::sync::watch::channel(false);
+        let a = tokio::spawn(rig.syncer.clone().run(config, "instance-a".into(), rx_a));
+        // Instance B: its own syncer on the same database.
+        let b_syncer = Arc::new(Syncer::new(
+            storage.clone(),
+            Arc::new(
+                VendorClients::from_config(&sandbox_config(), Some(&rig.sb.base_url())).unwrap(),
+            ),
+            Notifier::new(storage.clone(), None, "http://b.test"),
+            vec![rig.target.clone()],
+        ));
+        // A takes the lease and finishes its first (full) load.
+        let until = Instant::now() + Duration::from_secs(120);
+        while rig.syncer.full_passes() == 0 {
+            assert!(Instant::now() < until, "A's first pass finishes");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let (stop_b, rx_b) = tokio::sync::watch::channel(false);
+        let b = tokio::spawn(b_syncer.clone().run(config, "instance-b".into(), rx_b));
+        // A holds it; B waits (and makes no full pass).
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert_eq!(
+            storage.lease_holder("sync").await.unwrap().unwrap().0,
+            "instance-a"
+        );
+        assert_eq!(b_syncer.full_passes(), 0, "only the holder syncs");
+        assert!(rig.syncer.full_passes() >= 1);
+        // A dies without giving the lease up.
+        a.abort();
+        let died = Instant::now();
+        while storage.lease_holder("sync").await.unwrap().unwrap().0 != "instance-b" {
+            assert!(
+                died.elapsed() < Duration::from_secs(4),
+                "B must take over within two intervals"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let until = Instant::now() + Duration::from_secs(20);
+        while b_syncer.full_passes() == 0 && Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(
+            b_syncer.full_passes() >= 1,
+            "B syncs once it holds the lease"
+        );
+        let _ = stop_b.send(true);
+        let _ = stop_a.send(true);
+        tokio::time::timeout(Duration::from_secs(10), b)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            storage.lease_holder("sync").await.unwrap().is_none(),
+            "a clean stop gives the lease up"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn twenty_requests_to_redeploy_make_one_upstream_call_and_it_is_followed_to_the_end() {
+    let (_dir, storage) = sqlite().await;
+    let rig = Arc::new(Rig::new(storage).await);
+    assert!(rig.syncer.sync_project(&rig.target).await.errors.is_empty());
+    let plan = rig
+        .actions
+        .plan(&rig.target, ActionKind::RedeployLastGood)
+        .await
+        .unwrap();
+    let target = plan
+        .target
+        .clone()
+        .expect("there is an earlier good deploy");
+    let live = plan.replaces.clone().expect("staging serves something");
+    assert_ne!(target.deploy_id, live.deploy_id);
+    assert_eq!(target.state, DeployState::Ready);
+
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let rig = rig.clone();
+        tasks.push(tokio::spawn(async move {
+            rig.actions
+                .start(&rig.target, ActionKind::RedeployLastGood, &Rig::deployer())
+                .await
+        }));
+    }
+    let mut started = Vec::new();
+    let mut under_way = 0;
+    for t in tasks {
+        match t.await.unwrap().unwrap() {
+            Started::Started(a) => started.push(a),
+            Started::AlreadyUnderWay(_) => under_way += 1,
+        }
+    }
+    assert_eq!(started.len(), 1);
+    assert_eq!(under_way, 19);
+    assert_eq!(
+        rig.requests("POST", "/netlify/api/v1/sites/*/deploys/*/restore"),
+        1,
+        "exactly one upstream call"
+    );
+    let done = rig
+        .wait_for_action(started[0].id, Duration::from_secs(20))
+        .await;
+    assert_eq!(done.state, ActionState::Succeeded, "{done:?}");
+    let progress = greenroom::actions::progress_of(&done);
+    let states: Vec<&str> = progress.iter().map(|p| p.state.as_str()).collect();
+    assert_eq!(states.first(), Some(&"requested"));
+    assert!(
+        states.contains(&"accepted") && states.contains(&"ready"),
+        "{states:?}"
+    );
+    // Staging serves the restored deploy, and the overview shows it.
+    let o = greenroom::overview::project_overview(
+        &rig.storage,
+        rig.target.project_id,
+        &rig.target.project,
+    )
+    .await
+    .unwrap();
+    assert_eq!(o.staging_live.unwrap().deploy.deploy_id, target.deploy_id);
+    // The audit row went from pending to succeeded, with the deploy named.
+    let audit = rig
+        .storage
+        .list_audit(
+            &AuditFilter {
+                action: Some("action.redeploy-last-good".into()),
+                ..Default::default()
+            },
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].outcome, AuditOutcome::Succeeded);
+    assert_eq!(
+        audit[0].target_id.as_deref(),
+        Some(target.deploy_id.as_str())
+    );
+    assert!(audit[0].completed_at_ms.is_some());
+    // Slack heard the start and the end, once each.
+    let texts = rig.slack_texts();
+    assert_eq!(
+        texts
+            .iter()
+            .filter(|t| t.contains("started redeploy last good build"))
+            .count(),
+        1,
+        "{texts:?}"
+    );
+    assert_eq!(
+        texts
+            .iter()
+            .filter(|t| t.contains("Redeploy last good build for AllIncompassing finished"))
+            .count(),
+        1,
+        "{texts:?}"
+    );
+    // Asking again within the window is the same action, still no new call.
+    assert!(matches!(
+        rig.actions.start(&rig.target, ActionKind::RedeployLastGood, &Rig::deployer()).await.unwrap(),
+        Started::AlreadyUnderWay(a) if a.id == started[0].id
+    ));
+    assert_eq!(
+        rig.requests("POST", "/netlify/api/v1/sites/*/deploys/*/restore"),
+        1
+    );
+}
+
+#[tokio::test]
+async fn nothing_to_redeploy_and_a_deploy_already_building_are_refused_before_any_call() {
+    let (_dir, storage) = sqlite().await;
+    let rig = Rig::new(storage).await;
+    // Nothing synced yet: no earlier good deploy is known.
+    let err = rig
+        .actions
+        .start(&rig.target, ActionKind::RedeployLastGood, &Rig::deployer())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ActionError::NotApplicable(m) if m.contains("Nothing to redeploy")),
+        "{err}"
+    );
+    assert_eq!(rig.requests("POST", "/netlify/*"), 0);
+
+    assert!(rig.syncer.sync_project(&rig.target).await.errors.is_empty());
+    // A deploy of develop is building on staging.
+    let mut building = rig
+        .storage
+        .latest_site_deploy(
+            rig.target.project.netlify.staging_site_id.as_str(),
+            Some("develop"),
+            None,
+            None,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    building.deploy_id = "building-now".into();
+    building.state = DeployState::Building;
+    building.created_at_ms += 1_000;
+    building.run_id = None;
+    rig.storage.upsert_deploys(&[building]).await.unwrap();
+    let err = rig
+        .actions
+        .start(&rig.target, ActionKind::DeployStaging, &Rig::deployer())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ActionError::NotApplicable(m) if m.contains("already building")),
+        "{err}"
+    );
+    assert_eq!(
+        rig.requests("POST", "/github/*"),
+        0,
+        "nothing was dispatched"
+    );
+    // Refusals are audited, and do not block the action once it applies.
+    let refused = rig
+        .storage
+        .list_audit(
+            &AuditFilter {
+                outcome: Some(AuditOutcome::Refused),
+                ..Default::default()
+            },
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(refused.len(), 2);
+    let a = rig
+        .storage
+        .recent_actions(rig.target.project_id, 10)
+        .await
+        .unwrap();
+    assert!(a
+        .iter()
+        .all(|a| a.active_key.is_none() && a.state == ActionState::Failed));
+}
+
+#[tokio::test]
+async fn a_restore_of_a_deploy_netlify_deleted_says_so_and_changes_nothing() {
+    let (_dir, storage) = sqlite().await;
+    let rig = Rig::new(storage).await;
+    assert!(rig.syncer.sync_project(&rig.target).await.errors.is_empty());
+    let plan = rig
+        .actions
+        .plan(&rig.target, ActionKind::RedeployLastGood)
+        .await
+        .unwrap();
+    // The cache still has it; Netlify has since deleted it.
+    let mut gone = plan.target.unwrap();
+    gone.deploy_id = "deleted-since".into();
+    gone.created_at_ms = plan.replaces.as_ref().unwrap().created_at_ms + 1;
+    rig.storage.upsert_deploys(&[gone]).await.unwrap();
+    let err = rig
+        .actions
+        .start(&rig.target, ActionKind::RedeployLastGood, &Rig::deployer())
+        .await
+        .unwrap_err();
+    let ActionError::Upstream(message) = err else {
+        panic!("an upstream error")
+    };
+    assert!(
+        message.contains("Netlify no longer has that deploy"),
+        "{message}"
+    );
+    let a = &rig
+        .storage
+        .recent_actions(rig.target.project_id, 1)
+        .await
+        .unwrap()[0];
+    assert_eq!(a.state, ActionState::Failed);
+    let audit = &rig
+        .storage
+        .list_audit(&AuditFilter::default(), None, 1)
+        .await
+        .unwrap()[0];
+    assert_eq!(audit.outcome, AuditOutcome::Failed);
+    assert!(rig
+        .slack_texts()
+        .iter()
+        .any(|t| t.contains("Redeploy last good build for AllIncompassing failed")));
+}
+
+#[tokio::test]
+async fn a_vendor_down_or_a_token_without_permission_fails_clearly() {
+    let (_dir, storage) = sqlite().await;
+    let rig = Rig::new(storage).await;
+    assert!(rig.syncer.sync_project(&rig.target).await.errors.is_empty());
+    rig.fault(json!({"route": "POST /netlify/api/v1/sites/*/deploys/*/restore", "kind": "status", "status": 503, "count": 1}))
+        .await;
+    let err = rig
+        .actions
+        .start(&rig.target, ActionKind::RedeployLastGood, &Rig::deployer())
+        .await
+        .unwrap_err();
+    let ActionError::Upstream(m) = err else {
+        panic!()
+    };
+    assert!(
+        m.contains("Netlify failed to answer restoreSiteDeploy (503)")
+            && m.contains("Nothing was changed"),
+        "{m}"
+    );
+    // Nothing half-done shown as done: the action failed, staging unchanged.
+    let a = &rig
+        .storage
+        .recent_actions(rig.target.project_id, 1)
+        .await
+        .unwrap()[0];
+    assert_eq!(a.state, ActionState::Failed);
+    assert_eq!(a.message.as_deref(), Some(m.as_str()));
+    assert_eq!(
+        rig.storage
+            .list_audit(&AuditFilter::default(), None, 1)
+            .await
+            .unwrap()[0]
+            .outcome,
+        AuditOutcome::Failed
+    );
+
+    rig.fault(json!({"route": "POST /github/repos/*/*/actions/runs/*/*", "kind": "status", "status": 403, "count": 1}))
+        .await;
+    let err = rig
+        .actions
+        .start(&rig.target, ActionKind::RerunDeployJob, &Rig::deployer())
+        .await
+        .unwrap_err();
+    let ActionError::Upstream(m) = err else {
+        panic!()
+    };
+    assert!(
+        m.contains("GITHUB_TOKEN") && m.contains("actions: write"),
+        "{m}"
+    );
+}
+
+#[tokio::test]
+async fn a_failing_slack_webhook_does_not_stop_the_action_and_is_recorded() {
+    let (_dir, storage) = sqlite().await;
+    let rig = Rig::new(storage).await;
+    assert!(rig.syncer.sync_project(&rig.target).await.errors.is_empty());
+    rig.fault(json!({"route": "POST /slack/*", "kind": "status", "status": 500}))
+        .await;
+    let Started::Started(a) = rig
+        .actions
+        .start(&rig.target, ActionKind::RedeployLastGood, &Rig::deployer())
+        .await
+        .unwrap()
+    else {
+        panic!("started")
+    };
+    let done = rig.wait_for_action(a.id, Duration::from_secs(20)).await;
+    assert_eq!(done.state, ActionState::Succeeded);
+    let failed = rig.storage.failed_notifications(10).await.unwrap();
+    assert_eq!(failed.len(), 2, "start and end: {failed:?}");
+    assert!(
+        failed
+            .iter()
+            .all(|(_, _, e)| e.contains("Slack") && !e.contains("/slack/services")),
+        "{failed:?}"
+    );
+}
+
+#[tokio::test]
+async fn deploying_develop_and_rerunning_the_job_are_followed_to_their_conclusion() {
+    let (_dir, storage) = sqlite().await;
+    let rig = Rig::new(storage).await;
+    assert!(rig.syncer.sync_project(&rig.target).await.errors.is_empty());
+    rig.control(
+        reqwest::Method::POST,
+        "/__sandbox/outcomes",
+        json!({"target": "github", "outcome": "success", "count": 10}),
+    )
+    .await;
+    rig.control(
+        reqwest::Method::POST,
+        "/__sandbox/outcomes",
+        json!({"target": "netlify", "outcome": "success", "count": 10}),
+    )
+    .await;
+    let Started::Started(a) = rig
+        .actions
+        .start(&rig.target, ActionKind::DeployStaging, &Rig::deployer())
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        rig.requests("POST", "/github/repos/*/*/actions/workflows/*/dispatches"),
+        1
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    rig.control(
+        reqwest::Method::POST,
+        "/__sandbox/clock",
+        json!({"advance_ms": 900_000}),
+    )
+    .await;
+    let done = rig.wait_for_action(a.id, Duration::from_secs(20)).await;
+    assert_eq!(done.state, ActionState::Succeeded, "{done:?}");
+    assert!(done.message.unwrap().contains("completed: success"));
+
+    // The deploy job's latest run now re-runs whole (it succeeded).
+    let plan = rig
+        .actions
+        .plan(&rig.target, ActionKind::RerunDeployJob)
+        .await
+        .unwrap();
+    assert!(plan.blocked.is_none(), "{:?}", plan.blocked);
+    assert!(!plan.only_failed_jobs);
+    let Started::Started(r) = rig
+        .actions
+        .start(&rig.target, ActionKind::RerunDeployJob, &Rig::deployer())
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        rig.requests("POST", "/github/repos/*/*/actions/runs/*/rerun"),
+        1
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    rig.control(
+        reqwest::Method::POST,
+        "/__sandbox/clock",
+        json!({"advance_ms": 900_000}),
+    )
+    .await;
+    let done = rig.wait_for_action(r.id, Duration::from_secs(20)).await;
+    assert_eq!(done.state, ActionState::Succeeded, "{done:?}");
+    let states: Vec<String> = greenroom::actions::progress_of(&done)
+        .into_iter()
+        .map(|p| p.state)
+        .collect();
+    assert!(states.iter().any(|s| s == "ready"), "{states:?}");
+    // The staging site is linked and up to date after the follow-up pass.
+    let d = rig
+        .storage
+        .latest_site_deploy(
+            rig.target.project.netlify.staging_site_id.as_str(),
+            Some("develop"),
+            None,
+            None,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.site_role, SiteRole::Staging);
+    assert!(d.run_id.is_some());
+}
