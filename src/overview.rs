@@ -276,6 +276,18 @@ pub fn attention_of(
     out
 }
 
+impl AttentionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttentionKind::FailedStagingDeploy => "failed_staging_deploy",
+            AttentionKind::FailedSmoke => "failed_smoke",
+            AttentionKind::FailedDeployJob => "failed_deploy_job",
+            AttentionKind::StagingBehind => "staging_behind",
+            AttentionKind::SyncError => "sync_error",
+        }
+    }
+}
+
 pub fn source_label(source: &str) -> &str {
     match source {
         "netlify" => "Netlify",

@@ -36,6 +36,9 @@ pub struct Operations {
     pub actions: crate::actions::Actions,
     pub trends: Arc<crate::trends::TrendCache>,
     pub targets: Arc<Vec<crate::sync::SyncTarget>>,
+    /// Turns true when the server begins to shut down: long-lived streams
+    /// end then, so that shutdown does not wait on them.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 impl Operations {

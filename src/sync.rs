@@ -488,37 +488,24 @@ impl Syncer {
         let interval = Duration::from_secs(config.interval_secs);
         let tick = Duration::from_millis(config.watch_interval_ms).min(interval);
         let ttl = (config.interval_secs as i64 * 1500).max(3000);
+        let every = Duration::from_millis((ttl / 4) as u64).min(tick);
         let holding = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        // The first attempt is made before the loop, so it knows at once.
+        renew(&self.storage, &holder, ttl, &holding).await;
         let heartbeat = AbortOnDrop(tokio::spawn({
             let (storage, holder, holding) =
                 (self.storage.clone(), holder.clone(), holding.clone());
-            let every = Duration::from_millis((ttl / 4) as u64).min(tick);
             async move {
                 loop {
-                    let held = match storage
-                        .try_acquire_lease(LEASE, &holder, now_ms(), ttl)
-                        .await
-                    {
-                        Ok(h) => h,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "could not take or renew the sync lease");
-                            false
-                        }
-                    };
-                    if held != holding.swap(held, Ordering::SeqCst) {
-                        if held {
-                            tracing::info!(holder = %holder, "this instance now runs the sync");
-                        } else {
-                            tracing::info!(holder = %holder, "another instance runs the sync");
-                        }
-                    }
                     tokio::time::sleep(every).await;
+                    renew(&storage, &holder, ttl, &holding).await;
                 }
             }
         }));
         let mut next_full: Option<Instant> = None;
         loop {
-            if holding.load(Ordering::SeqCst) {
+            let held = holding.load(Ordering::SeqCst);
+            if held {
                 if next_full.is_none_or(|t| Instant::now() >= t) {
                     for r in self.sync_all().await {
                         for e in r.errors {
@@ -533,8 +520,10 @@ impl Syncer {
                 // Whoever takes the lease starts with a full pass.
                 next_full = None;
             }
+            // Not holding: look again as often as the heartbeat tries.
+            let pause = if held { tick } else { every };
             tokio::select! {
-                _ = tokio::time::sleep(tick) => {}
+                _ = tokio::time::sleep(pause) => {}
                 _ = stop.changed() => {}
             }
             if *stop.borrow() {
@@ -544,6 +533,27 @@ impl Syncer {
         drop(heartbeat);
         if holding.load(Ordering::SeqCst) {
             let _ = self.storage.release_lease(LEASE, &holder).await;
+        }
+    }
+}
+
+/// Takes or renews the sync lease for `holder`, and says so when that changes.
+async fn renew(storage: &Storage, holder: &str, ttl: i64, holding: &std::sync::atomic::AtomicBool) {
+    let held = match storage
+        .try_acquire_lease(LEASE, holder, now_ms(), ttl)
+        .await
+    {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not take or renew the sync lease");
+            false
+        }
+    };
+    if held != holding.swap(held, Ordering::SeqCst) {
+        if held {
+            tracing::info!(holder = %holder, "this instance now runs the sync");
+        } else {
+            tracing::info!(holder = %holder, "another instance runs the sync");
         }
     }
 }
@@ -715,6 +725,18 @@ pub enum StepResult {
     Skipped,
     Running,
     Pending,
+}
+
+impl StepResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepResult::Passed => "passed",
+            StepResult::Failed => "failed",
+            StepResult::Skipped => "skipped",
+            StepResult::Running => "running",
+            StepResult::Pending => "pending",
+        }
+    }
 }
 
 /// The smoke test of a deploy job: its step whose name says "smoke" and is

@@ -25,6 +25,44 @@ pub enum ApiError {
     /// The request itself was wrong (a bad filter, say).
     #[error("{0}")]
     BadRequest(String),
+    /// What was asked for does not exist (a deploy, a project).
+    #[error("{0}")]
+    NotFound(String),
+    /// It cannot be done now (nothing to redeploy, a deploy already building).
+    #[error("{0}")]
+    Conflict(String),
+    /// A vendor refused or failed; the text says which and what to do.
+    #[error("{0}")]
+    Upstream(String),
+}
+
+impl ApiError {
+    /// The HTTP status a server function answers with for this error.
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::Unauthorized(_) => 401,
+            ApiError::Forbidden(_) => 403,
+            ApiError::BadRequest(_) => 400,
+            ApiError::NotFound(_) => 404,
+            ApiError::Conflict(_) => 409,
+            ApiError::Upstream(_) => 502,
+            ApiError::Unavailable(_) | ApiError::Transport(_) => 503,
+        }
+    }
+}
+
+/// Sets the response status from the error, so scripts calling the API with
+/// `curl` see 400, 404, 409 ... rather than 500 for everything.
+#[cfg(feature = "ssr")]
+pub fn with_status<T>(result: Result<T, ApiError>) -> Result<T, ApiError> {
+    if let Err(e) = &result {
+        if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
+            if let Ok(code) = http::StatusCode::from_u16(e.status()) {
+                options.set_status(code);
+            }
+        }
+    }
+    result
 }
 
 impl FromServerFnError for ApiError {

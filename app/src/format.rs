@@ -49,6 +49,55 @@ pub fn parse_day(text: &str) -> Option<i64> {
     (civil_from_days(days) == (y, m, d)).then_some(days * 86_400_000)
 }
 
+/// A value for a URL query string: everything but unreserved characters
+/// percent-encoded.
+pub fn query_escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// The first seven characters of a commit SHA, or an em dash.
+pub fn short(sha: &Option<String>) -> String {
+    sha.as_deref()
+        .map(|s| s.chars().take(7).collect())
+        .unwrap_or_else(|| "—".into())
+}
+
+/// The first line of a commit message (empty for none).
+pub fn first_line(text: &Option<String>) -> String {
+    text.as_deref()
+        .and_then(|t| t.lines().next())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// `7s`, `3m 2s` for an optional number of seconds; an em dash for none.
+pub fn maybe_duration(seconds: Option<i64>) -> String {
+    match seconds {
+        Some(s) if s >= 0 => duration(s as u64),
+        _ => "—".into(),
+    }
+}
+
+/// `5 minutes ago`-style age between two instants (ms), one unit.
+pub fn age(now_ms: i64, then_ms: i64) -> String {
+    let s = ((now_ms - then_ms) / 1000).max(0);
+    match s {
+        0..=59 => format!("{s}s ago"),
+        60..=3599 => format!("{}m ago", s / 60),
+        3600..=86_399 => format!("{}h ago", s / 3600),
+        _ => format!("{}d ago", s / 86_400),
+    }
+}
+
 /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;

@@ -1,13 +1,18 @@
 //! Greenroom's user interface: pages, components and the server functions
 //! they call. No I/O of its own: under `ssr`, server functions call the core
 //! library through the [`greenroom::Services`] the server provides.
+#![recursion_limit = "256"]
 
 pub mod api;
 pub mod components;
+pub mod deploy_api;
 pub mod format;
+pub mod live;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod policy;
+#[cfg(feature = "ssr")]
+pub mod views;
 
 use components::shell::{Header, SandboxBanner};
 use leptos::prelude::*;
@@ -61,6 +66,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=pages::home::HomePage />
                         <Route path=path!("/sign-in") view=pages::sign_in::SignInPage />
                         <Route path=path!("/activity") view=pages::activity::ActivityPage />
+                        <Route path=path!("/history") view=pages::history::HistoryPage />
+                        <Route path=path!("/deploys/:site/:id") view=pages::deploy::DeployPage />
+                        <Route path=path!("/runs/:id") view=pages::deploy::RunPage />
                     </Routes>
                 </main>
             </div>

@@ -20,6 +20,20 @@ pub const POLICY: &[(&str, Access, bool)] = &[
     ("/api/status", Access::Role(Role::Viewer), false),
     ("/api/activity", Access::Role(Role::Viewer), false),
     ("/api/sessions/end-all", Access::Role(Role::Admin), true),
+    ("/api/overview", Access::Role(Role::Viewer), false),
+    // Not a server function: the live view's event stream (server/src/live.rs).
+    ("/api/live", Access::Role(Role::Viewer), false),
+    ("/api/deploys", Access::Role(Role::Viewer), false),
+    ("/api/trends", Access::Role(Role::Viewer), false),
+    ("/api/deploy", Access::Role(Role::Viewer), false),
+    ("/api/run", Access::Role(Role::Viewer), false),
+    ("/api/action", Access::Role(Role::Viewer), false),
+    ("/api/fragments/overview", Access::Role(Role::Viewer), false),
+    ("/api/fragments/history", Access::Role(Role::Viewer), false),
+    ("/api/fragments/deploy", Access::Role(Role::Viewer), false),
+    ("/api/fragments/run", Access::Role(Role::Viewer), false),
+    ("/api/actions/plan", Access::Role(Role::Deployer), false),
+    ("/api/actions/start", Access::Role(Role::Deployer), true),
 ];
 
 /// The access a server function requires; `None` when it has none declared.

@@ -21,6 +21,8 @@ pub enum ServerError {
     SessionKey(#[from] crate::session_key::KeyError),
     #[error("sign-in cannot be set up: {0}")]
     SignIn(String),
+    #[error("the vendor clients cannot be set up: {0}")]
+    Vendors(String),
     #[error("the server stopped with an error: {0}")]
     Serve(std::io::Error),
 }

@@ -1,6 +1,7 @@
-//! `GET /activity/export?format=csv|json&<filters>`: the audit rows the
-//! Activity page's filters select, newest first, as a download. Signed-in
-//! people only (the guard sees to it); capped so one request stays bounded.
+//! Downloads of what a page's filters select, newest first:
+//! `GET /activity/export?format=csv|json&<filters>` (the audit log) and
+//! `GET /history/export?format=csv&<filters>` (deploys). Signed-in people
+//! only (the guard sees to it); capped so one request stays bounded.
 
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
@@ -88,6 +89,104 @@ pub async fn activity(State(storage): State<Storage>, Query(q): Query<ExportQuer
             (
                 header::CONTENT_DISPOSITION,
                 "attachment; filename=\"greenroom-activity.csv\"",
+            ),
+        ],
+        out,
+    )
+        .into_response()
+}
+
+/// The most deploys one export holds (a year of a busy team is ~10,000).
+pub const MAX_DEPLOY_ROWS: usize = 200_000;
+
+#[derive(Deserialize)]
+pub struct HistoryExportQuery {
+    format: Option<String>,
+    #[serde(flatten)]
+    filters: greenroom_app::deploy_api::HistoryQuery,
+}
+
+/// The deploys the history page's filters select, as CSV.
+pub async fn history(
+    State(services): State<greenroom::Services>,
+    Query(q): Query<HistoryExportQuery>,
+) -> Response {
+    if q.format.as_deref().unwrap_or("csv") != "csv" {
+        return (StatusCode::BAD_REQUEST, "format must be csv").into_response();
+    }
+    let Some(ops) = services.ops.clone() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the deploy cache is not available",
+        )
+            .into_response();
+    };
+    let (filter, _) = match greenroom_app::deploy_api::history_filter(&ops, &q.filters) {
+        Ok(f) => f,
+        Err(e) => return (StatusCode::BAD_REQUEST, e).into_response(),
+    };
+    let projects: std::collections::HashMap<i64, String> = ops
+        .targets
+        .iter()
+        .map(|t| (t.project_id, t.project.name.to_string()))
+        .collect();
+    let mut out = String::from(
+        "project,site,deploy_id,context,branch,state,commit_sha,commit_message,author,created_at,published_at,build_seconds,error_message,run_id\n",
+    );
+    let mut after = None;
+    let mut written = 0;
+    loop {
+        let page = match services
+            .storage
+            .list_deploys(&filter, after.as_ref(), 5000)
+            .await
+        {
+            Ok(p) => p,
+            Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
+        };
+        let done = page.len() < 5000;
+        after = page.last().map(|d| d.cursor());
+        for d in &page {
+            if written >= MAX_DEPLOY_ROWS {
+                break;
+            }
+            let fields = [
+                projects.get(&d.project_id).cloned().unwrap_or_default(),
+                d.site_role.as_str().to_string(),
+                d.deploy_id.clone(),
+                d.context.clone(),
+                d.branch.clone().unwrap_or_default(),
+                d.state.as_str().to_string(),
+                d.commit_sha.clone().unwrap_or_default(),
+                d.commit_message
+                    .as_deref()
+                    .and_then(|m| m.lines().next())
+                    .unwrap_or_default()
+                    .to_string(),
+                d.author.clone().unwrap_or_default(),
+                greenroom_app::format::utc_timestamp(d.created_at_ms),
+                d.published_at_ms
+                    .map(greenroom_app::format::utc_timestamp)
+                    .unwrap_or_default(),
+                d.build_seconds.map(|s| s.to_string()).unwrap_or_default(),
+                d.error_message.clone().unwrap_or_default(),
+                d.run_id.map(|r| r.to_string()).unwrap_or_default(),
+            ];
+            let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+            out.push_str(&line.join(","));
+            out.push('\n');
+            written += 1;
+        }
+        if done || written >= MAX_DEPLOY_ROWS {
+            break;
+        }
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"greenroom-deploys.csv\"",
             ),
         ],
         out,

@@ -1,5 +1,6 @@
 //! Greenroom's server: axum routes, layers, static files, and the wiring that
 //! puts the core library's services behind the Leptos app.
+#![recursion_limit = "256"]
 
 pub mod assets;
 pub mod auth;
@@ -7,6 +8,7 @@ pub mod cli;
 pub mod error;
 pub mod export;
 pub mod health;
+pub mod live;
 pub mod page_cache;
 pub mod security;
 pub mod session_key;

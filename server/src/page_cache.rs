@@ -2,11 +2,16 @@
 //! costs ~0.3–0.5 ms of CPU; under load many people ask for the same page
 //! within a second, and the data under it changes far less often than that.
 //!
-//! Only anonymous `GET`s of HTML pages that rendered with 200 are cached: any
-//! request carrying a cookie or an `Authorization` header bypasses the cache,
-//! so nothing personal is ever stored or served to someone else. The TTL is
-//! `page_cache_ms` (0 turns the cache off). Entries are bounded in number, so
-//! random query strings cannot grow memory without limit.
+//! Two layers use it. [`serve_cached`] sits outside sign-in and caches only
+//! anonymous `GET`s: a request carrying a cookie or an `Authorization`
+//! header bypasses it. [`serve_cached_personal`] sits inside the sign-in
+//! guard and caches a signed-in person's pages under their login and role,
+//! so a page is only ever served again to the person it was rendered for
+//! (the overview and history pages under load, issue 5). Only `GET`s of
+//! HTML pages that rendered with 200 are kept. The TTL is `page_cache_ms`
+//! (0 turns both off); live views do not go through it (they read the API).
+//! Entries are bounded in number, so random query strings cannot grow
+//! memory without limit.
 
 use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::{Request, State};
@@ -45,12 +50,29 @@ impl PageCache {
         }
     }
 
+    /// The key of an anonymous page request, if it may be cached.
     fn key_for(&self, req: &Request) -> Option<String> {
-        if self.ttl.is_zero() || req.method() != Method::GET {
-            return None;
-        }
         let h = req.headers();
         if h.contains_key(header::COOKIE) || h.contains_key(header::AUTHORIZATION) {
+            return None;
+        }
+        self.page_key(req)
+    }
+
+    /// The key of a signed-in person's page request: their login and role
+    /// first, so nobody else can ever hit it.
+    fn personal_key_for(&self, req: &Request) -> Option<String> {
+        let user = req.extensions().get::<greenroom::auth::SessionUser>()?;
+        let page = self.page_key(req)?;
+        Some(format!(
+            "{}\u{0}{}\u{0}{page}",
+            user.login,
+            user.role.as_str()
+        ))
+    }
+
+    fn page_key(&self, req: &Request) -> Option<String> {
+        if self.ttl.is_zero() || req.method() != Method::GET {
             return None;
         }
         let path = req.uri().path();
@@ -106,11 +128,28 @@ impl PageCache {
     }
 }
 
-/// Axum middleware: serve from the cache, or render and remember.
+/// Axum middleware for anonymous pages: serve from the cache, or render and remember.
 pub async fn serve_cached(State(cache): State<PageCache>, req: Request, next: Next) -> Response {
     let Some(key) = cache.key_for(&req) else {
         return next.run(req).await;
     };
+    cached_or_rendered(cache, key, req, next).await
+}
+
+/// Axum middleware for signed-in pages (inside the guard, which has put the
+/// person in the request): the same, per person.
+pub async fn serve_cached_personal(
+    State(cache): State<PageCache>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let Some(key) = cache.personal_key_for(&req) else {
+        return next.run(req).await;
+    };
+    cached_or_rendered(cache, key, req, next).await
+}
+
+async fn cached_or_rendered(cache: PageCache, key: String, req: Request, next: Next) -> Response {
     let nonce = req
         .extensions()
         .get::<crate::security::CspNonce>()

@@ -40,6 +40,12 @@ impl FromRef<AppState> for Storage {
     }
 }
 
+impl FromRef<AppState> for Services {
+    fn from_ref(state: &AppState) -> Self {
+        state.services.clone()
+    }
+}
+
 impl FromRef<AppState> for AuthState {
     fn from_ref(state: &AppState) -> Self {
         state.auth.clone()
@@ -59,6 +65,9 @@ pub struct Application {
     site_root: PathBuf,
     /// The in-process sandbox (sandbox mode only); stopped with the server.
     sandbox: Option<RunningSandbox>,
+    /// Tells the background sync to stop (and give up its lease).
+    stop_sync: tokio::sync::watch::Sender<bool>,
+    sync_task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -88,9 +97,14 @@ impl Application {
                 "audit events left pending by an earlier stop are now marked unknown"
             );
         }
+        let mut targets = Vec::new();
         for project in &config.projects {
             let json = serde_json::to_string(project).unwrap_or_else(|_| "{}".into());
-            storage.upsert_project(project.name.as_str(), &json).await?;
+            let row = storage.upsert_project(project.name.as_str(), &json).await?;
+            targets.push(greenroom::sync::SyncTarget {
+                project_id: row.id,
+                project: project.clone(),
+            });
         }
 
         let listener =
@@ -135,11 +149,28 @@ impl Application {
             });
         }
         let leptos_options = assets::leptos_options(&site_root, addr);
+        let (stop_sync, stop_rx) = tokio::sync::watch::channel(false);
+        let ops = operations(
+            &config,
+            &storage,
+            sandbox.as_ref(),
+            targets,
+            stop_rx.clone(),
+        )?;
+        let sync_task = config.sync.enabled.then(|| {
+            let holder = format!("{}-{}-{}", addr, std::process::id(), now_ms());
+            tokio::spawn(ops.syncer.clone().run(config.sync, holder, stop_rx))
+        });
+        {
+            let (actions, targets) = (ops.actions.clone(), ops.targets.clone());
+            tokio::spawn(async move { actions.resume_unfinished(&targets).await });
+        }
         let services = Services::new(
             Arc::new(config),
             storage,
             sandbox.as_ref().map(RunningSandbox::base_url),
-        );
+        )
+        .with_operations(ops);
         let page_cache = PageCache::new(services.config.page_cache);
         let state = AppState {
             leptos_options,
@@ -153,6 +184,8 @@ impl Application {
             services,
             site_root,
             sandbox,
+            stop_sync,
+            sync_task,
         })
     }
 
@@ -185,10 +218,21 @@ impl Application {
         let router = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
+        // When shutdown begins, the sync stops and live streams end, so the
+        // graceful shutdown does not wait on connections that never close.
+        let stop_sync = self.stop_sync.clone();
+        let shutdown = async move {
+            shutdown.await;
+            let _ = stop_sync.send(true);
+        };
         let served = axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(ServerError::Serve);
+        let _ = self.stop_sync.send(true);
+        if let Some(task) = self.sync_task {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(10), task).await;
+        }
         if let Some(sandbox) = self.sandbox {
             sandbox.stop().await;
         }
@@ -210,6 +254,57 @@ async fn start_sandbox() -> Result<RunningSandbox, ServerError> {
         .map_err(|e| ServerError::Sandbox(e.to_string()))?;
     tracing::info!(url = %sandbox.base_url(), "sandbox serving the simulated vendor APIs");
     Ok(sandbox)
+}
+
+/// The sync, the actions and the trend cache, on the vendor clients of this
+/// mode. Slack is the configured webhook, or the sandbox's in sandbox mode.
+fn operations(
+    config: &Config,
+    storage: &Storage,
+    sandbox: Option<&RunningSandbox>,
+    targets: Vec<greenroom::sync::SyncTarget>,
+    stopping: tokio::sync::watch::Receiver<bool>,
+) -> Result<greenroom::services::Operations, ServerError> {
+    let base = sandbox.map(RunningSandbox::base_url);
+    let clients = Arc::new(
+        greenroom::providers::VendorClients::from_config(config, base.as_deref())
+            .map_err(|e| ServerError::Vendors(e.to_string()))?,
+    );
+    let webhook = config.credentials.slack_webhook_url.clone().or_else(|| {
+        base.as_ref().map(|b| {
+            greenroom::Secret::new(format!("{b}/slack/services/T0SANDBOX/B0DEPLOYS/greenroom"))
+        })
+    });
+    let slack = match webhook {
+        Some(url) => Some(greenroom::providers::slack::SlackWebhook::new(
+            greenroom::providers::http::client(greenroom::providers::http::Timeouts::default())
+                .map_err(|e| ServerError::Vendors(e.to_string()))?,
+            url,
+        )),
+        None => None,
+    };
+    let notifier =
+        greenroom::notify::Notifier::new(storage.clone(), slack, config.public_url.as_str());
+    let syncer = Arc::new(greenroom::sync::Syncer::new(
+        storage.clone(),
+        clients.clone(),
+        notifier.clone(),
+        targets.clone(),
+    ));
+    let actions = greenroom::actions::Actions::new(
+        storage.clone(),
+        clients,
+        notifier,
+        syncer.clone(),
+        std::time::Duration::from_millis(config.sync.watch_interval_ms),
+    );
+    Ok(greenroom::services::Operations {
+        syncer,
+        actions,
+        trends: Arc::new(greenroom::trends::TrendCache::default()),
+        targets: Arc::new(targets),
+        stopping,
+    })
 }
 
 /// Sign-in against the sandbox's OAuth page in sandbox mode, or the GitHub
@@ -312,6 +407,8 @@ fn router(
         .route("/auth/callback", get(auth::callback))
         .route("/auth/sign-out", post(auth::sign_out))
         .route("/activity/export", get(crate::export::activity))
+        .route("/history/export", get(crate::export::history))
+        .route("/api/live", get(crate::live::live))
         .route("/sessions/end-all", post(auth::end_all_sessions_form))
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(options.clone())
@@ -321,6 +418,10 @@ fn router(
             AppState,
             _,
         >(context, shell))
+        .layer(axum::middleware::from_fn_with_state(
+            PageCache::new(state.services.config.page_cache),
+            page_cache::serve_cached_personal,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             auth_state,
             auth::guard,

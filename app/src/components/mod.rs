@@ -1,3 +1,4 @@
-//! Presentational pieces shared by pages.
+//! Interactive pieces shared by pages (they run in the browser too).
 
+pub mod action_dialog;
 pub mod shell;

@@ -57,7 +57,9 @@ pub fn Header() -> impl IntoView {
                         view! {
                             <div class="flex items-center gap-4">
                                 {user.is_some().then(|| view! {
-                                    <nav aria-label="Main" class="text-sm">
+                                    <nav aria-label="Main" class="flex gap-4 text-sm">
+                                        <a href="/" class="text-slate-700 underline-offset-2 hover:underline">"Overview"</a>
+                                        <a href="/history" class="text-slate-700 underline-offset-2 hover:underline">"History"</a>
                                         <a href="/activity" class="text-slate-700 underline-offset-2 hover:underline">"Activity"</a>
                                     </nav>
                                 })}

@@ -1,8 +1,11 @@
-//! The home page: the selected project's setup as Greenroom understands it,
-//! and whether Greenroom itself is healthy.
+//! The home page: what is live on staging and production, the deploy job,
+//! what needs attention with the on-call actions, and (aside) the project's
+//! setup and Greenroom's own health.
 
 use crate::api::{get_system_status, use_shell_info, ApiError, ProjectSummary, StatusView};
+use crate::components::action_dialog::ActionButton;
 use crate::components::shell::selected_project;
+use crate::deploy_api::{overview_fragment, StartedView};
 use crate::format::{duration, utc_timestamp};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -21,10 +24,10 @@ pub fn HomePage() -> impl IntoView {
     view! {
         <Title text="Overview" />
         <div class="grid gap-6 lg:grid-cols-3">
-            <section class="lg:col-span-2" aria-labelledby="project-heading">
+            <section class="space-y-6 lg:col-span-2" aria-labelledby="project-heading">
                 <Suspense fallback=|| view! { <p class="text-slate-500">"Loading project…"</p> }>
                     {move || match project() {
-                        Some(Some(p)) => view! { <ProjectCard project=p /> }.into_any(),
+                        Some(Some(p)) => view! { <Overview project=p.name.clone() /> }.into_any(),
                         Some(None) => view! {
                             <div class="rounded-lg border border-dashed border-slate-300 bg-white p-6">
                                 <h1 id="project-heading" class="text-xl font-semibold">"No project configured"</h1>
@@ -37,8 +40,80 @@ pub fn HomePage() -> impl IntoView {
                     }}
                 </Suspense>
             </section>
-            <StatusPanel />
+            <aside class="space-y-6">
+                <StatusPanel />
+                <Suspense fallback=|| ()>
+                    {move || project().flatten().map(|p| view! { <ProjectCard project=p /> })}
+                </Suspense>
+            </aside>
         </div>
+    }
+}
+
+/// What is live, the deploy job, what needs attention and the on-call
+/// actions of one project; refreshed by the live view when data changes.
+/// The read-only part is rendered on the server (`views::overview`); only
+/// the buttons and the live subscription run in the browser.
+#[component]
+fn Overview(project: String) -> impl IntoView {
+    let (mark, set_mark) = signal(0_i64);
+    let (bump, set_bump) = signal(0_u32);
+    let name = project.clone();
+    let overview = Resource::new(
+        move || (name.clone(), mark.get(), bump.get()),
+        |(p, _, _)| overview_fragment(p),
+    );
+    let subscribed = StoredValue::new(false);
+    Effect::new(move |_| {
+        if let Some(Ok(o)) = overview.get() {
+            if !subscribed.get_value() {
+                subscribed.set_value(true);
+                crate::live::watch_changes(o.project.clone(), o.mark, set_mark);
+            }
+        }
+    });
+    on_cleanup(crate::live::stop);
+    let on_started = Callback::new(move |_| set_bump.update(|n| *n += 1));
+    view! {
+        <h1 id="project-heading" class="text-2xl font-semibold tracking-tight">{project.clone()}</h1>
+        <Transition fallback=|| view! { <p class="text-slate-500" data-testid="overview-loading">"Loading what is live…"</p> }>
+            {move || overview.get().map(|r| match r {
+                Err(e) => view! { <p role="alert" class="text-red-700">{e.to_string()}</p> }.into_any(),
+                Ok(f) => {
+                    let actions = f.can_act.then(|| view! { <ActionsPanel project=f.project.clone() fixes=f.fixes.clone() on_started /> });
+                    view! {
+                        <div class="space-y-6" inner_html=f.html></div>
+                        {actions}
+                    }.into_any()
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// The three on-call buttons; the ones that fix what needs attention now
+/// are the prominent ones.
+#[component]
+fn ActionsPanel(
+    project: String,
+    fixes: Vec<String>,
+    on_started: Callback<StartedView>,
+) -> impl IntoView {
+    const KINDS: [(&str, &str); 3] = [
+        ("redeploy-last-good", "Redeploy last good build"),
+        ("rerun-deploy-job", "Re-run the deploy job"),
+        ("deploy-staging", "Deploy develop to staging"),
+    ];
+    view! {
+        <section aria-labelledby="actions-heading" class="mt-6 rounded-lg border border-slate-200 bg-white p-4" data-testid="actions">
+            <h2 id="actions-heading" class="font-semibold">"On-call actions"</h2>
+            <div class="mt-3 flex flex-wrap items-start gap-3">
+                {KINDS.map(|(kind, label)| {
+                    let primary = fixes.iter().any(|f| f == kind);
+                    view! { <ActionButton project=project.clone() kind label on_started primary /> }
+                }).collect_view()}
+            </div>
+        </section>
     }
 }
 
@@ -56,7 +131,7 @@ fn ProjectCard(project: ProjectSummary) -> impl IntoView {
         .unwrap_or_else(|| "not configured".into());
     view! {
         <article class="rounded-lg border border-slate-200 bg-white p-6 shadow-sm" data-testid="project-card">
-            <h1 id="project-heading" class="text-2xl font-semibold tracking-tight">{project.name.clone()}</h1>
+            <h2 class="text-lg font-semibold">"Setup"</h2>
             <p class="mt-1 text-sm text-slate-600">
                 "Staging is deployed from "
                 <code class="rounded bg-slate-100 px-1">{project.staging_branch.clone()}</code>
@@ -66,7 +141,7 @@ fn ProjectCard(project: ProjectSummary) -> impl IntoView {
                 <code class="rounded bg-slate-100 px-1">{project.workflow.clone()}</code>
                 " ("{project.deploy_method.clone()}")."
             </p>
-            <dl class="mt-6 grid gap-x-6 gap-y-4 sm:grid-cols-2">
+            <dl class="mt-4 grid gap-x-6 gap-y-3">
                 <Fact label="Staging URL">{link(project.staging_url.clone())}</Fact>
                 <Fact label="Production URL">{link(project.production_url.clone())}</Fact>
                 <Fact label="GitHub repository">

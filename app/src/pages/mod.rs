@@ -1,6 +1,8 @@
 //! One module per page.
 
 pub mod activity;
+pub mod deploy;
+pub mod history;
 pub mod home;
 pub mod not_found;
 pub mod sign_in;

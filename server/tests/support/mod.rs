@@ -50,8 +50,16 @@ impl TestApp {
     }
 }
 
-/// Starts a server; `extra_toml` is appended to an empty config file.
+/// Starts a server; `extra_toml` is appended to an empty config file. The
+/// background sync is off unless `extra_toml` has a `[sync]` table: tests
+/// of sign-in and the like need no vendor traffic of their own.
 pub async fn spawn_with(extra_toml: &str) -> TestApp {
+    let extra_toml = if extra_toml.contains("[sync]") {
+        extra_toml.to_string()
+    } else {
+        format!("{extra_toml}\n[sync]\nenabled = false\n")
+    };
+    let extra_toml = extra_toml.as_str();
     let data = tempfile::tempdir().unwrap();
     let site = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(site.path().join("pkg")).unwrap();

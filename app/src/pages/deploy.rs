@@ -1,0 +1,76 @@
+//! `/deploys/:site/:id` and `/runs/:id`: one deploy's timeline, error, commit
+//! and linked workflow run (jobs, steps, durations), with the actions that
+//! apply; one run on its own. The read-only part is rendered on the server
+//! (`views::deploy`); the action buttons run in the browser.
+
+use crate::components::action_dialog::ActionButton;
+use crate::deploy_api::{deploy_fragment, run_fragment};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn DeployPage() -> impl IntoView {
+    let params = use_params_map();
+    let key = move || {
+        params.with(|p| {
+            (
+                p.get("site").unwrap_or_default(),
+                p.get("id").unwrap_or_default(),
+            )
+        })
+    };
+    let detail = Resource::new(key, |(site, id)| deploy_fragment(site, id));
+    let on_started = Callback::new(|_| ());
+    view! {
+        <Title text="Deploy" />
+        <Suspense fallback=|| view! { <p class="text-slate-600">"Loading the deploy…"</p> }>
+            {move || detail.get().map(|r| match r {
+                Err(e) => view! {
+                    <h1 class="text-2xl font-semibold">"Deploy not available"</h1>
+                    <p role="alert" class="mt-2 text-red-700">{e.to_string()}</p>
+                    <p class="mt-4"><a class="underline" href="/history">"Back to the history"</a></p>
+                }.into_any(),
+                Ok(f) => {
+                    let project = f.project.clone();
+                    let actions = (f.can_act && !f.actions.is_empty()).then(|| view! {
+                        <section class="mt-6 rounded-lg border border-slate-200 bg-white p-4" data-testid="actions">
+                            <h2 class="font-semibold">"Actions"</h2>
+                            <div class="mt-3 flex flex-wrap gap-3">
+                                {f.actions.clone().into_iter().map(|(kind, label)| view! {
+                                    <ActionButton project=project.clone() kind label on_started />
+                                }).collect_view()}
+                            </div>
+                            <p class="mt-2 text-xs text-slate-500">"Progress shows on the overview."</p>
+                        </section>
+                    });
+                    view! { <div inner_html=f.html></div>{actions} }.into_any()
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn RunPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || {
+        params
+            .with(|p| p.get("id"))
+            .and_then(|i| i.parse::<i64>().ok())
+            .unwrap_or(-1)
+    };
+    let run = Resource::new(id, run_fragment);
+    view! {
+        <Title text="Workflow run" />
+        <Suspense fallback=|| view! { <p class="text-slate-600">"Loading the run…"</p> }>
+            {move || run.get().map(|r| match r {
+                Err(e) => view! {
+                    <h1 class="text-2xl font-semibold">"Run not available"</h1>
+                    <p role="alert" class="mt-2 text-red-700">{e.to_string()}</p>
+                }.into_any(),
+                Ok(html) => view! { <div inner_html=html></div> }.into_any(),
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,418 @@
+//! The deploy pages' API over real HTTP, with sync running against the
+//! in-process sandbox: pages read the database (viewers cause no vendor
+//! calls, one or fifty), the live stream, the CSV export, and the actions
+//! through their endpoints, twenty at once.
+
+mod support;
+
+use serde_json::Value;
+use std::time::{Duration, Instant};
+use support::{signed_in, spawn_with, TestApp};
+
+/// Sync on, with a full pass at start and then none during the test unless
+/// asked for: vendor traffic in a window is then only what viewers cause.
+const QUIET_SYNC: &str = "[sync]\ninterval_secs = 3600\nwatch_interval_ms = 60000\n\n[auth]\nsign_in_attempts_per_minute = 1000\n";
+
+async fn synced_app(toml: &str) -> TestApp {
+    let app = spawn_with(toml).await;
+    let ops = app.services.ops.clone().unwrap();
+    let until = Instant::now() + Duration::from_secs(60);
+    while ops.syncer.full_passes() == 0 {
+        assert!(Instant::now() < until, "the first sync pass finishes");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app
+}
+
+/// The sandbox's own request log (and other control reads), over HTTP.
+async fn sandbox_json(url: &str) -> Value {
+    reqwest::get(url).await.unwrap().json().await.unwrap()
+}
+
+async fn vendor_requests(app: &TestApp) -> usize {
+    sandbox_json(&format!("{}/__sandbox/requests", app.sandbox()))
+        .await
+        .as_array()
+        .map(Vec::len)
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn one_viewer_or_fifty_cause_no_vendor_calls_only_sync_does() {
+    let app = synced_app(QUIET_SYNC).await;
+    let (_, viewer) = signed_in(&app, "vera-viewer").await;
+    let pages = [
+        "/api/overview?project=AllIncompassing",
+        "/api/deploys",
+        "/api/trends",
+        "/",
+        "/history",
+    ];
+    let before = vendor_requests(&app).await;
+    for _ in 0..4 {
+        for p in pages {
+            let res = viewer.get(app.url(p)).send().await.unwrap();
+            assert_eq!(res.status(), 200, "{p}");
+        }
+    }
+    let one = vendor_requests(&app).await - before;
+
+    let mut viewers = Vec::new();
+    for _ in 0..50 {
+        viewers.push(signed_in(&app, "vera-viewer").await.1);
+    }
+    // Sign-ins talk to the sandbox's OAuth and membership endpoints; count
+    // from here on.
+    let before = vendor_requests(&app).await;
+    let mut tasks = Vec::new();
+    for v in viewers {
+        let urls: Vec<String> = pages.iter().map(|p| app.url(p)).collect();
+        tasks.push(tokio::spawn(async move {
+            for u in urls {
+                assert_eq!(v.get(&u).send().await.unwrap().status(), 200, "{u}");
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let fifty = vendor_requests(&app).await - before;
+    assert_eq!((one, fifty), (0, 0), "pages read the database only");
+
+    // Only a sync pass talks to the vendors (and the count above could see it).
+    let before = vendor_requests(&app).await;
+    app.services.ops.clone().unwrap().syncer.sync_all().await;
+    assert!(vendor_requests(&app).await > before);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_overview_history_and_detail_endpoints_answer_from_the_cache() {
+    let app = synced_app(QUIET_SYNC).await;
+    let (_, viewer) = signed_in(&app, "vera-viewer").await;
+    let o: Value = viewer
+        .get(app.url("/api/overview?project=AllIncompassing"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(o["project"], "AllIncompassing");
+    assert_eq!(o["can_act"], false, "a viewer gets no actions");
+    let staging = &o["staging"]["deploy"];
+    assert_eq!(staging["state"], "ready");
+    assert_eq!(staging["site"], "staging");
+    assert!(o["deploy_job"]["run_number"].as_i64().unwrap() > 0);
+    assert!(o["mark"].as_i64().unwrap() > 0);
+
+    // History: keyset pages without gaps or repeats, and a total.
+    let page1: Value = viewer
+        .get(app.url("/api/deploys?query[project]=AllIncompassing&query[site]=staging"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rows = page1["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 50);
+    let next = page1["next"].as_str().unwrap();
+    let page2: Value = viewer
+        .get(app.url(&format!(
+            "/api/deploys?query[project]=AllIncompassing&query[site]=staging&query[after]={next}"
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let first_of_2 = &page2["rows"][0];
+    let last_of_1 = &rows[49];
+    assert!(
+        first_of_2["created_at_ms"].as_i64() <= last_of_1["created_at_ms"].as_i64()
+            && first_of_2["deploy_id"] != last_of_1["deploy_id"]
+    );
+    let bad = viewer
+        .get(app.url("/api/deploys?query[from]=yesterday"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.unwrap().contains("not a date"));
+
+    // A deploy's page data, with its run, jobs and steps.
+    let d: Value = viewer
+        .get(app.url(&format!(
+            "/api/deploy?site={}&id={}",
+            staging["site_id"].as_str().unwrap(),
+            staging["deploy_id"].as_str().unwrap()
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(d["live"], true);
+    assert!(!d["run"]["jobs"].as_array().unwrap().is_empty());
+    let missing = viewer
+        .get(app.url("/api/deploy?site=nope&id=nope"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+
+    // Trends of the filtered set.
+    let t: Value = viewer
+        .get(app.url("/api/trends?query[project]=AllIncompassing"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        t["weeks"].as_array().unwrap().len() >= 50,
+        "a year of weeks"
+    );
+    assert!(t["total"]["failed"].as_u64().unwrap() > 0);
+
+    // The pages themselves render on the server with the data.
+    let html = viewer
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("data-testid=\"live-staging\""), "{html}");
+    assert!(
+        !html.contains("data-testid=\"actions\""),
+        "no action buttons for a viewer"
+    );
+    let html = viewer
+        .get(app.url("/history"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("data-testid=\"history-table\"") && html.contains("<svg"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_csv_export_holds_exactly_the_filtered_deploys() {
+    let app = synced_app(QUIET_SYNC).await;
+    let (_, viewer) = signed_in(&app, "vera-viewer").await;
+    let res =
+        viewer
+            .get(app.url(
+                "/history/export?format=csv&project=AllIncompassing&site=production&state=ready",
+            ))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("greenroom-deploys.csv"));
+    let text = res.text().await.unwrap();
+    let mut lines = text.lines();
+    assert!(lines.next().unwrap().starts_with("project,site,deploy_id,"));
+    let rows: Vec<&str> = lines.collect();
+    let page: Value = viewer
+        .get(app.url(
+            "/api/deploys?query[project]=AllIncompassing&query[site]=production&query[state]=ready",
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rows.len() as i64, page["total"].as_i64().unwrap());
+    assert!(rows
+        .iter()
+        .all(|r| r.starts_with("AllIncompassing,production,") && r.contains(",ready,")));
+    let anonymous = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = anonymous
+        .get(app.url("/history/export?format=csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "signed-in people only");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn twenty_concurrent_redeploys_over_http_make_one_upstream_call() {
+    let app = synced_app(QUIET_SYNC).await;
+    let (_, deployer) = signed_in(&app, "dev-deployer").await;
+    let plan: Value = deployer
+        .get(app.url("/api/actions/plan?project=AllIncompassing&kind=redeploy-last-good"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(plan["blocked"].is_null(), "{plan}");
+    assert!(plan["target"]["deploy_id"].is_string() && plan["replaces"]["deploy_id"].is_string());
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let (c, url, origin) = (
+            deployer.clone(),
+            app.url("/api/actions/start"),
+            app.origin(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let res = c
+                .post(url)
+                .header("origin", origin)
+                .form(&[
+                    ("project", "AllIncompassing"),
+                    ("kind", "redeploy-last-good"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+            res.json::<Value>().await.unwrap()
+        }));
+    }
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    let started = answers
+        .iter()
+        .filter(|a| a["already_under_way"] == false)
+        .count();
+    assert_eq!(started, 1, "{answers:?}");
+    let log = sandbox_json(&format!("{}/__sandbox/requests?method=POST", app.sandbox())).await;
+    let restores = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["path"].as_str().unwrap().ends_with("/restore"))
+        .count();
+    assert_eq!(restores, 1, "exactly one upstream call");
+    // Followed to the end; the action endpoint shows it.
+    let id = answers[0]["action"]["id"].as_i64().unwrap();
+    let until = Instant::now() + Duration::from_secs(20);
+    loop {
+        let a: Value = deployer
+            .get(app.url(&format!("/api/action?id={id}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if a["state"] == "succeeded" {
+            break;
+        }
+        assert!(Instant::now() < until, "{a}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A viewer may not start one (and is audited as refused by the guard).
+    let (_, viewer) = signed_in(&app, "vera-viewer").await;
+    let res = viewer
+        .post(app.url("/api/actions/start"))
+        .header("origin", app.origin())
+        .form(&[
+            ("project", "AllIncompassing"),
+            ("kind", "redeploy-last-good"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_live_stream_announces_a_change_within_two_seconds() {
+    let app = synced_app("[sync]\ninterval_secs = 3600\nwatch_interval_ms = 500\n").await;
+    let (_, viewer) = signed_in(&app, "vera-viewer").await;
+    let o: Value = viewer
+        .get(app.url("/api/overview?project=AllIncompassing"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mark = o["mark"].as_i64().unwrap();
+    let first = viewer
+        .get(app.url(&format!("/api/live?project=AllIncompassing&since={mark}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 200);
+    assert_eq!(first.headers()["content-type"], "text/event-stream");
+    drop(first);
+    // Upstream, outside Greenroom, someone starts the deploy job; a pass
+    // sees the run and its staging deploy in progress.
+    let sandbox = app.sandbox();
+    let client = reqwest::Client::new();
+    let dispatched = client
+        .post(format!(
+            "{sandbox}/github/repos/allincompassing/allincompassing/actions/workflows/ci.yml/dispatches"
+        ))
+        .bearer_auth("someone-else")
+        .json(&serde_json::json!({"ref": "develop"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(dispatched.status(), 204);
+    let ops = app.services.ops.clone().unwrap();
+    ops.syncer.sync_all().await;
+    let mark = app.services.storage.global_change_mark().await.unwrap();
+    let mut res = viewer
+        .get(app.url(&format!("/api/live?project=AllIncompassing&since={mark}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    // Then its state changes upstream: the clock moves ten minutes on.
+    let moved = client
+        .post(format!("{sandbox}/__sandbox/clock"))
+        .json(&serde_json::json!({"advance_ms": 600_000}))
+        .send()
+        .await
+        .unwrap();
+    assert!(moved.status().is_success());
+    let at = Instant::now();
+    let chunk = tokio::time::timeout(Duration::from_secs(2), res.chunk())
+        .await
+        .expect("an event within 2 s")
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8_lossy(&chunk).to_string();
+    let new_mark: i64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("data:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(new_mark > mark, "{text}");
+    assert!(at.elapsed() < Duration::from_secs(2));
+    let unknown = viewer
+        .get(app.url("/api/live?project=nope"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    app.stop().await;
+}
