@@ -495,10 +495,12 @@ impl Actions {
             Some(a) => progress_of(&a),
             None => progress_of(action),
         };
+        // The last state seen already carries the detail of a normal end.
+        let repeats = progress.last().and_then(|p| p.detail.as_deref()) == message;
         progress.push(ProgressStep {
             state: label.into(),
             at_ms: now_ms(),
-            detail: message.map(str::to_string),
+            detail: message.filter(|_| !repeats).map(str::to_string),
         });
         self.storage
             .update_action(

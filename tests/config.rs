@@ -426,3 +426,34 @@ fn auth_maps_teams_to_roles_and_sandbox_mode_uses_the_sandbox_teams() {
         Ok(())
     });
 }
+
+#[test]
+fn sync_settings_have_defaults_bounds_and_an_environment_override() {
+    Jail::expect_with(|jail| {
+        jail.create_file("greenroom.toml", "")?;
+        let config = load("greenroom.toml", Credentials::default()).expect("defaults");
+        assert!(config.sync.enabled);
+        assert_eq!(config.sync.interval_secs, 30);
+        assert_eq!(config.sync.watch_interval_ms, 1000);
+
+        jail.set_env("GREENROOM_SYNC__INTERVAL_SECS", "5");
+        let config = load("greenroom.toml", Credentials::default()).expect("env override");
+        assert_eq!(config.sync.interval_secs, 5);
+        jail.clear_env();
+
+        jail.create_file(
+            "bad.toml",
+            "[sync]\ninterval_secs = 0\nwatch_interval_ms = 10\nenabled = true\n",
+        )?;
+        let text = problem_text(&load("bad.toml", Credentials::default()).unwrap_err());
+        assert!(
+            text.contains("`sync.interval_secs`") && text.contains("between 1 and 3600"),
+            "{text}"
+        );
+        assert!(
+            text.contains("`sync.watch_interval_ms`") && text.contains("between 200 and 60000"),
+            "{text}"
+        );
+        Ok(())
+    });
+}

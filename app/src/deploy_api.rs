@@ -831,6 +831,16 @@ pub async fn overview_fragment(project: String) -> Result<OverviewHtml, ApiError
 #[server(prefix = "/api", endpoint = "fragments/history", input = GetUrl)]
 pub async fn history_fragment(#[server(default)] query: HistoryQuery) -> Result<String, ApiError> {
     crate::api::authorize("/api/fragments/history")?;
+    let (_, operations) = ops()?;
+    let projects: Vec<String> = operations
+        .targets
+        .iter()
+        .map(|t| t.project.name.to_string())
+        .collect();
+    // A bad filter keeps the form, with what was typed and what is wrong.
+    if let Err(problem) = history_filter(&operations, &query) {
+        return Ok(crate::views::history::invalid(&query, projects, &problem));
+    }
     let page = get_deploys(query.clone()).await?;
     let trends = get_trends(HistoryQuery {
         after: None,
@@ -841,7 +851,9 @@ pub async fn history_fragment(#[server(default)] query: HistoryQuery) -> Result<
         .next
         .as_ref()
         .map(|n| format!("/history?{}&after={n}", query.filters_qs()));
-    Ok(crate::views::history::html(&page, &trends, older))
+    Ok(crate::views::history::html(
+        &query, projects, &page, &trends, older,
+    ))
 }
 
 /// A deploy's page: its read-only part as HTML, and its actions.

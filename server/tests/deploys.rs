@@ -202,6 +202,17 @@ async fn the_overview_history_and_detail_endpoints_answer_from_the_cache() {
         .await
         .unwrap();
     assert!(html.contains("data-testid=\"history-table\"") && html.contains("<svg"));
+    // A filter that cannot be used keeps the form, with what was typed.
+    let html = viewer
+        .get(app.url("/history?from=yesterday"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("data-testid=\"history-invalid\""), "{html}");
+    assert!(html.contains("value=\"yesterday\""), "{html}");
     app.stop().await;
 }
 

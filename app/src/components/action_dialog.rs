@@ -71,7 +71,7 @@ pub fn ActionButton(
                 Err(e) => view! { <span role="alert" class="max-w-prose text-xs text-red-700" data-testid="action-error">{e}</span> }.into_any(),
             })}
         </span>
-        <dialog node_ref=dialog class="w-full max-w-lg rounded-lg p-0 shadow-xl backdrop:bg-slate-900/40" aria-label=aria_label data-testid="action-dialog">
+        <dialog node_ref=dialog class="m-auto w-full max-w-lg rounded-lg p-0 shadow-xl backdrop:bg-slate-900/40" aria-label=aria_label data-testid="action-dialog">
             <div class="p-5">
                 <h2 class="text-lg font-semibold">{heading}</h2>
                 {move || match plan.value().get() {

@@ -92,7 +92,7 @@ pub fn FrequencyChart(weeks: Vec<WeekView>, contexts: Vec<String>) -> impl IntoV
         <p class="mt-1 flex flex-wrap gap-3 text-xs text-slate-600">
             {contexts.into_iter().map(|c| view! {
                 <span class="flex items-center gap-1">
-                    <span class="inline-block h-2 w-2" style=format!("background:{}", context_colour(&c))></span>{c}
+                    <svg class="h-2 w-2" viewBox="0 0 2 2" aria-hidden="true"><rect width="2" height="2" fill=context_colour(&c) /></svg>{c}
                 </span>
             }).collect_view()}
         </p>

@@ -4,18 +4,100 @@
 
 use super::charts::{BuildTimeChart, FrequencyChart, WeeklyBars};
 use super::parts::{deploy_href, StateBadge};
-use crate::deploy_api::{HistoryPage, TrendsView, WeekView};
+use crate::deploy_api::{HistoryPage, HistoryQuery, TrendsView, WeekView};
 use crate::format::{first_line, maybe_duration, short, utc_timestamp};
 use leptos::prelude::*;
 
-/// The HTML of the trends (when there are any), then the table.
-pub fn html(page: &HistoryPage, trends: &TrendsView, older_href: Option<String>) -> String {
+/// The HTML of the filters (a plain GET form), the trends (when there are
+/// any), then the table. `projects` are the configured projects' names.
+pub fn html(
+    query: &HistoryQuery,
+    projects: Vec<String>,
+    page: &HistoryPage,
+    trends: &TrendsView,
+    older_href: Option<String>,
+) -> String {
     let trends = (!trends.weeks.is_empty()).then(|| view! { <Trends trends=trends.clone() /> });
     view! {
+        <Filters query=query.clone() projects />
         {trends}
         <Table page=page.clone() older_href />
     }
     .to_html()
+}
+
+/// The filters as typed, and why they cannot be used.
+pub fn invalid(query: &HistoryQuery, projects: Vec<String>, problem: &str) -> String {
+    view! {
+        <Filters query=query.clone() projects />
+        <p role="alert" class="mt-6 text-red-700" data-testid="history-invalid">{format!("These filters cannot be used: {problem}.")}</p>
+    }
+    .to_html()
+}
+
+const SITES: &[&str] = &["staging", "production"];
+const CONTEXTS: &[&str] = &["production", "branch-deploy", "deploy-preview"];
+const STATES: &[&str] = &[
+    "ready",
+    "error",
+    "cancelled",
+    "building",
+    "processing",
+    "enqueued",
+    "new",
+];
+
+#[component]
+fn Filters(query: HistoryQuery, projects: Vec<String>) -> impl IntoView {
+    let value = move |k: &str| {
+        match k {
+            "project" => query.project.clone(),
+            "site" => query.site.clone(),
+            "context" => query.context.clone(),
+            "state" => query.state.clone(),
+            "branch" => query.branch.clone(),
+            "author" => query.author.clone(),
+            "from" => query.from.clone(),
+            "until" => query.until.clone(),
+            _ => None,
+        }
+        .unwrap_or_default()
+    };
+    let select = |name: &'static str, label: &'static str, options: Vec<String>| {
+        let current = value(name);
+        view! {
+            <label class="flex flex-col gap-1">{label}
+                <select name=name class="rounded border border-slate-300 px-2 py-1">
+                    <option value="" selected=current.is_empty()>"any"</option>
+                    {options.into_iter().map(|o| {
+                        let selected = o == current;
+                        view! { <option value=o.clone() selected=selected>{o.clone()}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+        }
+    };
+    let text = |name: &'static str, label: &'static str, kind: &'static str| {
+        view! {
+            <label class="flex flex-col gap-1">{label}
+                <input type=kind name=name value=value(name) class="rounded border border-slate-300 px-2 py-1" />
+            </label>
+        }
+    };
+    let owned = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    view! {
+        <form method="get" action="/history" class="mt-4 grid grid-cols-2 gap-3 rounded-lg border border-slate-200 bg-white p-4 text-sm sm:grid-cols-4 lg:grid-cols-9">
+            {select("project", "Project", projects)}
+            {select("site", "Site", owned(SITES))}
+            {select("context", "Context", owned(CONTEXTS))}
+            {select("state", "State", owned(STATES))}
+            {text("branch", "Branch", "text")}
+            {text("author", "Author", "text")}
+            {text("from", "From", "date")}
+            {text("until", "Until", "date")}
+            <div class="flex items-end"><button type="submit" class="rounded-md bg-slate-900 px-3 py-1.5 text-white">"Filter"</button></div>
+        </form>
+    }
 }
 
 #[component]
