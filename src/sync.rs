@@ -586,18 +586,20 @@ pub fn parse_ms(text: &str) -> Option<i64> {
     Some((t.unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
+/// An item's creation time; an unreadable one is a malformed answer.
+fn created_ms(what: &str, id: &str, text: &str) -> Result<i64, SyncError> {
+    parse_ms(text).ok_or_else(|| {
+        SyncError::Malformed(format!("{what} {id} has an unreadable created_at {text:?}"))
+    })
+}
+
 fn deploy_record(
     t: &SyncTarget,
     role: SiteRole,
     d: &netlify::Deploy,
     now: i64,
 ) -> Result<DeployRecord, SyncError> {
-    let created = parse_ms(&d.created_at).ok_or_else(|| {
-        SyncError::Malformed(format!(
-            "Netlify deploy {} has an unreadable created_at {:?}",
-            d.id, d.created_at
-        ))
-    })?;
+    let created = created_ms("Netlify deploy", &d.id, &d.created_at)?;
     let commit_url = d.commit_url.clone().or_else(|| {
         d.commit_ref
             .as_ref()
@@ -650,12 +652,7 @@ fn run_record(
     r: &github::WorkflowRun,
     now: i64,
 ) -> Result<WorkflowRunRecord, SyncError> {
-    let created = parse_ms(&r.created_at).ok_or_else(|| {
-        SyncError::Malformed(format!(
-            "GitHub run {} has an unreadable created_at {:?}",
-            r.id, r.created_at
-        ))
-    })?;
+    let created = created_ms("GitHub run", &r.id.to_string(), &r.created_at)?;
     Ok(WorkflowRunRecord {
         run_id: r.id as i64,
         project_id: t.project_id,

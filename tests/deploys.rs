@@ -107,6 +107,26 @@ impl Rig {
             .await;
     }
 
+    /// Forces the next `count` outcomes of `target` (`netlify`, `github`).
+    async fn force(&self, target: &str, outcome: &str, count: u32) {
+        self.control(
+            reqwest::Method::POST,
+            "/__sandbox/outcomes",
+            json!({"target": target, "outcome": outcome, "count": count}),
+        )
+        .await;
+    }
+
+    /// Moves the sandbox clock on.
+    async fn advance(&self, ms: i64) {
+        self.control(
+            reqwest::Method::POST,
+            "/__sandbox/clock",
+            json!({"advance_ms": ms}),
+        )
+        .await;
+    }
+
     /// Vendor requests with `method` whose path matches `pattern` (`*`
     /// matches anything).
     fn logged(
@@ -249,12 +269,7 @@ async fn the_first_pass_loads_everything_and_later_ones_write_only_changes() {
 
     // Time moves: a new push to develop runs the deploy job; the next pass
     // picks up the new run and its deploy, and only those.
-    rig.control(
-        reqwest::Method::POST,
-        "/__sandbox/outcomes",
-        json!({"target": "netlify", "outcome": "failure", "count": 1}),
-    )
-    .await;
+    rig.force("netlify", "failure", 1).await;
     let dispatch = reqwest::Client::new()
         .post(format!(
             "{}/github/repos/allincompassing/allincompassing/actions/workflows/ci.yml/dispatches",
@@ -266,12 +281,7 @@ async fn the_first_pass_loads_everything_and_later_ones_write_only_changes() {
         .await
         .unwrap();
     assert_eq!(dispatch.status(), 204);
-    rig.control(
-        reqwest::Method::POST,
-        "/__sandbox/clock",
-        json!({"advance_ms": 900_000}),
-    )
-    .await;
+    rig.advance(900_000).await;
     let report = rig.syncer.sync_project(&rig.target).await;
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     assert_eq!(report.deploys_written, 1, "{report:?}");
@@ -753,18 +763,8 @@ async fn deploying_develop_and_rerunning_the_job_are_followed_to_their_conclusio
     let (_dir, storage) = sqlite().await;
     let rig = Rig::new(storage).await;
     assert!(rig.syncer.sync_project(&rig.target).await.errors.is_empty());
-    rig.control(
-        reqwest::Method::POST,
-        "/__sandbox/outcomes",
-        json!({"target": "github", "outcome": "success", "count": 10}),
-    )
-    .await;
-    rig.control(
-        reqwest::Method::POST,
-        "/__sandbox/outcomes",
-        json!({"target": "netlify", "outcome": "success", "count": 10}),
-    )
-    .await;
+    rig.force("github", "success", 10).await;
+    rig.force("netlify", "success", 10).await;
     let Started::Started(a) = rig
         .actions
         .start(&rig.target, ActionKind::DeployStaging, &Rig::deployer())
@@ -778,12 +778,7 @@ async fn deploying_develop_and_rerunning_the_job_are_followed_to_their_conclusio
         1
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
-    rig.control(
-        reqwest::Method::POST,
-        "/__sandbox/clock",
-        json!({"advance_ms": 900_000}),
-    )
-    .await;
+    rig.advance(900_000).await;
     let done = rig.wait_for_action(a.id, Duration::from_secs(20)).await;
     assert_eq!(done.state, ActionState::Succeeded, "{done:?}");
     assert!(done.message.unwrap().contains("completed: success"));
@@ -809,12 +804,7 @@ async fn deploying_develop_and_rerunning_the_job_are_followed_to_their_conclusio
         1
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
-    rig.control(
-        reqwest::Method::POST,
-        "/__sandbox/clock",
-        json!({"advance_ms": 900_000}),
-    )
-    .await;
+    rig.advance(900_000).await;
     let done = rig.wait_for_action(r.id, Duration::from_secs(20)).await;
     assert_eq!(done.state, ActionState::Succeeded, "{done:?}");
     let states: Vec<String> = greenroom::actions::progress_of(&done)

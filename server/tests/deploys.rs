@@ -7,7 +7,7 @@ mod support;
 
 use serde_json::Value;
 use std::time::{Duration, Instant};
-use support::{signed_in, spawn_with, TestApp};
+use support::{json_of, signed_in, spawn_with, TestApp};
 
 /// Sync on, with a full pass at start and then none during the test unless
 /// asked for: vendor traffic in a window is then only what viewers cause.
@@ -90,14 +90,7 @@ async fn one_viewer_or_fifty_cause_no_vendor_calls_only_sync_does() {
 async fn the_overview_history_and_detail_endpoints_answer_from_the_cache() {
     let app = synced_app(QUIET_SYNC).await;
     let (_, viewer) = signed_in(&app, "vera-viewer").await;
-    let o: Value = viewer
-        .get(app.url("/api/overview?project=AllIncompassing"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let o: Value = json_of(&viewer, app.url("/api/overview?project=AllIncompassing")).await;
     assert_eq!(o["project"], "AllIncompassing");
     assert_eq!(o["can_act"], false, "a viewer gets no actions");
     let staging = &o["staging"]["deploy"];
@@ -107,27 +100,21 @@ async fn the_overview_history_and_detail_endpoints_answer_from_the_cache() {
     assert!(o["mark"].as_i64().unwrap() > 0);
 
     // History: keyset pages without gaps or repeats, and a total.
-    let page1: Value = viewer
-        .get(app.url("/api/deploys?query[project]=AllIncompassing&query[site]=staging"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page1: Value = json_of(
+        &viewer,
+        app.url("/api/deploys?query[project]=AllIncompassing&query[site]=staging"),
+    )
+    .await;
     let rows = page1["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 50);
     let next = page1["next"].as_str().unwrap();
-    let page2: Value = viewer
-        .get(app.url(&format!(
+    let page2: Value = json_of(
+        &viewer,
+        app.url(&format!(
             "/api/deploys?query[project]=AllIncompassing&query[site]=staging&query[after]={next}"
-        )))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        )),
+    )
+    .await;
     let first_of_2 = &page2["rows"][0];
     let last_of_1 = &rows[49];
     assert!(
@@ -143,18 +130,15 @@ async fn the_overview_history_and_detail_endpoints_answer_from_the_cache() {
     assert!(bad.text().await.unwrap().contains("not a date"));
 
     // A deploy's page data, with its run, jobs and steps.
-    let d: Value = viewer
-        .get(app.url(&format!(
+    let d: Value = json_of(
+        &viewer,
+        app.url(&format!(
             "/api/deploy?site={}&id={}",
             staging["site_id"].as_str().unwrap(),
             staging["deploy_id"].as_str().unwrap()
-        )))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        )),
+    )
+    .await;
     assert_eq!(d["live"], true);
     assert!(!d["run"]["jobs"].as_array().unwrap().is_empty());
     let missing = viewer
@@ -165,14 +149,11 @@ async fn the_overview_history_and_detail_endpoints_answer_from_the_cache() {
     assert_eq!(missing.status(), 404);
 
     // Trends of the filtered set.
-    let t: Value = viewer
-        .get(app.url("/api/trends?query[project]=AllIncompassing"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let t: Value = json_of(
+        &viewer,
+        app.url("/api/trends?query[project]=AllIncompassing"),
+    )
+    .await;
     assert!(
         t["weeks"].as_array().unwrap().len() >= 50,
         "a year of weeks"
@@ -237,16 +218,13 @@ async fn the_csv_export_holds_exactly_the_filtered_deploys() {
     let mut lines = text.lines();
     assert!(lines.next().unwrap().starts_with("project,site,deploy_id,"));
     let rows: Vec<&str> = lines.collect();
-    let page: Value = viewer
-        .get(app.url(
+    let page: Value = json_of(
+        &viewer,
+        app.url(
             "/api/deploys?query[project]=AllIncompassing&query[site]=production&query[state]=ready",
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        ),
+    )
+    .await;
     assert_eq!(rows.len() as i64, page["total"].as_i64().unwrap());
     assert!(rows
         .iter()
@@ -268,14 +246,11 @@ async fn the_csv_export_holds_exactly_the_filtered_deploys() {
 async fn twenty_concurrent_redeploys_over_http_make_one_upstream_call() {
     let app = synced_app(QUIET_SYNC).await;
     let (_, deployer) = signed_in(&app, "dev-deployer").await;
-    let plan: Value = deployer
-        .get(app.url("/api/actions/plan?project=AllIncompassing&kind=redeploy-last-good"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let plan: Value = json_of(
+        &deployer,
+        app.url("/api/actions/plan?project=AllIncompassing&kind=redeploy-last-good"),
+    )
+    .await;
     assert!(plan["blocked"].is_null(), "{plan}");
     assert!(plan["target"]["deploy_id"].is_string() && plan["replaces"]["deploy_id"].is_string());
     let mut tasks = Vec::new();
@@ -321,14 +296,7 @@ async fn twenty_concurrent_redeploys_over_http_make_one_upstream_call() {
     let id = answers[0]["action"]["id"].as_i64().unwrap();
     let until = Instant::now() + Duration::from_secs(20);
     loop {
-        let a: Value = deployer
-            .get(app.url(&format!("/api/action?id={id}")))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let a: Value = json_of(&deployer, app.url(&format!("/api/action?id={id}"))).await;
         if a["state"] == "succeeded" {
             break;
         }
@@ -355,14 +323,7 @@ async fn twenty_concurrent_redeploys_over_http_make_one_upstream_call() {
 async fn the_live_stream_announces_a_change_within_two_seconds() {
     let app = synced_app("[sync]\ninterval_secs = 3600\nwatch_interval_ms = 500\n").await;
     let (_, viewer) = signed_in(&app, "vera-viewer").await;
-    let o: Value = viewer
-        .get(app.url("/api/overview?project=AllIncompassing"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let o: Value = json_of(&viewer, app.url("/api/overview?project=AllIncompassing")).await;
     let mark = o["mark"].as_i64().unwrap();
     let first = viewer
         .get(app.url(&format!("/api/live?project=AllIncompassing&since={mark}")))

@@ -191,3 +191,8 @@ pub async fn audit(app: &TestApp) -> Vec<greenroom::storage::AuditEvent> {
 pub async fn status_of(client: &reqwest::Client, url: String) -> u16 {
     client.get(url).send().await.unwrap().status().as_u16()
 }
+
+/// The JSON `client` gets for `GET url` (any status).
+pub async fn json_of(client: &reqwest::Client, url: String) -> serde_json::Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
+}
