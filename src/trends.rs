@@ -161,11 +161,15 @@ pub fn percentile(values: &mut [i64], p: u32) -> Option<i64> {
     Some(values[rank - 1])
 }
 
-/// Trend figures kept per filter until the data changes: a page view costs
-/// one cheap query (the change mark) unless sync wrote something new.
+/// Trend figures and totals kept per filter until a deploy changes: a page
+/// view costs one cheap query (the deploys' change mark) unless sync wrote a
+/// deploy since. One computation at a time: concurrent misses wait for it
+/// rather than each scanning the table.
 #[derive(Debug, Default)]
 pub struct TrendCache {
-    entries: Mutex<HashMap<String, (i64, Arc<Trends>)>>,
+    trends: Mutex<HashMap<String, (i64, Arc<Trends>)>>,
+    totals: Mutex<HashMap<String, (i64, i64)>>,
+    computing: tokio::sync::Mutex<()>,
 }
 
 const CACHE_ENTRIES: usize = 64;
@@ -177,24 +181,53 @@ impl TrendCache {
         filter: &DeployFilter,
     ) -> Result<Arc<Trends>, StorageError> {
         let key = serde_json::to_string(filter).unwrap_or_default();
-        let mark = storage.global_change_mark().await?;
-        if let Some((m, t)) = self.lock().get(&key) {
-            if *m == mark {
-                return Ok(t.clone());
-            }
+        let mark = storage.deploys_change_mark().await?;
+        if let Some(t) = cached(&self.trends, &key, mark) {
+            return Ok(t);
+        }
+        let _one = self.computing.lock().await;
+        if let Some(t) = cached(&self.trends, &key, mark) {
+            return Ok(t);
         }
         let trends = Arc::new(compute(&storage.deploy_facts(filter).await?));
-        let mut entries = self.lock();
-        if entries.len() >= CACHE_ENTRIES {
-            entries.clear();
-        }
-        entries.insert(key, (mark, trends.clone()));
+        store(&self.trends, key, mark, trends.clone());
         Ok(trends)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (i64, Arc<Trends>)>> {
-        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    /// How many deploys match `filter`.
+    pub async fn total(
+        &self,
+        storage: &Storage,
+        filter: &DeployFilter,
+    ) -> Result<i64, StorageError> {
+        let key = serde_json::to_string(filter).unwrap_or_default();
+        let mark = storage.deploys_change_mark().await?;
+        if let Some(n) = cached(&self.totals, &key, mark) {
+            return Ok(n);
+        }
+        let _one = self.computing.lock().await;
+        if let Some(n) = cached(&self.totals, &key, mark) {
+            return Ok(n);
+        }
+        let n = storage.count_matching_deploys(filter).await?;
+        store(&self.totals, key, mark, n);
+        Ok(n)
     }
+}
+
+fn cached<T: Clone>(map: &Mutex<HashMap<String, (i64, T)>>, key: &str, mark: i64) -> Option<T> {
+    let map = map.lock().unwrap_or_else(|e| e.into_inner());
+    map.get(key)
+        .filter(|(m, _)| *m == mark)
+        .map(|(_, v)| v.clone())
+}
+
+fn store<T>(map: &Mutex<HashMap<String, (i64, T)>>, key: String, mark: i64, value: T) {
+    let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+    if map.len() >= CACHE_ENTRIES {
+        map.clear();
+    }
+    map.insert(key, (mark, value));
 }
 
 #[cfg(test)]

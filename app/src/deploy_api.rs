@@ -277,9 +277,9 @@ pub async fn get_deploys(#[server(default)] query: HistoryQuery) -> Result<Histo
                         .map(|d| format!("{}.{}", d.created_at_ms, d.deploy_id))
                 })
                 .flatten();
-            let total = services
-                .storage
-                .count_matching_deploys(&filter)
+            let total = ops
+                .trends
+                .total(&services.storage, &filter)
                 .await
                 .map_err(unavailable)?;
             Ok(HistoryPage {

@@ -3,6 +3,8 @@
 
 -- The workflow run a deploy came from (same commit SHA and branch), set by sync.
 ALTER TABLE deploys ADD COLUMN run_id BIGINT;
+-- History across every project, newest first (no project filter).
+CREATE INDEX deploys_by_time ON deploys (created_at_ms DESC, deploy_id DESC);
 -- Overview and alerts: newest deploys of a site in a state.
 CREATE INDEX deploys_by_site_state_time ON deploys (site_id, state, created_at_ms DESC);
 

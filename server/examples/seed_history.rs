@@ -97,6 +97,9 @@ async fn main() {
         }
     }
     storage.upsert_deploys(&batch).await.expect("insert");
+    // Planner statistics, as a database that has been running would have
+    // (PostgreSQL's autovacuum gathers them after a bulk load anyway).
+    storage.analyze().await.expect("analyze");
     println!(
         "{} deploys of {} in {}",
         storage.count_deploys(row.id).await.expect("count"),

@@ -23,6 +23,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const MAX_ENTRIES: usize = 512;
+/// An expired copy is served, while one request renders a new one, for at
+/// most this many times the TTL.
+const STALE_GRACE: u32 = 3;
 /// Larger pages are served but not cached.
 const MAX_BODY: usize = 2 * 1024 * 1024;
 /// Paths that are never pages.
@@ -36,6 +39,8 @@ pub struct PageCache {
 
 struct Entry {
     stored: Instant,
+    /// A request is rendering a fresh copy; others get this one meanwhile.
+    refreshing: bool,
     headers: HeaderMap,
     body: Bytes,
     /// The CSP nonce the page was rendered with; swapped for each request's own.
@@ -88,9 +93,22 @@ impl PageCache {
         )
     }
 
+    /// A copy to serve, if any. When a copy has expired, the first request
+    /// to see it renders a new one (gets `None`) and, for a short grace
+    /// period, the requests that arrive meanwhile get the previous copy: one
+    /// render per expiry instead of one per waiting request.
     fn get(&self, key: &str, nonce: Option<&str>) -> Option<Response> {
-        let entries = self.entries.lock().ok()?;
-        let entry = entries.get(key).filter(|e| e.stored.elapsed() < self.ttl)?;
+        let mut entries = self.entries.lock().ok()?;
+        let entry = entries.get_mut(key)?;
+        let age = entry.stored.elapsed();
+        if age >= self.ttl {
+            if entry.refreshing && age < self.ttl * STALE_GRACE {
+                // Served as it was while it is refreshed.
+            } else {
+                entry.refreshing = true;
+                return None;
+            }
+        }
         let body = match (&entry.nonce, nonce) {
             (Some(old), Some(new)) => {
                 let html = String::from_utf8_lossy(&entry.body);
@@ -120,6 +138,7 @@ impl PageCache {
             key,
             Entry {
                 stored: Instant::now(),
+                refreshing: false,
                 headers,
                 body,
                 nonce,

@@ -221,6 +221,15 @@ impl Storage {
         })
     }
 
+    /// Refreshes the query planner's statistics (after a bulk load).
+    pub async fn analyze(&self) -> Result<(), StorageError> {
+        on_pool!(self, |pool, _Db| sqlx::query("ANALYZE")
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
     /// Closes every pooled connection (tests drop their database after this).
     pub async fn close(&self) {
         on_pool!(self, |pool, _Db| pool.close().await)

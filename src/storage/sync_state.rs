@@ -273,6 +273,19 @@ impl Storage {
         Ok(row)
     }
 
+    /// When sync last found a deploy new or changed (Netlify's source), for
+    /// any project: what the history figures depend on.
+    pub async fn deploys_change_mark(&self) -> Result<i64, StorageError> {
+        let mark = on_pool!(self, |pool, _Db| {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT COALESCE(MAX(changed_at_ms), 0) FROM sync_status WHERE source = 'netlify'",
+            )
+            .fetch_one(pool)
+            .await
+        })?;
+        Ok(mark)
+    }
+
     /// The newest change recorded for any project.
     pub async fn global_change_mark(&self) -> Result<i64, StorageError> {
         let mark = on_pool!(self, |pool, _Db| {
