@@ -827,3 +827,64 @@ async fn deploying_develop_and_rerunning_the_job_are_followed_to_their_conclusio
     assert_eq!(d.site_role, SiteRole::Staging);
     assert!(d.run_id.is_some());
 }
+
+#[tokio::test]
+async fn a_newly_failed_smoke_test_alerts_once_and_points_at_the_rerun() {
+    let (_dir, storage) = sqlite().await;
+    let rig = Rig::new(storage).await;
+    assert!(rig.syncer.sync_project(&rig.target).await.errors.is_empty());
+    let before = rig
+        .slack_texts()
+        .iter()
+        .filter(|t| t.contains("Smoke test failed"))
+        .count();
+    assert_eq!(
+        before, 0,
+        "history loaded on the first pass raises no alert"
+    );
+    // The next run: build passes, the deploy is ready, the smoke test fails.
+    rig.force("github", "success", 1).await;
+    rig.force("netlify", "success", 1).await;
+    rig.force("github", "failure", 1).await;
+    let dispatched = reqwest::Client::new()
+        .post(format!(
+            "{}/github/repos/allincompassing/allincompassing/actions/workflows/ci.yml/dispatches",
+            rig.sb.base_url()
+        ))
+        .bearer_auth("t")
+        .json(&json!({"ref": "develop"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(dispatched.status(), 204);
+    rig.advance(900_000).await;
+    assert!(rig.syncer.sync_project(&rig.target).await.errors.is_empty());
+    rig.syncer.sync_project(&rig.target).await;
+    let alerts: Vec<String> = rig
+        .slack_texts()
+        .into_iter()
+        .filter(|t| t.contains("Smoke test failed on staging"))
+        .collect();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert!(alerts[0].contains("http://greenroom.test/runs/"));
+    let o = greenroom::overview::project_overview(
+        &rig.storage,
+        rig.target.project_id,
+        &rig.target.project,
+    )
+    .await
+    .unwrap();
+    let smoke = o
+        .attention
+        .iter()
+        .find(|a| a.kind == greenroom::overview::AttentionKind::FailedSmoke)
+        .expect("a failed smoke needs attention");
+    assert_eq!(smoke.fix, Some(ActionKind::RerunDeployJob));
+    let plan = rig
+        .actions
+        .plan(&rig.target, ActionKind::RerunDeployJob)
+        .await
+        .unwrap();
+    assert!(plan.only_failed_jobs, "{}", plan.summary);
+    assert!(plan.summary.starts_with("Re-run the failed jobs"));
+}
