@@ -168,6 +168,26 @@ impl Rig {
         }
     }
 
+    /// Starts `kind`, checks it made exactly one call to `call` (a path
+    /// pattern), moves the sandbox clock past its end, and waits for it to
+    /// succeed.
+    async fn run_to_end(&self, kind: ActionKind, call: &str) -> greenroom::storage::ActionRecord {
+        let Started::Started(a) = self
+            .actions
+            .start(&self.target, kind, &Rig::deployer())
+            .await
+            .unwrap()
+        else {
+            panic!("{kind:?} started")
+        };
+        assert_eq!(self.requests("POST", call), 1, "one call to {call}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        self.advance(900_000).await;
+        let done = self.wait_for_action(a.id, Duration::from_secs(20)).await;
+        assert_eq!(done.state, ActionState::Succeeded, "{done:?}");
+        done
+    }
+
     async fn wait_for_action(&self, id: i64, limit: Duration) -> greenroom::storage::ActionRecord {
         let until = Instant::now() + limit;
         loop {
@@ -765,22 +785,12 @@ async fn deploying_develop_and_rerunning_the_job_are_followed_to_their_conclusio
     assert!(rig.syncer.sync_project(&rig.target).await.errors.is_empty());
     rig.force("github", "success", 10).await;
     rig.force("netlify", "success", 10).await;
-    let Started::Started(a) = rig
-        .actions
-        .start(&rig.target, ActionKind::DeployStaging, &Rig::deployer())
-        .await
-        .unwrap()
-    else {
-        panic!()
-    };
-    assert_eq!(
-        rig.requests("POST", "/github/repos/*/*/actions/workflows/*/dispatches"),
-        1
-    );
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    rig.advance(900_000).await;
-    let done = rig.wait_for_action(a.id, Duration::from_secs(20)).await;
-    assert_eq!(done.state, ActionState::Succeeded, "{done:?}");
+    let done = rig
+        .run_to_end(
+            ActionKind::DeployStaging,
+            "/github/repos/*/*/actions/workflows/*/dispatches",
+        )
+        .await;
     assert!(done.message.unwrap().contains("completed: success"));
 
     // The deploy job's latest run now re-runs whole (it succeeded).
@@ -791,22 +801,12 @@ async fn deploying_develop_and_rerunning_the_job_are_followed_to_their_conclusio
         .unwrap();
     assert!(plan.blocked.is_none(), "{:?}", plan.blocked);
     assert!(!plan.only_failed_jobs);
-    let Started::Started(r) = rig
-        .actions
-        .start(&rig.target, ActionKind::RerunDeployJob, &Rig::deployer())
-        .await
-        .unwrap()
-    else {
-        panic!()
-    };
-    assert_eq!(
-        rig.requests("POST", "/github/repos/*/*/actions/runs/*/rerun"),
-        1
-    );
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    rig.advance(900_000).await;
-    let done = rig.wait_for_action(r.id, Duration::from_secs(20)).await;
-    assert_eq!(done.state, ActionState::Succeeded, "{done:?}");
+    let done = rig
+        .run_to_end(
+            ActionKind::RerunDeployJob,
+            "/github/repos/*/*/actions/runs/*/rerun",
+        )
+        .await;
     let states: Vec<String> = greenroom::actions::progress_of(&done)
         .into_iter()
         .map(|p| p.state)
