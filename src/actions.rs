@@ -127,13 +127,7 @@ impl Actions {
         let p = &t.project;
         let site = p.netlify.staging_site_id.as_str();
         let branch = p.github.staging_branch.as_str();
-        let live = match self.storage.site_live(site).await? {
-            Some(l) => match l.deploy_id {
-                Some(id) => self.storage.get_deploy(site, &id).await?,
-                None => None,
-            },
-            None => None,
-        };
+        let live = self.storage.serving_deploy(site).await?;
         let latest = self
             .storage
             .latest_site_deploy(site, Some(branch), None, None)

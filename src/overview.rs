@@ -153,14 +153,7 @@ pub async fn project_overview(
 /// What a site serves now: the published deploy Netlify named, else the
 /// newest ready non-preview deploy.
 async fn live_of(storage: &Storage, site_id: &str) -> Result<Option<DeployWithRun>, StorageError> {
-    let deploy = match storage.site_live(site_id).await? {
-        Some(live) => match live.deploy_id {
-            Some(id) => storage.get_deploy(site_id, &id).await?,
-            None => None,
-        },
-        None => None,
-    };
-    let deploy = match deploy {
+    let deploy = match storage.serving_deploy(site_id).await? {
         Some(d) => Some(d),
         None => {
             storage

@@ -196,22 +196,27 @@ impl Syncer {
                 .list_site_deploys(site, &NetlifyFilter::default(), Some(limit))
                 .await?;
             written += self.store_deploys(t, role, &fetched, loaded).await?;
-            let live = self.clients.netlify.get_site(site).await?;
-            let published = live.published_deploy.as_ref();
-            changed |= self
-                .storage
-                .set_site_live(&SiteLive {
-                    site_id: site.to_string(),
-                    project_id: t.project_id,
-                    deploy_id: published.map(|d| d.id.clone()),
-                    published_at_ms: published
-                        .and_then(|d| d.published_at.as_deref())
-                        .and_then(parse_ms),
-                    synced_at_ms: now_ms(),
-                })
-                .await?;
+            changed |= self.record_live(t, site).await?;
         }
         Ok((written, changed || written > 0))
+    }
+
+    /// Asks Netlify what `site` serves now and stores it; true when it moved.
+    async fn record_live(&self, t: &SyncTarget, site: &str) -> Result<bool, SyncError> {
+        let live = self.clients.netlify.get_site(site).await?;
+        let published = live.published_deploy.as_ref();
+        Ok(self
+            .storage
+            .set_site_live(&SiteLive {
+                site_id: site.to_string(),
+                project_id: t.project_id,
+                deploy_id: published.map(|d| d.id.clone()),
+                published_at_ms: published
+                    .and_then(|d| d.published_at.as_deref())
+                    .and_then(parse_ms),
+                synced_at_ms: now_ms(),
+            })
+            .await?)
     }
 
     /// Writes the deploys that are new or differ from what is stored, and
@@ -433,39 +438,25 @@ impl Syncer {
         }
         if deploy_moved {
             for (_, site) in sites(&t.project) {
-                let live = self.clients.netlify.get_site(site).await?;
-                let published = live.published_deploy.as_ref();
-                self.storage
-                    .set_site_live(&SiteLive {
-                        site_id: site.to_string(),
-                        project_id: t.project_id,
-                        deploy_id: published.map(|d| d.id.clone()),
-                        published_at_ms: published
-                            .and_then(|d| d.published_at.as_deref())
-                            .and_then(parse_ms),
-                        synced_at_ms: now,
-                    })
-                    .await?;
+                self.record_live(t, site).await?;
             }
             self.storage
                 .record_sync_success(t.project_id, "netlify", now, true)
                 .await?;
         }
         let repo = repo_of(&t.project);
-        let mut run_moved = false;
-        for r in self.storage.unfinished_runs(t.project_id).await? {
+        let unfinished = self.storage.unfinished_runs(t.project_id).await?;
+        for r in &unfinished {
             let fresh = self
                 .clients
                 .github
                 .get_workflow_run(&repo, r.run_id as u64)
                 .await?;
-            let written = self.store_runs(t, std::slice::from_ref(&fresh)).await?;
+            self.store_runs(t, std::slice::from_ref(&fresh)).await?;
             // Jobs move (steps start and end) while the run's own fields may not.
             self.fetch_jobs(t, r.run_id, true).await?;
-            run_moved |= true;
-            let _ = written;
         }
-        if run_moved {
+        if !unfinished.is_empty() {
             self.storage
                 .record_sync_success(t.project_id, "github", now, true)
                 .await?;

@@ -125,7 +125,7 @@ pub struct StatusView {
 }
 
 #[cfg(feature = "ssr")]
-fn services() -> Result<greenroom::Services, ApiError> {
+pub(crate) fn services() -> Result<greenroom::Services, ApiError> {
     use_context::<greenroom::Services>().ok_or_else(|| {
         ApiError::Unavailable("Greenroom's services are not available to this request".into())
     })
@@ -305,6 +305,25 @@ impl ActivityRow {
     }
 }
 
+/// A query parameter with its spaces trimmed; empty counts as absent.
+#[cfg(feature = "ssr")]
+pub(crate) fn blank(v: &Option<String>) -> Option<String> {
+    v.as_ref()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+/// A `YYYY-MM-DD` parameter as UTC midnight in milliseconds, or what is wrong.
+#[cfg(feature = "ssr")]
+pub(crate) fn day(v: &Option<String>, what: &str) -> Result<Option<i64>, String> {
+    match blank(v) {
+        None => Ok(None),
+        Some(d) => crate::format::parse_day(&d)
+            .map(Some)
+            .ok_or_else(|| format!("{what} {d:?} is not a date (YYYY-MM-DD)")),
+    }
+}
+
 impl ActivityQuery {
     /// The storage filter, or what is wrong with the query.
     #[cfg(feature = "ssr")]
@@ -318,24 +337,11 @@ impl ActivityQuery {
         String,
     > {
         use greenroom::storage::{AuditCursor, AuditFilter, AuditOutcome};
-        let blank = |v: &Option<String>| {
-            v.as_ref()
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-        };
         let outcome = match blank(&self.outcome) {
             None => None,
             Some(o) => Some(AuditOutcome::try_from(o.clone()).map_err(|_| {
                 format!("outcome {o:?} is not one of pending, succeeded, failed, unknown, refused")
             })?),
-        };
-        let day = |v: &Option<String>, what: &str| -> Result<Option<i64>, String> {
-            match blank(v) {
-                None => Ok(None),
-                Some(d) => crate::format::parse_day(&d)
-                    .map(Some)
-                    .ok_or_else(|| format!("{what} {d:?} is not a date (YYYY-MM-DD)")),
-            }
         };
         let from_ms = day(&self.from, "from")?;
         let until_ms = day(&self.until, "until")?.map(|d| d + 86_400_000);

@@ -547,9 +547,7 @@ pub async fn get_action(id: i64) -> Result<ActionView, ApiError> {
 
 #[cfg(feature = "ssr")]
 fn ops() -> Result<(greenroom::Services, greenroom::services::Operations), ApiError> {
-    let services = use_context::<greenroom::Services>().ok_or_else(|| {
-        ApiError::Unavailable("Greenroom's services are not available to this request".into())
-    })?;
+    let services = crate::api::services()?;
     let ops = services.ops.clone().ok_or_else(|| {
         ApiError::Unavailable("Greenroom's sync is not running in this process".into())
     })?;
@@ -604,11 +602,7 @@ pub fn history_filter(
     ),
     String,
 > {
-    let blank = |v: &Option<String>| {
-        v.as_ref()
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-    };
+    use crate::api::{blank, day};
     let project = match blank(&q.project) {
         None => None,
         Some(name) => Some(
@@ -627,14 +621,6 @@ pub fn history_filter(
             return Err("pick a project to filter by site".into())
         }
         (Some(other), _) => return Err(format!("site {other:?} is not staging or production")),
-    };
-    let day = |v: &Option<String>, what: &str| -> Result<Option<i64>, String> {
-        match blank(v) {
-            None => Ok(None),
-            Some(d) => crate::format::parse_day(&d)
-                .map(Some)
-                .ok_or_else(|| format!("{what} {d:?} is not a date (YYYY-MM-DD)")),
-        }
     };
     let from_ms = day(&q.from, "from")?;
     let until_ms = day(&q.until, "until")?.map(|d| d + 86_400_000);

@@ -165,6 +165,17 @@ impl Storage {
         Ok(row)
     }
 
+    /// The deploy `site_id` serves now, as the last sync recorded it.
+    pub async fn serving_deploy(
+        &self,
+        site_id: &str,
+    ) -> Result<Option<super::DeployRecord>, StorageError> {
+        match self.site_live(site_id).await?.and_then(|l| l.deploy_id) {
+            Some(id) => self.get_deploy(site_id, &id).await,
+            None => Ok(None),
+        }
+    }
+
     /// Takes or renews the lease `name` for `holder` until `now + ttl_ms`.
     /// True when `holder` holds it afterwards: it was free, expired, or
     /// already theirs.
