@@ -107,6 +107,21 @@ impl Rig {
             .await;
     }
 
+    /// Starts the workflow on develop the way someone outside Greenroom would.
+    async fn dispatch_develop(&self) {
+        let res = reqwest::Client::new()
+            .post(format!(
+                "{}/github/repos/allincompassing/allincompassing/actions/workflows/ci.yml/dispatches",
+                self.sb.base_url()
+            ))
+            .bearer_auth("t")
+            .json(&json!({"ref": "develop"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 204);
+    }
+
     /// Forces the next `count` outcomes of `target` (`netlify`, `github`).
     async fn force(&self, target: &str, outcome: &str, count: u32) {
         self.control(
@@ -290,17 +305,7 @@ async fn the_first_pass_loads_everything_and_later_ones_write_only_changes() {
     // Time moves: a new push to develop runs the deploy job; the next pass
     // picks up the new run and its deploy, and only those.
     rig.force("netlify", "failure", 1).await;
-    let dispatch = reqwest::Client::new()
-        .post(format!(
-            "{}/github/repos/allincompassing/allincompassing/actions/workflows/ci.yml/dispatches",
-            rig.sb.base_url()
-        ))
-        .bearer_auth("t")
-        .json(&json!({"ref": "develop"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(dispatch.status(), 204);
+    rig.dispatch_develop().await;
     rig.advance(900_000).await;
     let report = rig.syncer.sync_project(&rig.target).await;
     assert!(report.errors.is_empty(), "{:?}", report.errors);
@@ -846,17 +851,7 @@ async fn a_newly_failed_smoke_test_alerts_once_and_points_at_the_rerun() {
     rig.force("github", "success", 1).await;
     rig.force("netlify", "success", 1).await;
     rig.force("github", "failure", 1).await;
-    let dispatched = reqwest::Client::new()
-        .post(format!(
-            "{}/github/repos/allincompassing/allincompassing/actions/workflows/ci.yml/dispatches",
-            rig.sb.base_url()
-        ))
-        .bearer_auth("t")
-        .json(&json!({"ref": "develop"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(dispatched.status(), 204);
+    rig.dispatch_develop().await;
     rig.advance(900_000).await;
     assert!(rig.syncer.sync_project(&rig.target).await.errors.is_empty());
     rig.syncer.sync_project(&rig.target).await;
