@@ -163,71 +163,170 @@ pub fn percentile(values: &mut [i64], p: u32) -> Option<i64> {
 
 /// Trend figures and totals kept per filter until a deploy changes: a page
 /// view costs one cheap query (the deploys' change mark) unless sync wrote a
-/// deploy since. One computation at a time: concurrent misses wait for it
-/// rather than each scanning the table.
+/// deploy since. When it has, the first view to notice starts one
+/// recomputation in the background and every view meanwhile gets the
+/// previous figures (a second or so behind), so a page never waits on a
+/// scan of the whole table once it has been computed. Only a filter seen
+/// for the first time is computed while the request waits, one computation
+/// at a time, so concurrent first views do not each scan the table.
 #[derive(Debug, Default)]
 pub struct TrendCache {
-    trends: Mutex<HashMap<String, (i64, Arc<Trends>)>>,
-    totals: Mutex<HashMap<String, (i64, i64)>>,
+    trends: Mutex<HashMap<String, Slot<Arc<Trends>>>>,
+    totals: Mutex<HashMap<String, Slot<i64>>>,
     computing: tokio::sync::Mutex<()>,
+}
+
+#[derive(Debug)]
+struct Slot<T> {
+    mark: i64,
+    value: T,
+    /// A background recomputation for a newer mark is under way.
+    refreshing: bool,
 }
 
 const CACHE_ENTRIES: usize = 64;
 
+/// What a lookup found.
+enum Found<T> {
+    Fresh(T),
+    /// Computed for an older mark; `refresh` is true for the one caller that
+    /// should start the recomputation.
+    Stale {
+        value: T,
+        refresh: bool,
+    },
+    Missing,
+}
+
+type Slots<T> = Mutex<HashMap<String, Slot<T>>>;
+
 impl TrendCache {
     pub async fn get(
-        &self,
+        self: &Arc<Self>,
         storage: &Storage,
         filter: &DeployFilter,
     ) -> Result<Arc<Trends>, StorageError> {
-        let key = serde_json::to_string(filter).unwrap_or_default();
-        let mark = storage.deploys_change_mark().await?;
-        if let Some(t) = cached(&self.trends, &key, mark) {
-            return Ok(t);
-        }
-        let _one = self.computing.lock().await;
-        if let Some(t) = cached(&self.trends, &key, mark) {
-            return Ok(t);
-        }
-        let trends = Arc::new(compute(&storage.deploy_facts(filter).await?));
-        store(&self.trends, key, mark, trends.clone());
-        Ok(trends)
+        let filter = filter.clone();
+        self.fetch(
+            |c| &c.trends,
+            storage,
+            filter,
+            |storage, filter| async move {
+                let facts = storage.deploy_facts(&filter).await?;
+                // Tens of milliseconds of CPU over 100,000 rows: off the async workers.
+                tokio::task::spawn_blocking(move || Arc::new(compute(&facts)))
+                    .await
+                    .map_err(|e| {
+                        StorageError::Interrupted(format!(
+                            "computing the trend figures stopped: {e}"
+                        ))
+                    })
+            },
+        )
+        .await
     }
 
     /// How many deploys match `filter`.
     pub async fn total(
-        &self,
+        self: &Arc<Self>,
         storage: &Storage,
         filter: &DeployFilter,
     ) -> Result<i64, StorageError> {
-        let key = serde_json::to_string(filter).unwrap_or_default();
+        let filter = filter.clone();
+        self.fetch(
+            |c| &c.totals,
+            storage,
+            filter,
+            |storage, filter| async move { storage.count_matching_deploys(&filter).await },
+        )
+        .await
+    }
+
+    async fn fetch<T, L, F>(
+        self: &Arc<Self>,
+        slots: fn(&Self) -> &Slots<T>,
+        storage: &Storage,
+        filter: DeployFilter,
+        load: L,
+    ) -> Result<T, StorageError>
+    where
+        T: Clone + Send + 'static,
+        L: FnOnce(Storage, DeployFilter) -> F + Send + 'static,
+        F: std::future::Future<Output = Result<T, StorageError>> + Send + 'static,
+    {
+        let key = serde_json::to_string(&filter).unwrap_or_default();
         let mark = storage.deploys_change_mark().await?;
-        if let Some(n) = cached(&self.totals, &key, mark) {
-            return Ok(n);
+        match lookup(slots(self), &key, mark) {
+            Found::Fresh(v) => Ok(v),
+            Found::Stale { value, refresh } => {
+                if refresh {
+                    let (cache, storage) = (self.clone(), storage.clone());
+                    tokio::spawn(async move {
+                        let outcome = {
+                            let _one = cache.computing.lock().await;
+                            load(storage, filter).await
+                        };
+                        match outcome {
+                            Ok(v) => store(slots(&cache), key, mark, v),
+                            Err(e) => {
+                                tracing::warn!(error = %e, "recomputing the deploy figures failed; the previous ones stay");
+                                if let Ok(mut map) = slots(&cache).lock() {
+                                    if let Some(slot) = map.get_mut(&key) {
+                                        slot.refreshing = false;
+                                    }
+                                }
+                            }
+                        }
+                    });
+                }
+                Ok(value)
+            }
+            Found::Missing => {
+                let _one = self.computing.lock().await;
+                if let Found::Fresh(v) = lookup(slots(self), &key, mark) {
+                    return Ok(v);
+                }
+                let v = load(storage.clone(), filter).await?;
+                store(slots(self), key, mark, v.clone());
+                Ok(v)
+            }
         }
-        let _one = self.computing.lock().await;
-        if let Some(n) = cached(&self.totals, &key, mark) {
-            return Ok(n);
-        }
-        let n = storage.count_matching_deploys(filter).await?;
-        store(&self.totals, key, mark, n);
-        Ok(n)
     }
 }
 
-fn cached<T: Clone>(map: &Mutex<HashMap<String, (i64, T)>>, key: &str, mark: i64) -> Option<T> {
-    let map = map.lock().unwrap_or_else(|e| e.into_inner());
-    map.get(key)
-        .filter(|(m, _)| *m == mark)
-        .map(|(_, v)| v.clone())
+fn lookup<T: Clone>(map: &Slots<T>, key: &str, mark: i64) -> Found<T> {
+    let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+    match map.get_mut(key) {
+        None => Found::Missing,
+        Some(slot) if slot.mark == mark => Found::Fresh(slot.value.clone()),
+        Some(slot) => {
+            let refresh = !slot.refreshing;
+            slot.refreshing = true;
+            Found::Stale {
+                value: slot.value.clone(),
+                refresh,
+            }
+        }
+    }
 }
 
-fn store<T>(map: &Mutex<HashMap<String, (i64, T)>>, key: String, mark: i64, value: T) {
+fn store<T>(map: &Slots<T>, key: String, mark: i64, value: T) {
     let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
-    if map.len() >= CACHE_ENTRIES {
+    if map.len() >= CACHE_ENTRIES && !map.contains_key(&key) {
         map.clear();
     }
-    map.insert(key, (mark, value));
+    // A slower computation for an older mark never replaces a newer one.
+    if map.get(&key).is_some_and(|s| s.mark > mark) {
+        return;
+    }
+    map.insert(
+        key,
+        Slot {
+            mark,
+            value,
+            refreshing: false,
+        },
+    );
 }
 
 #[cfg(test)]

@@ -883,3 +883,45 @@ async fn a_newly_failed_smoke_test_alerts_once_and_points_at_the_rerun() {
     assert!(plan.only_failed_jobs, "{}", plan.summary);
     assert!(plan.summary.starts_with("Re-run the failed jobs"));
 }
+
+#[tokio::test]
+async fn trend_figures_are_kept_until_a_deploy_changes_then_refreshed_behind_the_page() {
+    use greenroom::trends::TrendCache;
+    let (_dir, storage) = sqlite().await;
+    let rig = Rig::new(storage).await;
+    let report = rig.syncer.sync_project(&rig.target).await;
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let cache = Arc::new(TrendCache::default());
+    let all = DeployFilter::default();
+    let before = cache.get(&rig.storage, &all).await.unwrap();
+    let total_before = cache.total(&rig.storage, &all).await.unwrap();
+    assert_eq!(i64::from(before.total.deploys()), total_before);
+    assert!(
+        Arc::ptr_eq(&before, &cache.get(&rig.storage, &all).await.unwrap()),
+        "nothing changed: the same figures, not a recomputation"
+    );
+
+    rig.dispatch_develop().await;
+    rig.advance(900_000).await;
+    let report = rig.syncer.sync_project(&rig.target).await;
+    assert_eq!(report.deploys_written, 1, "{report:?}");
+
+    // The first views after the change get the previous figures at once
+    // while one recomputation runs; then the new ones arrive.
+    let stale = cache.get(&rig.storage, &all).await.unwrap();
+    assert!(Arc::ptr_eq(&before, &stale));
+    assert_eq!(cache.total(&rig.storage, &all).await.unwrap(), total_before);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = cache.get(&rig.storage, &all).await.unwrap();
+        let total = cache.total(&rig.storage, &all).await.unwrap();
+        if now.total.deploys() == before.total.deploys() + 1 && total == total_before + 1 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the figures were never refreshed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

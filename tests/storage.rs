@@ -536,7 +536,9 @@ mod suite {
         assert_eq!(storage.session_count().await.unwrap(), 3);
         storage.delete_expired().await.unwrap();
         assert_eq!(storage.session_count().await.unwrap(), 2);
-        // Ending all but one; then deleting that one.
+        // Ending all but one (the other was just loaded, so this instance
+        // holds it in memory: it must forget it too); then deleting that one.
+        assert!(storage.load(&clash.id).await.unwrap().is_some());
         assert_eq!(
             storage
                 .delete_sessions_except(Some(&record.id.to_string()))
@@ -544,6 +546,7 @@ mod suite {
                 .unwrap(),
             1
         );
+        assert!(storage.load(&clash.id).await.unwrap().is_none());
         storage.delete(&record.id).await.unwrap();
         assert!(storage.load(&record.id).await.unwrap().is_none());
         assert_eq!(storage.session_count().await.unwrap(), 0);

@@ -15,6 +15,7 @@ pub use audit::{AuditCursor, AuditEvent, AuditFilter, AuditOutcome, NewAuditEven
 pub use deploys::{DeployCursor, DeployFact, DeployFilter, DeployRecord, SiteRole};
 pub use projects::ProjectRecord;
 pub use runs::{WorkflowJobRecord, WorkflowRunRecord};
+pub use sessions::RECENT_FOR;
 pub use sync_state::{BranchHead, SiteLive, SyncStatus};
 
 use serde::Serialize;
@@ -48,6 +49,9 @@ pub enum StorageError {
     Query(#[from] sqlx::Error),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+    /// Work on stored data stopped before it finished (a panic or shutdown).
+    #[error("{0}; try again")]
+    Interrupted(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -77,6 +81,8 @@ enum Pool {
 pub struct Storage {
     pool: Pool,
     location: String,
+    /// Sessions this instance read or wrote lately (see `sessions.rs`).
+    recent_sessions: std::sync::Arc<sessions::RecentSessions>,
 }
 
 /// What `/readyz` reports about the database.
@@ -133,6 +139,7 @@ impl Storage {
             return Ok(Self {
                 pool: Pool::Postgres(pool),
                 location,
+                recent_sessions: Default::default(),
             });
         }
         let connect_err = |reason: String| StorageError::Connect {
@@ -161,6 +168,7 @@ impl Storage {
         Ok(Self {
             pool: Pool::Sqlite(pool),
             location,
+            recent_sessions: Default::default(),
         })
     }
 

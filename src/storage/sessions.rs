@@ -1,11 +1,66 @@
 //! Sign-in sessions kept in Greenroom's own database (SQLite or PostgreSQL),
 //! so several instances on one PostgreSQL share them. A tower-sessions
 //! store: records are JSON; expired ones are never loaded and are swept.
+//!
+//! Every signed-in request loads its session. Under load one person's
+//! browser or script asks many times a second, so a record this instance
+//! loaded or wrote is served from memory for [`RECENT_FOR`]: one query per
+//! session per second instead of one per request. A sign-out, an admin's
+//! "end all sessions" or a revoked membership on this instance takes effect
+//! at once; on another instance sharing the PostgreSQL database, within
+//! that second.
 
 use super::{now_ms, on_pool, Storage};
 use async_trait::async_trait;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 use tower_sessions_core::session::{Id, Record};
 use tower_sessions_core::session_store::{self, ExpiredDeletion, SessionStore};
+
+/// How long a loaded session is served from memory.
+pub const RECENT_FOR: Duration = Duration::from_secs(1);
+/// Bounded, so a flood of sign-ins cannot grow memory without limit.
+const RECENT_MAX: usize = 10_000;
+
+#[derive(Debug, Default)]
+pub(crate) struct RecentSessions {
+    records: Mutex<HashMap<Id, (Instant, Record)>>,
+}
+
+impl RecentSessions {
+    fn get(&self, id: &Id) -> Option<Record> {
+        let map = self.records.lock().unwrap_or_else(|e| e.into_inner());
+        let (at, record) = map.get(id)?;
+        let alive = record.expiry_date > time::OffsetDateTime::now_utc();
+        (at.elapsed() < RECENT_FOR && alive).then(|| record.clone())
+    }
+
+    fn put(&self, record: &Record) {
+        let mut map = self.records.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= RECENT_MAX {
+            map.retain(|_, (at, _)| at.elapsed() < RECENT_FOR);
+            if map.len() >= RECENT_MAX {
+                map.clear();
+            }
+        }
+        map.insert(record.id, (Instant::now(), record.clone()));
+    }
+
+    fn forget(&self, id: &Id) {
+        self.records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
+    }
+
+    fn forget_all_but(&self, keep: Option<&str>) {
+        self.records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|id, _| Some(id.to_string().as_str()) == keep);
+    }
+}
 
 fn backend(e: impl std::fmt::Display) -> session_store::Error {
     session_store::Error::Backend(e.to_string())
@@ -41,6 +96,7 @@ impl Storage {
         &self,
         keep: Option<&str>,
     ) -> Result<u64, super::StorageError> {
+        self.recent_sessions.forget_all_but(keep);
         let keep = keep.unwrap_or("").to_string();
         on_pool!(self, |pool, _Db| {
             Ok(sqlx::query("DELETE FROM sessions WHERE id <> $1")
@@ -69,6 +125,7 @@ impl SessionStore for Storage {
         // A fresh random id practically never collides; if it does, draw again.
         for _ in 0..8 {
             if self.insert_session(record).await? {
+                self.recent_sessions.put(record);
                 return Ok(());
             }
             record.id = Id::default();
@@ -80,6 +137,8 @@ impl SessionStore for Storage {
         let data = serde_json::to_string(&record.data).map_err(backend)?;
         let id = record.id.to_string();
         let expires = expiry_ms(record);
+        // Forgotten first: if the write fails, the next load reads the database.
+        self.recent_sessions.forget(&record.id);
         on_pool!(self, |pool, _Db| {
             sqlx::query(
                 "INSERT INTO sessions (id, data_json, expires_at_ms) VALUES ($1, $2, $3) \
@@ -92,10 +151,15 @@ impl SessionStore for Storage {
             .await
             .map(|_| ())
             .map_err(backend)
-        })
+        })?;
+        self.recent_sessions.put(record);
+        Ok(())
     }
 
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
+        if let Some(record) = self.recent_sessions.get(session_id) {
+            return Ok(Some(record));
+        }
         let id = session_id.to_string();
         let row: Option<(String, i64)> = on_pool!(self, |pool, _Db| {
             sqlx::query_as(
@@ -114,14 +178,17 @@ impl SessionStore for Storage {
         let expiry_date =
             time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(expires) * 1_000_000)
                 .map_err(backend)?;
-        Ok(Some(Record {
+        let record = Record {
             id: *session_id,
             data,
             expiry_date,
-        }))
+        };
+        self.recent_sessions.put(&record);
+        Ok(Some(record))
     }
 
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
+        self.recent_sessions.forget(session_id);
         let id = session_id.to_string();
         on_pool!(self, |pool, _Db| {
             sqlx::query("DELETE FROM sessions WHERE id = $1")
