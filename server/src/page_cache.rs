@@ -42,9 +42,9 @@ struct Entry {
     /// A request is rendering a fresh copy; others get this one meanwhile.
     refreshing: bool,
     headers: HeaderMap,
-    body: Bytes,
-    /// The CSP nonce the page was rendered with; swapped for each request's own.
-    nonce: Option<String>,
+    /// The page cut where its CSP nonce was: each request's own nonce goes
+    /// between the pieces (one copy of the page per hit, no search).
+    pieces: Vec<Bytes>,
 }
 
 impl PageCache {
@@ -109,12 +109,11 @@ impl PageCache {
                 return None;
             }
         }
-        let body = match (&entry.nonce, nonce) {
-            (Some(old), Some(new)) => {
-                let html = String::from_utf8_lossy(&entry.body);
-                Bytes::from(html.replace(&format!("nonce=\"{old}\""), &format!("nonce=\"{new}\"")))
-            }
-            _ => entry.body.clone(),
+        let body = match (entry.pieces.as_slice(), nonce) {
+            ([whole], _) => whole.clone(),
+            (pieces, Some(new)) => join(pieces, new.as_bytes()),
+            // A page rendered with a nonce served without one: no script of it may run.
+            (pieces, None) => join(pieces, b""),
         };
         let mut res = Response::new(Body::from(body));
         *res.headers_mut() = entry.headers.clone();
@@ -123,7 +122,11 @@ impl PageCache {
         Some(res)
     }
 
-    fn put(&self, key: String, headers: HeaderMap, body: Bytes, nonce: Option<String>) {
+    fn put(&self, key: String, headers: HeaderMap, body: Bytes, nonce: Option<&str>) {
+        let pieces = match nonce {
+            Some(n) => split_at_nonce(&body, n),
+            None => vec![body],
+        };
         let Ok(mut entries) = self.entries.lock() else {
             return;
         };
@@ -140,11 +143,43 @@ impl PageCache {
                 stored: Instant::now(),
                 refreshing: false,
                 headers,
-                body,
-                nonce,
+                pieces,
             },
         );
     }
+}
+
+/// `body` cut around each `nonce="…"` value (the pieces share its memory).
+fn split_at_nonce(body: &Bytes, nonce: &str) -> Vec<Bytes> {
+    let needle = format!("nonce=\"{nonce}\"");
+    let value_at = "nonce=\"".len();
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut from = 0;
+    while let Some(i) = find(&body[from..], needle.as_bytes()) {
+        let at = from + i + value_at;
+        pieces.push(body.slice(start..at));
+        start = at + nonce.len();
+        from = start;
+    }
+    pieces.push(body.slice(start..));
+    pieces
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn join(pieces: &[Bytes], nonce: &[u8]) -> Bytes {
+    let len = pieces.iter().map(Bytes::len).sum::<usize>() + nonce.len() * (pieces.len() - 1);
+    let mut out = Vec::with_capacity(len);
+    for (i, p) in pieces.iter().enumerate() {
+        if i > 0 {
+            out.extend_from_slice(nonce);
+        }
+        out.extend_from_slice(p);
+    }
+    Bytes::from(out)
 }
 
 /// Axum middleware for anonymous pages: serve from the cache, or render and remember.
@@ -189,7 +224,7 @@ async fn cached_or_rendered(cache: PageCache, key: String, req: Request, next: N
     let (parts, body) = res.into_parts();
     match to_bytes(body, MAX_BODY).await {
         Ok(bytes) => {
-            cache.put(key, parts.headers.clone(), bytes.clone(), nonce);
+            cache.put(key, parts.headers.clone(), bytes.clone(), nonce.as_deref());
             Response::from_parts(parts, Body::from(bytes))
         }
         Err(e) => {
@@ -200,5 +235,27 @@ async fn cached_or_rendered(cache: PageCache, key: String, req: Request, next: N
             )
                 .into_response()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_hit_gets_its_own_nonce_in_every_place() {
+        let page = Bytes::from_static(
+            b"<script nonce=\"aaa\">1</script><p>nonce=\"aaa\"</p><style nonce=\"aaa\"></style>",
+        );
+        let pieces = split_at_nonce(&page, "aaa");
+        assert_eq!(pieces.len(), 4);
+        assert_eq!(
+            join(&pieces, b"zz9"),
+            Bytes::from_static(
+                b"<script nonce=\"zz9\">1</script><p>nonce=\"zz9\"</p><style nonce=\"zz9\"></style>"
+            )
+        );
+        let plain = split_at_nonce(&Bytes::from_static(b"<p>no scripts</p>"), "aaa");
+        assert_eq!(plain.len(), 1);
     }
 }
