@@ -7,6 +7,7 @@ pub mod api;
 pub mod components;
 pub mod deploy_api;
 pub mod format;
+pub mod fragment;
 pub mod live;
 pub mod pages;
 #[cfg(feature = "ssr")]

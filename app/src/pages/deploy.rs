@@ -5,6 +5,7 @@
 
 use crate::components::action_dialog::ActionButton;
 use crate::deploy_api::{deploy_fragment, run_fragment};
+use crate::fragment::Fragment;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -20,7 +21,11 @@ pub fn DeployPage() -> impl IntoView {
             )
         })
     };
-    let detail = Resource::new(key, |(site, id)| deploy_fragment(site, id));
+    let detail = Resource::new(key, |(site, id)| async move {
+        deploy_fragment(site, id)
+            .await
+            .map(|mut d| (Fragment(std::mem::take(&mut d.html)), d))
+    });
     let on_started = Callback::new(|_| ());
     view! {
         <Title text="Deploy" />
@@ -31,7 +36,7 @@ pub fn DeployPage() -> impl IntoView {
                     <p role="alert" class="mt-2 text-red-700">{e.to_string()}</p>
                     <p class="mt-4"><a class="underline" href="/history">"Back to the history"</a></p>
                 }.into_any(),
-                Ok(f) => {
+                Ok((html, f)) => {
                     let project = f.project.clone();
                     let actions = (f.can_act && !f.actions.is_empty()).then(|| view! {
                         <section class="mt-6 rounded-lg border border-slate-200 bg-white p-4" data-testid="actions">
@@ -44,7 +49,7 @@ pub fn DeployPage() -> impl IntoView {
                             <p class="mt-2 text-xs text-slate-500">"Progress shows on the overview."</p>
                         </section>
                     });
-                    view! { <div inner_html=f.html></div>{actions} }.into_any()
+                    view! { <div inner_html=html.0></div>{actions} }.into_any()
                 }
             })}
         </Suspense>
@@ -60,7 +65,7 @@ pub fn RunPage() -> impl IntoView {
             .and_then(|i| i.parse::<i64>().ok())
             .unwrap_or(-1)
     };
-    let run = Resource::new(id, run_fragment);
+    let run = Resource::new(id, |id| async move { run_fragment(id).await.map(Fragment) });
     view! {
         <Title text="Workflow run" />
         <Suspense fallback=|| view! { <p class="text-slate-600">"Loading the run…"</p> }>
@@ -69,7 +74,7 @@ pub fn RunPage() -> impl IntoView {
                     <h1 class="text-2xl font-semibold">"Run not available"</h1>
                     <p role="alert" class="mt-2 text-red-700">{e.to_string()}</p>
                 }.into_any(),
-                Ok(html) => view! { <div inner_html=html></div> }.into_any(),
+                Ok(html) => view! { <div inner_html=html.0></div> }.into_any(),
             })}
         </Suspense>
     }

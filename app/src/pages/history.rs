@@ -4,6 +4,7 @@
 //! filters, charts and table are rendered on the server (`views::history`).
 
 use crate::deploy_api::{history_fragment, HistoryQuery};
+use crate::fragment::Fragment;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -24,7 +25,9 @@ pub fn HistoryPage() -> impl IntoView {
             after: q.get("after"),
         })
     };
-    let history = Resource::new(current, history_fragment);
+    let history = Resource::new(current, |q| async move {
+        history_fragment(q).await.map(Fragment)
+    });
     let qs = current().filters_qs();
     let export = format!("/history/export?format=csv&{qs}");
     view! {
@@ -36,7 +39,7 @@ pub fn HistoryPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="mt-6 text-slate-600">"Loading deploys and their trends…"</p> }>
             {move || history.get().map(|r| match r {
                 Err(e) => view! { <p role="alert" class="mt-6 text-red-700">{e.to_string()}</p> }.into_any(),
-                Ok(html) => view! { <div inner_html=html></div> }.into_any(),
+                Ok(html) => view! { <div inner_html=html.0></div> }.into_any(),
             })}
         </Suspense>
     }

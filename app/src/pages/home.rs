@@ -7,6 +7,7 @@ use crate::components::action_dialog::ActionButton;
 use crate::components::shell::selected_project;
 use crate::deploy_api::{overview_fragment, StartedView};
 use crate::format::{duration, utc_timestamp};
+use crate::fragment::Fragment;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -61,11 +62,15 @@ fn Overview(project: String) -> impl IntoView {
     let name = project.clone();
     let overview = Resource::new(
         move || (name.clone(), mark.get(), bump.get()),
-        |(p, _, _)| overview_fragment(p),
+        |(p, _, _)| async move {
+            overview_fragment(p)
+                .await
+                .map(|mut o| (Fragment(std::mem::take(&mut o.html)), o))
+        },
     );
     let subscribed = StoredValue::new(false);
     Effect::new(move |_| {
-        if let Some(Ok(o)) = overview.get() {
+        if let Some(Ok((_, o))) = overview.get() {
             if !subscribed.get_value() {
                 subscribed.set_value(true);
                 crate::live::watch_changes(o.project.clone(), o.mark, set_mark);
@@ -79,10 +84,10 @@ fn Overview(project: String) -> impl IntoView {
         <Transition fallback=|| view! { <p class="text-slate-500" data-testid="overview-loading">"Loading what is live…"</p> }>
             {move || overview.get().map(|r| match r {
                 Err(e) => view! { <p role="alert" class="text-red-700">{e.to_string()}</p> }.into_any(),
-                Ok(f) => {
+                Ok((html, f)) => {
                     let actions = f.can_act.then(|| view! { <ActionsPanel project=f.project.clone() fixes=f.fixes.clone() on_started /> });
                     view! {
-                        <div class="space-y-6" inner_html=f.html></div>
+                        <div class="space-y-6" inner_html=html.0></div>
                         {actions}
                     }.into_any()
                 }

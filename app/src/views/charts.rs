@@ -25,13 +25,19 @@ fn week_label(ms: i64) -> String {
     utc_timestamp(ms)[..10].to_string()
 }
 
+/// A coordinate to a tenth of a unit: a 640-unit chart needs no more, and
+/// full precision printed 17 digits per number into every mark.
+fn px(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
+}
+
 fn x_of(i: usize, n: usize) -> f64 {
     let step = (W - PAD_L) / n.max(1) as f64;
-    PAD_L + step * i as f64
+    px(PAD_L + step * i as f64)
 }
 
 fn bar_width(n: usize) -> f64 {
-    ((W - PAD_L) / n.max(1) as f64 * 0.8).max(1.0)
+    px(((W - PAD_L) / n.max(1) as f64 * 0.8).max(1.0))
 }
 
 /// A y axis from 0 to `max` with two gridlines and labels.
@@ -40,7 +46,7 @@ fn axis(max: f64, label: impl Fn(f64) -> String) -> impl IntoView {
     view! {
         <g class="text-slate-400" font-size="10">
             {ticks.map(|t| {
-                let y = (H - PAD_B) * (1.0 - t);
+                let y = px((H - PAD_B) * (1.0 - t));
                 view! {
                     <line x1=PAD_L x2=W y1=y y2=y stroke="#e2e8f0" />
                     <text x=PAD_L - 4.0 y=y + 3.0 text-anchor="end" fill="#64748b">{label(max * t)}</text>
@@ -76,7 +82,7 @@ pub fn FrequencyChart(weeks: Vec<WeekView>, contexts: Vec<String>) -> impl IntoV
                     let h = f64::from(count) * scale;
                     y -= h;
                     Some(view! {
-                        <rect x=x y=y width=bw height=h fill=context_colour(c)>
+                        <rect x=x y=px(y) width=bw height=px(h) fill=context_colour(c)>
                             <title>{format!("Week of {label}: {count} {c} deploys")}</title>
                         </rect>
                     })
@@ -125,10 +131,10 @@ pub fn WeeklyBars(
         .enumerate()
         .filter_map(|(i, (w, v))| {
             let v = v?;
-            let h = (v * scale).max(1.0);
+            let h = px((v * scale).max(1.0));
             let title = format!("Week of {}: {}", week_label(w.week_start_ms), format(v));
             Some(view! {
-                <rect x=x_of(i, n) y=H - PAD_B - h width=bw height=h fill=colour>
+                <rect x=x_of(i, n) y=px(H - PAD_B - h) width=bw height=h fill=colour>
                     <title>{title}</title>
                 </rect>
             })
@@ -160,7 +166,7 @@ pub fn BuildTimeChart(weeks: Vec<WeekView>) -> impl IntoView {
         .filter_map(|(i, w)| {
             let (p50, p90) = (w.build_p50_s?, w.build_p90_s?);
             let x = x_of(i, n);
-            let (h50, y90) = (p50 as f64 * scale, H - PAD_B - p90 as f64 * scale);
+            let (h50, y90) = (px(p50 as f64 * scale), px(H - PAD_B - p90 as f64 * scale));
             let title = format!(
                 "Week of {}: median {}, 90th percentile {}",
                 week_label(w.week_start_ms),
@@ -170,8 +176,8 @@ pub fn BuildTimeChart(weeks: Vec<WeekView>) -> impl IntoView {
             Some(view! {
                 <g>
                     <title>{title}</title>
-                    <rect x=x y=H - PAD_B - h50 width=bw height=h50 fill="#0369a1" />
-                    <line x1=x x2=x + bw y1=y90 y2=y90 stroke="#b91c1c" stroke-width="2" />
+                    <rect x=x y=px(H - PAD_B - h50) width=bw height=h50 fill="#0369a1" />
+                    <line x1=x x2=px(x + bw) y1=y90 y2=y90 stroke="#b91c1c" stroke-width="2" />
                 </g>
             })
         })
