@@ -7,6 +7,7 @@ pub mod actions;
 pub mod auth;
 pub mod config;
 pub mod domain;
+pub mod memory;
 pub mod notify;
 pub mod overview;
 pub mod providers;

@@ -108,7 +108,10 @@ impl Syncer {
         for t in &self.targets {
             out.push(self.sync_project(t).await);
         }
-        self.full_passes.fetch_add(1, Ordering::Relaxed);
+        if self.full_passes.fetch_add(1, Ordering::Relaxed) == 0 {
+            // This instance's first pass is the large one (a first load).
+            crate::memory::release_freed();
+        }
         out
     }
 

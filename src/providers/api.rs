@@ -55,14 +55,19 @@ impl Default for PageLimits {
     }
 }
 
-/// ETags and bodies of earlier answers, by URL (bounded, oldest dropped).
+/// ETags and bodies of earlier answers, by URL (bounded in count and in
+/// bytes, oldest dropped). Sync re-reads only the first page of each list
+/// after its first full load, so later pages are not kept: the first load's
+/// hundreds of pages otherwise stayed in memory for good.
 #[derive(Default)]
 struct EtagCache {
     entries: HashMap<String, (String, bytes::Bytes)>,
     order: VecDeque<String>,
+    bytes: usize,
 }
 
 const ETAG_CACHE_ENTRIES: usize = 512;
+const ETAG_CACHE_BYTES: usize = 4 * 1024 * 1024;
 
 impl EtagCache {
     fn get(&self, url: &str) -> Option<&(String, bytes::Bytes)> {
@@ -70,16 +75,30 @@ impl EtagCache {
     }
 
     fn put(&mut self, url: String, etag: String, body: bytes::Bytes) {
-        if !self.entries.contains_key(&url) {
-            if self.order.len() == ETAG_CACHE_ENTRIES {
-                if let Some(old) = self.order.pop_front() {
-                    self.entries.remove(&old);
-                }
-            }
-            self.order.push_back(url.clone());
+        if body.len() > ETAG_CACHE_BYTES || is_later_page(&url) {
+            return;
         }
+        if let Some((_, old)) = self.entries.remove(&url) {
+            self.bytes -= old.len();
+            self.order.retain(|u| u != &url);
+        }
+        while self.order.len() >= ETAG_CACHE_ENTRIES || self.bytes + body.len() > ETAG_CACHE_BYTES {
+            let Some(oldest) = self.order.pop_front() else {
+                break;
+            };
+            if let Some((_, old)) = self.entries.remove(&oldest) {
+                self.bytes -= old.len();
+            }
+        }
+        self.bytes += body.len();
+        self.order.push_back(url.clone());
         self.entries.insert(url, (etag, body));
     }
+}
+
+/// A list page after the first (`page=2` and on).
+fn is_later_page(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|u| u.query_pairs().any(|(k, v)| k == "page" && v != "1"))
 }
 
 /// One vendor's API: base URL, token and policies.
@@ -672,5 +691,41 @@ fn same_origin(url: &str, base: &str) -> bool {
                 && a.port_or_known_default() == b.port_or_known_default()
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_etag_cache_drops_the_oldest_answers_to_stay_within_its_bytes() {
+        let mut cache = EtagCache::default();
+        let big = bytes::Bytes::from(vec![b'x'; ETAG_CACHE_BYTES / 3]);
+        let url =
+            |n: u32| format!("https://api.github.test/repos/o/r/runs?per_page=100&page=1&n={n}");
+        for n in 1..=4 {
+            cache.put(url(n), format!("e{n}"), big.clone());
+        }
+        assert!(cache.get(&url(1)).is_none(), "the oldest went");
+        assert_eq!(cache.get(&url(4)).map(|e| e.0.as_str()), Some("e4"));
+        assert!(cache.bytes <= ETAG_CACHE_BYTES);
+        // A newer answer for a known URL replaces it and is counted once.
+        cache.put(url(4), "e4b".into(), bytes::Bytes::from_static(b"[]"));
+        assert_eq!(cache.entries.len(), 3);
+        assert_eq!(cache.bytes, 2 * big.len() + 2);
+        // An answer larger than the whole cache is not kept, nor a later page.
+        let huge = "https://api.github.test/huge".to_string();
+        cache.put(
+            huge.clone(),
+            "h".into(),
+            bytes::Bytes::from(vec![0; ETAG_CACHE_BYTES + 1]),
+        );
+        assert!(cache.get(&huge).is_none());
+        let page = |n: u32| format!("https://api.github.test/repos/o/r/runs?per_page=100&page={n}");
+        cache.put(page(2), "p2".into(), bytes::Bytes::from_static(b"[]"));
+        assert!(cache.get(&page(2)).is_none());
+        cache.put(page(1), "p1".into(), bytes::Bytes::from_static(b"[]"));
+        assert!(cache.get(&page(1)).is_some());
     }
 }
