@@ -284,6 +284,24 @@ pub async fn get_activity(query: ActivityQuery) -> Result<ActivityPage, ApiError
     })
 }
 
+/// `GET /api/fragments/activity?query[...]&ended=N`: the activity page as
+/// HTML (filters, a page of the log, the export links and, for admins, the
+/// end-sessions form); `ended` is what that form's redirect reports.
+#[server(prefix = "/api", endpoint = "fragments/activity", input = GetUrl)]
+pub async fn activity_fragment(
+    #[server(default)] query: ActivityQuery,
+    #[server(default)] ended: Option<String>,
+) -> Result<String, ApiError> {
+    authorize("/api/fragments/activity")?;
+    let ended = ended.and_then(|n| n.parse::<u64>().ok());
+    match get_activity(query.clone()).await {
+        Ok(page) => Ok(crate::views::activity::html(&query, &page, ended)),
+        // A bad filter keeps the form, with what was typed and what is wrong.
+        Err(ApiError::BadRequest(problem)) => Ok(crate::views::activity::invalid(&query, &problem)),
+        Err(e) => Err(e),
+    }
+}
+
 #[cfg(feature = "ssr")]
 impl ActivityRow {
     pub fn from_event(e: &greenroom::storage::AuditEvent) -> Self {

@@ -28,6 +28,7 @@ pub const POLICY: &[(&str, Access, bool)] = &[
     ("/api/deploy", Access::Role(Role::Viewer), false),
     ("/api/run", Access::Role(Role::Viewer), false),
     ("/api/action", Access::Role(Role::Viewer), false),
+    ("/api/fragments/activity", Access::Role(Role::Viewer), false),
     ("/api/fragments/overview", Access::Role(Role::Viewer), false),
     ("/api/fragments/history", Access::Role(Role::Viewer), false),
     ("/api/fragments/deploy", Access::Role(Role::Viewer), false),

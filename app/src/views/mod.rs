@@ -1,8 +1,9 @@
-//! Read-only parts of the deploy pages, rendered to HTML on the server and
+//! Read-only parts of the pages, rendered to HTML on the server and
 //! placed into the page as fragments. Compiled only for the server: the
 //! browser bundle carries the interactive pieces alone (the action dialog,
 //! the live view, the filters), which keeps the first load small.
 
+pub mod activity;
 pub mod charts;
 pub mod deploy;
 pub mod history;
