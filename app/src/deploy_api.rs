@@ -227,8 +227,7 @@ pub struct HistoryQuery {
 impl HistoryQuery {
     /// The query string of the filters (no cursor), for links and exports.
     pub fn filters_qs(&self) -> String {
-        let mut pairs = Vec::new();
-        for (k, v) in [
+        crate::format::query_string(&[
             ("project", &self.project),
             ("site", &self.site),
             ("context", &self.context),
@@ -237,12 +236,7 @@ impl HistoryQuery {
             ("author", &self.author),
             ("from", &self.from),
             ("until", &self.until),
-        ] {
-            if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
-                pairs.push(format!("{k}={}", crate::format::query_escape(v)));
-            }
-        }
-        pairs.join("&")
+        ])
     }
 }
 

@@ -64,6 +64,17 @@ pub fn query_escape(value: &str) -> String {
     out
 }
 
+/// `key=value&…` of the pairs whose value is set and not empty, each value
+/// escaped: the filters of a page as a query string, for links and exports.
+pub fn query_string(pairs: &[(&str, &Option<String>)]) -> String {
+    pairs
+        .iter()
+        .filter_map(|(k, v)| v.as_deref().filter(|v| !v.is_empty()).map(|v| (k, v)))
+        .map(|(k, v)| format!("{k}={}", query_escape(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 /// The first seven characters of a commit SHA, or an em dash.
 pub fn short(sha: &Option<String>) -> String {
     sha.as_deref()

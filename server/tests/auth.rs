@@ -683,14 +683,7 @@ async fn the_activity_pages_end_all_form_is_for_admins_only() {
 async fn the_activity_page_is_rendered_on_the_server_with_its_filters_and_their_errors() {
     let app = spawn_with("").await;
     let (_, viewer) = signed_in(&app, "vera-viewer").await;
-    let page = viewer
-        .get(app.url("/activity?action=sign_in"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = text_of(&viewer, app.url("/activity?action=sign_in")).await;
     assert!(page.contains(r#"data-testid="activity-table""#), "{page}");
     assert!(page.contains("vera-viewer (viewer)"));
     assert!(page.contains("/activity/export?format=csv&amp;action=sign_in"));
@@ -699,26 +692,12 @@ async fn the_activity_page_is_rendered_on_the_server_with_its_filters_and_their_
         "viewers get no end-sessions form"
     );
     // A bad filter keeps the form with what was typed and says what is wrong.
-    let page = viewer
-        .get(app.url("/activity?from=yesterday"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = text_of(&viewer, app.url("/activity?from=yesterday")).await;
     assert!(page.contains(r#"data-testid="activity-invalid""#), "{page}");
     assert!(page.contains(r#"value="yesterday""#));
     // Admins see the form, and what it just did.
     let (_, admin) = signed_in(&app, "ada-admin").await;
-    let page = admin
-        .get(app.url("/activity?ended=3"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = text_of(&admin, app.url("/activity?ended=3")).await;
     assert!(page.contains("end-all-sessions"));
     assert!(page.contains("3 sessions ended."));
     app.stop().await;

@@ -5,7 +5,7 @@
 //! bundle.
 
 use crate::api::{ActivityPage, ActivityQuery};
-use crate::format::{query_escape, utc_timestamp};
+use crate::format::{query_string, utc_timestamp};
 use leptos::prelude::*;
 
 const OUTCOMES: &[&str] = &["pending", "succeeded", "failed", "unknown", "refused"];
@@ -64,19 +64,14 @@ pub fn invalid(query: &ActivityQuery, problem: &str) -> String {
 
 /// The query string of the filters alone (no cursor), for links.
 fn filters_qs(q: &ActivityQuery) -> String {
-    [
+    query_string(&[
         ("actor", &q.actor),
         ("action", &q.action),
         ("outcome", &q.outcome),
         ("project", &q.project),
         ("from", &q.from),
         ("until", &q.until),
-    ]
-    .into_iter()
-    .filter_map(|(k, v)| v.as_deref().filter(|v| !v.is_empty()).map(|v| (k, v)))
-    .map(|(k, v)| format!("{k}={}", query_escape(v)))
-    .collect::<Vec<_>>()
-    .join("&")
+    ])
 }
 
 #[component]

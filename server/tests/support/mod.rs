@@ -196,3 +196,8 @@ pub async fn status_of(client: &reqwest::Client, url: String) -> u16 {
 pub async fn json_of(client: &reqwest::Client, url: String) -> serde_json::Value {
     client.get(url).send().await.unwrap().json().await.unwrap()
 }
+
+/// The body `client` gets for `GET url` (any status), as text.
+pub async fn text_of(client: &reqwest::Client, url: String) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
+}
