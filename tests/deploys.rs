@@ -173,6 +173,19 @@ impl Rig {
             .collect()
     }
 
+    /// Slack's messages once one contains `text` (an action's end message is
+    /// sent just after its final state is stored), or after five seconds.
+    async fn slack_texts_once(&self, text: &str) -> Vec<String> {
+        let until = Instant::now() + Duration::from_secs(5);
+        loop {
+            let texts = self.slack_texts();
+            if texts.iter().any(|t| t.contains(text)) || Instant::now() > until {
+                return texts;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     fn deployer() -> Actor {
         Actor {
             login: "dev-deployer".into(),
@@ -558,7 +571,9 @@ async fn twenty_requests_to_redeploy_make_one_upstream_call_and_it_is_followed_t
     );
     assert!(audit[0].completed_at_ms.is_some());
     // Slack heard the start and the end, once each.
-    let texts = rig.slack_texts();
+    let texts = rig
+        .slack_texts_once("Redeploy last good build for AllIncompassing finished")
+        .await;
     assert_eq!(
         texts
             .iter()
@@ -773,7 +788,15 @@ async fn a_failing_slack_webhook_does_not_stop_the_action_and_is_recorded() {
     };
     let done = rig.wait_for_action(a.id, Duration::from_secs(20)).await;
     assert_eq!(done.state, ActionState::Succeeded);
-    let failed = rig.storage.failed_notifications(10).await.unwrap();
+    // The end message is sent after the final state is stored: wait for it.
+    let until = Instant::now() + Duration::from_secs(5);
+    let failed = loop {
+        let failed = rig.storage.failed_notifications(10).await.unwrap();
+        if failed.len() >= 2 || Instant::now() > until {
+            break failed;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     assert_eq!(failed.len(), 2, "start and end: {failed:?}");
     assert!(
         failed
