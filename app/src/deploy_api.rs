@@ -258,32 +258,43 @@ pub async fn get_deploys(#[server(default)] query: HistoryQuery) -> Result<Histo
             crate::api::authorize("/api/deploys")?;
             let (services, ops) = ops()?;
             let (filter, after) = history_filter(&ops, &query).map_err(ApiError::BadRequest)?;
-            let mut rows = services
-                .storage
-                .list_deploys(&filter, after.as_ref(), HISTORY_PAGE + 1)
-                .await
-                .map_err(unavailable)?;
-            let more = rows.len() > HISTORY_PAGE as usize;
-            rows.truncate(HISTORY_PAGE as usize);
-            let next = more
-                .then(|| {
-                    rows.last()
-                        .map(|d| format!("{}.{}", d.created_at_ms, d.deploy_id))
-                })
-                .flatten();
-            let total = ops
-                .trends
-                .total(&services.storage, &filter)
-                .await
-                .map_err(unavailable)?;
-            Ok(HistoryPage {
-                rows: rows.iter().map(deploy_row).collect(),
-                next,
-                total,
-            })
+            deploys_page(&services, &ops, &filter, after.as_ref()).await
         }
         .await,
     )
+}
+
+/// A page of the deploys `filter` selects, after `after`, with their total.
+#[cfg(feature = "ssr")]
+async fn deploys_page(
+    services: &greenroom::Services,
+    ops: &greenroom::services::Operations,
+    filter: &greenroom::storage::DeployFilter,
+    after: Option<&greenroom::storage::DeployCursor>,
+) -> Result<HistoryPage, ApiError> {
+    let mut rows = services
+        .storage
+        .list_deploys(filter, after, HISTORY_PAGE + 1)
+        .await
+        .map_err(unavailable)?;
+    let more = rows.len() > HISTORY_PAGE as usize;
+    rows.truncate(HISTORY_PAGE as usize);
+    let next = more
+        .then(|| {
+            rows.last()
+                .map(|d| format!("{}.{}", d.created_at_ms, d.deploy_id))
+        })
+        .flatten();
+    let total = ops
+        .trends
+        .total(&services.storage, filter)
+        .await
+        .map_err(unavailable)?;
+    Ok(HistoryPage {
+        rows: rows.iter().map(deploy_row).collect(),
+        next,
+        total,
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -314,29 +325,39 @@ pub async fn get_trends(#[server(default)] query: HistoryQuery) -> Result<Trends
             crate::api::authorize("/api/trends")?;
             let (services, ops) = ops()?;
             let (filter, _) = history_filter(&ops, &query).map_err(ApiError::BadRequest)?;
-            let t = ops
-                .trends
-                .get(&services.storage, &filter)
-                .await
-                .map_err(unavailable)?;
-            let week = |w: &greenroom::trends::WeekStats| WeekView {
-                week_start_ms: w.week_start_ms,
-                by_context: w.by_context.iter().map(|(k, v)| (k.clone(), *v)).collect(),
-                finished: w.finished,
-                failed: w.failed,
-                build_p50_s: w.build_p50_s,
-                build_p90_s: w.build_p90_s,
-                restore_median_s: w.restore_median_s,
-                lead_median_s: w.lead_median_s,
-            };
-            Ok(TrendsView {
-                weeks: t.weeks.iter().map(week).collect(),
-                total: week(&t.total),
-                contexts: t.contexts.clone(),
-            })
+            trends_view(&services, &ops, &filter).await
         }
         .await,
     )
+}
+
+/// The weekly figures of the deploys `filter` selects.
+#[cfg(feature = "ssr")]
+async fn trends_view(
+    services: &greenroom::Services,
+    ops: &greenroom::services::Operations,
+    filter: &greenroom::storage::DeployFilter,
+) -> Result<TrendsView, ApiError> {
+    let t = ops
+        .trends
+        .get(&services.storage, filter)
+        .await
+        .map_err(unavailable)?;
+    let week = |w: &greenroom::trends::WeekStats| WeekView {
+        week_start_ms: w.week_start_ms,
+        by_context: w.by_context.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        finished: w.finished,
+        failed: w.failed,
+        build_p50_s: w.build_p50_s,
+        build_p90_s: w.build_p90_s,
+        restore_median_s: w.restore_median_s,
+        lead_median_s: w.lead_median_s,
+    };
+    Ok(TrendsView {
+        weeks: t.weeks.iter().map(week).collect(),
+        total: week(&t.total),
+        contexts: t.contexts.clone(),
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -811,29 +832,32 @@ pub async fn overview_fragment(project: String) -> Result<OverviewHtml, ApiError
 #[server(prefix = "/api", endpoint = "fragments/history", input = GetUrl)]
 pub async fn history_fragment(#[server(default)] query: HistoryQuery) -> Result<String, ApiError> {
     crate::api::authorize("/api/fragments/history")?;
-    let (_, operations) = ops()?;
-    let projects: Vec<String> = operations
+    let (services, ops) = ops()?;
+    let projects: Vec<String> = ops
         .targets
         .iter()
         .map(|t| t.project.name.to_string())
         .collect();
     // A bad filter keeps the form, with what was typed and what is wrong.
-    if let Err(problem) = history_filter(&operations, &query) {
-        return Ok(crate::views::history::invalid(&query, projects, &problem));
-    }
-    let page = get_deploys(query.clone()).await?;
-    let trends = get_trends(HistoryQuery {
-        after: None,
-        ..query.clone()
-    })
-    .await?;
-    let older = page
-        .next
-        .as_ref()
-        .map(|n| format!("/history?{}&after={n}", query.filters_qs()));
-    Ok(crate::views::history::html(
-        &query, projects, &page, &trends, older,
-    ))
+    let (filter, after) = match history_filter(&ops, &query) {
+        Ok(f) => f,
+        Err(problem) => return Ok(crate::views::history::invalid(&query, projects, &problem)),
+    };
+    crate::api::with_status(
+        async {
+            let page = deploys_page(&services, &ops, &filter, after.as_ref()).await?;
+            // The figures cover the whole filtered set, whatever page is shown.
+            let trends = trends_view(&services, &ops, &filter).await?;
+            let older = page
+                .next
+                .as_ref()
+                .map(|n| format!("/history?{}&after={n}", query.filters_qs()));
+            Ok(crate::views::history::html(
+                &query, projects, &page, &trends, older,
+            ))
+        }
+        .await,
+    )
 }
 
 /// A deploy's page: its read-only part as HTML, and its actions.
