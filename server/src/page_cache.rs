@@ -155,12 +155,10 @@ fn split_at_nonce(body: &Bytes, nonce: &str) -> Vec<Bytes> {
     let value_at = "nonce=\"".len();
     let mut pieces = Vec::new();
     let mut start = 0;
-    let mut from = 0;
-    while let Some(i) = find(&body[from..], needle.as_bytes()) {
-        let at = from + i + value_at;
+    while let Some(i) = find(&body[start..], needle.as_bytes()) {
+        let at = start + i + value_at;
         pieces.push(body.slice(start..at));
         start = at + nonce.len();
-        from = start;
     }
     pieces.push(body.slice(start..));
     pieces

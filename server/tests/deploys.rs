@@ -7,7 +7,7 @@ mod support;
 
 use serde_json::Value;
 use std::time::{Duration, Instant};
-use support::{json_of, signed_in, spawn_with, TestApp};
+use support::{json_of, signed_in, spawn_with, text_of, TestApp};
 
 /// Sync on, with a full pass at start and then none during the test unless
 /// asked for: vendor traffic in a window is then only what viewers cause.
@@ -161,37 +161,16 @@ async fn the_overview_history_and_detail_endpoints_answer_from_the_cache() {
     assert!(t["total"]["failed"].as_u64().unwrap() > 0);
 
     // The pages themselves render on the server with the data.
-    let html = viewer
-        .get(app.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = text_of(&viewer, app.url("/")).await;
     assert!(html.contains("data-testid=\"live-staging\""), "{html}");
     assert!(
         !html.contains("data-testid=\"actions\""),
         "no action buttons for a viewer"
     );
-    let html = viewer
-        .get(app.url("/history"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = text_of(&viewer, app.url("/history")).await;
     assert!(html.contains("data-testid=\"history-table\"") && html.contains("<svg"));
     // A filter that cannot be used keeps the form, with what was typed.
-    let html = viewer
-        .get(app.url("/history?from=yesterday"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = text_of(&viewer, app.url("/history?from=yesterday")).await;
     assert!(html.contains("data-testid=\"history-invalid\""), "{html}");
     assert!(html.contains("value=\"yesterday\""), "{html}");
     app.stop().await;

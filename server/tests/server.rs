@@ -7,7 +7,7 @@ use greenroom_server::Application;
 
 mod support;
 
-use support::{spawn_with, TestApp};
+use support::{spawn_with, text_of, TestApp};
 
 async fn spawn_app() -> TestApp {
     spawn_with("").await
@@ -333,15 +333,7 @@ async fn sandbox_mode_starts_the_sandbox_in_process_and_stops_it_with_the_server
         world["supabase"]["project_ref"],
         project.supabase.unwrap().project_ref
     );
-    let html = signed_in(&app, "vera-viewer")
-        .await
-        .get(app.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = text_of(&signed_in(&app, "vera-viewer").await, app.url("/")).await;
     assert!(
         html.contains(&sandbox),
         "the status panel shows the sandbox URL"
