@@ -173,6 +173,17 @@ impl Rig {
             .collect()
     }
 
+    /// The project's overview as the home page reads it.
+    async fn overview(&self) -> greenroom::overview::ProjectOverview {
+        greenroom::overview::project_overview(
+            &self.storage,
+            self.target.project_id,
+            &self.target.project,
+        )
+        .await
+        .unwrap()
+    }
+
     /// Slack's messages once one contains `text` (an action's end message is
     /// sent just after its final state is stored), or after five seconds.
     async fn slack_texts_once(&self, text: &str) -> Vec<String> {
@@ -397,13 +408,7 @@ async fn a_vendor_outage_keeps_the_last_good_data_and_says_since_when() {
     let github = status.iter().find(|s| s.source == "github").unwrap();
     assert!(github.error.is_none(), "GitHub kept syncing");
     // The overview names it as needing attention.
-    let o = greenroom::overview::project_overview(
-        &rig.storage,
-        rig.target.project_id,
-        &rig.target.project,
-    )
-    .await
-    .unwrap();
+    let o = rig.overview().await;
     assert!(o
         .attention
         .iter()
@@ -542,13 +547,7 @@ async fn twenty_requests_to_redeploy_make_one_upstream_call_and_it_is_followed_t
         "{states:?}"
     );
     // Staging serves the restored deploy, and the overview shows it.
-    let o = greenroom::overview::project_overview(
-        &rig.storage,
-        rig.target.project_id,
-        &rig.target.project,
-    )
-    .await
-    .unwrap();
+    let o = rig.overview().await;
     assert_eq!(o.staging_live.unwrap().deploy.deploy_id, target.deploy_id);
     // The audit row went from pending to succeeded, with the deploy named.
     let audit = rig
@@ -885,13 +884,7 @@ async fn a_newly_failed_smoke_test_alerts_once_and_points_at_the_rerun() {
         .collect();
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert!(alerts[0].contains("http://greenroom.test/runs/"));
-    let o = greenroom::overview::project_overview(
-        &rig.storage,
-        rig.target.project_id,
-        &rig.target.project,
-    )
-    .await
-    .unwrap();
+    let o = rig.overview().await;
     let smoke = o
         .attention
         .iter()
