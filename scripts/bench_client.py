@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Helpers for scripts/bench-deploys, standard library only, loopback only.
+"""Helpers for scripts/bench, standard library only, loopback only.
 
   bench_client.py cookie BASE LOGIN
       signs in through the sandbox's GitHub page; prints the Cookie header
   bench_client.py wait-synced BASE COOKIE
       waits until the overview shows what staging serves (the first sync)
+  bench_client.py live-deploy BASE COOKIE
+      prints the path of the deploy page of what staging serves
   bench_client.py live BASE COOKIE ROUNDS
       upstream change -> page: starts the deploy job in the sandbox, waits
       until Greenroom follows the run, opens the live stream, moves the
@@ -120,6 +122,9 @@ if __name__ == "__main__":
         print(cookie(sys.argv[2], sys.argv[3]))
     elif cmd == "wait-synced":
         wait_synced(sys.argv[2], sys.argv[3])
+    elif cmd == "live-deploy":
+        d = get_json(sys.argv[2], "/api/overview?project=AllIncompassing", sys.argv[3])["staging"]["deploy"]
+        print(f"/deploys/{d['site_id']}/{d['deploy_id']}")
     elif cmd == "live":
         live(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:

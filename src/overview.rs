@@ -3,13 +3,16 @@
 //! smoke test, how fresh the data is, and what needs attention with the
 //! action that fixes it.
 
+use crate::actions::ActionKind;
 use crate::config::Project;
 use crate::domain::DeployState;
+use crate::runs::RunWithJobs;
+use crate::steps::StepResult;
 use crate::storage::{
     ActionRecord, BranchHead, DeployRecord, SiteRole, Storage, StorageError, SyncStatus,
-    WorkflowJobRecord, WorkflowRunRecord,
+    WorkflowRunRecord,
 };
-use crate::sync::{self, StepResult};
+use crate::text;
 use serde::Serialize;
 
 /// A deploy with the run that produced it, if linked.
@@ -17,15 +20,6 @@ use serde::Serialize;
 pub struct DeployWithRun {
     pub deploy: DeployRecord,
     pub run: Option<WorkflowRunRecord>,
-}
-
-/// The latest run of the deploy job, with its jobs and smoke result.
-#[derive(Debug, Clone, Serialize)]
-pub struct DeployJobRun {
-    pub run: WorkflowRunRecord,
-    pub jobs: Vec<WorkflowJobRecord>,
-    /// `None` when the job never reached its smoke step.
-    pub smoke: Option<StepResult>,
 }
 
 /// Something on-call should look at, and what to do about it.
@@ -47,43 +41,6 @@ pub enum AttentionKind {
     SyncError,
 }
 
-/// The three on-call actions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ActionKind {
-    DeployStaging,
-    RerunDeployJob,
-    RedeployLastGood,
-}
-
-impl ActionKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ActionKind::DeployStaging => "deploy-staging",
-            ActionKind::RerunDeployJob => "rerun-deploy-job",
-            ActionKind::RedeployLastGood => "redeploy-last-good",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            ActionKind::DeployStaging,
-            ActionKind::RerunDeployJob,
-            ActionKind::RedeployLastGood,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            ActionKind::DeployStaging => "Deploy develop to staging",
-            ActionKind::RerunDeployJob => "Re-run the deploy job",
-            ActionKind::RedeployLastGood => "Redeploy last good build",
-        }
-    }
-}
-
 #[derive(Debug, Clone, Serialize)]
 pub struct ProjectOverview {
     pub project_id: i64,
@@ -91,7 +48,7 @@ pub struct ProjectOverview {
     pub production_live: Option<DeployWithRun>,
     /// The newest deploy of the staging branch on the staging site, in any state.
     pub latest_staging: Option<DeployRecord>,
-    pub deploy_job: Option<DeployJobRun>,
+    pub deploy_job: Option<RunWithJobs>,
     pub staging_head: Option<BranchHead>,
     pub sync: Vec<SyncStatus>,
     pub attention: Vec<Attention>,
@@ -118,11 +75,7 @@ pub async fn project_overview(
     {
         Some(run) => {
             let jobs = storage.jobs_of_run(run.run_id).await?;
-            let smoke = jobs
-                .iter()
-                .find(|j| j.name == project.github.deploy_job)
-                .and_then(sync::smoke_of);
-            Some(DeployJobRun { run, jobs, smoke })
+            Some(RunWithJobs::new(run, jobs, &project.github.deploy_job))
         }
         None => None,
     };
@@ -177,7 +130,7 @@ pub fn attention_of(
     project: &Project,
     staging_live: Option<&DeployRecord>,
     latest_staging: Option<&DeployRecord>,
-    deploy_job: Option<&DeployJobRun>,
+    deploy_job: Option<&RunWithJobs>,
     head: Option<&BranchHead>,
     sync_status: &[SyncStatus],
 ) -> Vec<Attention> {
@@ -187,10 +140,10 @@ pub fn attention_of(
             kind: AttentionKind::FailedStagingDeploy,
             message: format!(
                 "The latest staging deploy ({} {}) failed{}.",
-                sync::short_sha(d.commit_sha.as_deref()),
+                text::short_sha(d.commit_sha.as_deref()),
                 d.commit_message
                     .as_deref()
-                    .map(|m| format!("\"{}\"", sync::first_line(m)))
+                    .map(|m| format!("\"{}\"", text::first_line(m)))
                     .unwrap_or_default(),
                 d.error_message
                     .as_deref()
@@ -209,7 +162,7 @@ pub fn attention_of(
                 message: format!(
                     "The smoke test of run #{} ({}) failed on staging.",
                     j.run.run_number,
-                    sync::short_sha(Some(&j.run.head_sha))
+                    text::short_sha(Some(&j.run.head_sha))
                 ),
                 fix: Some(ActionKind::RerunDeployJob),
             });
@@ -224,7 +177,7 @@ pub fn attention_of(
                     "Run #{} of {} ({}) failed before staging was updated.",
                     j.run.run_number,
                     project.github.workflow,
-                    sync::short_sha(Some(&j.run.head_sha))
+                    text::short_sha(Some(&j.run.head_sha))
                 ),
                 fix: Some(ActionKind::RerunDeployJob),
             });
@@ -239,9 +192,9 @@ pub fn attention_of(
                 kind: AttentionKind::StagingBehind,
                 message: format!(
                     "Staging serves {} but {} is at {}{}.",
-                    sync::short_sha(live.commit_sha.as_deref()),
+                    text::short_sha(live.commit_sha.as_deref()),
                     head.branch,
-                    sync::short_sha(Some(&head.sha)),
+                    text::short_sha(Some(&head.sha)),
                     head.message
                         .as_deref()
                         .map(|m| format!(" \"{m}\""))
@@ -259,7 +212,7 @@ pub fn attention_of(
                     "{} data is stale: sync has failed since {}: {e}",
                     source_label(&s.source),
                     s.error_since_ms
-                        .map(sync::utc_label)
+                        .map(text::utc_label)
                         .unwrap_or_else(|| "the last attempt".into())
                 ),
                 fix: None,

@@ -13,8 +13,8 @@ pub struct Services {
     pub storage: Storage,
     /// The sandbox's base URL when running against it (issue 3 fills it).
     pub sandbox_url: Option<String>,
-    /// Sync, actions and trends, once the server has built them.
-    pub ops: Option<Operations>,
+    /// Sync, actions, trends and the configured projects.
+    pub ops: Operations,
     started: Instant,
     started_at: SystemTime,
 }
@@ -36,6 +36,8 @@ pub struct Operations {
     pub actions: crate::actions::Actions,
     pub trends: Arc<crate::trends::TrendCache>,
     pub targets: Arc<Vec<crate::sync::SyncTarget>>,
+    /// What the overview pages read: kept current from the database.
+    pub overviews: crate::read_model::Overviews,
     /// Turns true when the server begins to shut down: long-lived streams
     /// end then, so that shutdown does not wait on them.
     pub stopping: tokio::sync::watch::Receiver<bool>,
@@ -48,23 +50,37 @@ impl Operations {
             .iter()
             .find(|t| t.project.name.as_str() == name)
     }
+
+    /// The project a page shows for `name`: the one called so (in any
+    /// case), else the first configured, as the project switcher picks.
+    pub fn select(&self, name: &str) -> Option<&crate::sync::SyncTarget> {
+        self.targets
+            .iter()
+            .find(|t| t.project.name.as_str().eq_ignore_ascii_case(name))
+            .or_else(|| self.targets.first())
+    }
+
+    /// The configured project stored as `project_id`.
+    pub fn target_of(&self, project_id: i64) -> Option<&crate::sync::SyncTarget> {
+        self.targets.iter().find(|t| t.project_id == project_id)
+    }
 }
 
 impl Services {
-    pub fn new(config: Arc<Config>, storage: Storage, sandbox_url: Option<String>) -> Self {
+    pub fn new(
+        config: Arc<Config>,
+        storage: Storage,
+        sandbox_url: Option<String>,
+        ops: Operations,
+    ) -> Self {
         Self {
             config,
             storage,
             sandbox_url,
-            ops: None,
+            ops,
             started: Instant::now(),
             started_at: SystemTime::now(),
         }
-    }
-
-    pub fn with_operations(mut self, ops: Operations) -> Self {
-        self.ops = Some(ops);
-        self
     }
 
     pub fn mode(&self) -> Mode {

@@ -23,10 +23,12 @@ use crate::notify::Notifier;
 use crate::providers::github::{self, RunFilter};
 use crate::providers::netlify::{self, DeployFilter as NetlifyFilter};
 use crate::providers::{ProviderError, VendorClients};
+use crate::steps::{smoke_of, StepResult, StoredStep};
 use crate::storage::{
     now_ms, BranchHead, DeployRecord, SiteLive, SiteRole, Storage, StorageError, WorkflowJobRecord,
     WorkflowRunRecord,
 };
+use crate::text::{first_line, parse_ms, short_sha};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -58,6 +60,17 @@ pub enum SyncError {
 pub struct SyncTarget {
     pub project_id: i64,
     pub project: Project,
+}
+
+impl SyncTarget {
+    /// The Netlify site id of `site` (`staging` or `production`).
+    pub fn site_id(&self, site: &str) -> Option<&str> {
+        match site {
+            "staging" => Some(self.project.netlify.staging_site_id.as_str()),
+            "production" => Some(self.project.netlify.production_site_id.as_str()),
+            _ => None,
+        }
+    }
 }
 
 /// What one pass over one project did.
@@ -122,38 +135,46 @@ impl Syncer {
         }
     }
 
-    /// A full pass over one project: Netlify, then GitHub, then links.
+    /// A full pass over one project: Netlify, then GitHub, then links. Each
+    /// source's status is recorded when its data is written, and the time
+    /// it is recorded at is its change mark: what the read model and live
+    /// views watch, so nothing written may come after it.
     pub async fn sync_project(&self, t: &SyncTarget) -> PassReport {
         let mut report = PassReport::default();
-        let now = now_ms();
         match self.sync_netlify(t).await {
             Ok(n) => {
                 report.deploys_written = n.0;
-                self.record(t, "netlify", now, Ok(n.1)).await;
+                self.record(t, "netlify", Ok(n.1)).await;
             }
             Err(e) => {
                 report.errors.push(e.to_string());
-                self.record(t, "netlify", now, Err(&e)).await;
+                self.record(t, "netlify", Err(&e)).await;
             }
         }
-        match self.sync_github(t).await {
+        let github = self.sync_github(t).await;
+        let linked = match self.storage.link_deploys_to_runs(t.project_id).await {
+            Ok(n) => n > 0,
+            Err(e) => {
+                report.errors.push(e.to_string());
+                false
+            }
+        };
+        match github {
             Ok((runs, jobs, changed)) => {
                 report.runs_written = runs;
                 report.jobs_fetched = jobs;
-                self.record(t, "github", now, Ok(changed)).await;
+                self.record(t, "github", Ok(changed || linked)).await;
             }
             Err(e) => {
                 report.errors.push(e.to_string());
-                self.record(t, "github", now, Err(&e)).await;
+                self.record(t, "github", Err(&e)).await;
             }
-        }
-        if let Err(e) = self.storage.link_deploys_to_runs(t.project_id).await {
-            report.errors.push(e.to_string());
         }
         report
     }
 
-    async fn record(&self, t: &SyncTarget, source: &str, now: i64, r: Result<bool, &SyncError>) {
+    async fn record(&self, t: &SyncTarget, source: &str, r: Result<bool, &SyncError>) {
+        let now = now_ms();
         let written = match r {
             Ok(changed) => {
                 self.storage
@@ -426,7 +447,6 @@ impl Syncer {
     }
 
     async fn watch_inner(&self, t: &SyncTarget) -> Result<(), SyncError> {
-        let now = now_ms();
         let mut deploy_moved = false;
         for d in self.storage.unfinished_deploys(t.project_id).await? {
             let fresh = self
@@ -444,7 +464,7 @@ impl Syncer {
                 self.record_live(t, site).await?;
             }
             self.storage
-                .record_sync_success(t.project_id, "netlify", now, true)
+                .record_sync_success(t.project_id, "netlify", now_ms(), true)
                 .await?;
         }
         let repo = repo_of(&t.project);
@@ -460,10 +480,10 @@ impl Syncer {
             self.fetch_jobs(t, r.run_id, true).await?;
         }
         if !unfinished.is_empty() {
-            self.storage
-                .record_sync_success(t.project_id, "github", now, true)
-                .await?;
             self.storage.link_deploys_to_runs(t.project_id).await?;
+            self.storage
+                .record_sync_success(t.project_id, "github", now_ms(), true)
+                .await?;
         }
         Ok(())
     }
@@ -573,13 +593,6 @@ pub fn repo_of(p: &Project) -> github::Repo {
     github::Repo::new(p.github.repo.owner(), p.github.repo.name())
 }
 
-/// Milliseconds since the epoch from an RFC 3339 time, as vendors write them.
-pub fn parse_ms(text: &str) -> Option<i64> {
-    let t =
-        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
-    Some((t.unix_timestamp_nanos() / 1_000_000) as i64)
-}
-
 /// An item's creation time; an unreadable one is a malformed answer.
 fn created_ms(what: &str, id: &str, text: &str) -> Result<i64, SyncError> {
     parse_ms(text).ok_or_else(|| {
@@ -666,17 +679,6 @@ fn run_record(
     })
 }
 
-/// A step of a job as stored in `steps_json`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct StoredStep {
-    pub name: String,
-    pub number: u32,
-    pub status: String,
-    pub conclusion: Option<String>,
-    pub started_at_ms: Option<i64>,
-    pub completed_at_ms: Option<i64>,
-}
-
 fn job_record(j: &github::Job) -> WorkflowJobRecord {
     let steps: Vec<StoredStep> = j
         .steps
@@ -699,134 +701,5 @@ fn job_record(j: &github::Job) -> WorkflowJobRecord {
         started_at_ms: parse_ms(&j.started_at),
         completed_at_ms: j.completed_at.as_deref().and_then(parse_ms),
         steps_json: serde_json::to_string(&steps).unwrap_or_else(|_| "[]".into()),
-    }
-}
-
-/// The steps stored for a job (an unreadable list reads as none).
-pub fn steps_of(j: &WorkflowJobRecord) -> Vec<StoredStep> {
-    serde_json::from_str(&j.steps_json).unwrap_or_default()
-}
-
-/// How one step (the smoke test) came out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StepResult {
-    Passed,
-    Failed,
-    Skipped,
-    Running,
-    Pending,
-}
-
-impl StepResult {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StepResult::Passed => "passed",
-            StepResult::Failed => "failed",
-            StepResult::Skipped => "skipped",
-            StepResult::Running => "running",
-            StepResult::Pending => "pending",
-        }
-    }
-}
-
-/// The smoke test of a deploy job: its step whose name says "smoke" and is
-/// not the upload of its artifacts. `None` when the job has no such step
-/// (it stopped before, or the workflow has none).
-pub fn smoke_of(j: &WorkflowJobRecord) -> Option<StepResult> {
-    let steps = steps_of(j);
-    let s = steps.iter().find(|s| {
-        let n = s.name.to_ascii_lowercase();
-        n.contains("smoke") && !n.contains("upload")
-    })?;
-    Some(match (s.status.as_str(), s.conclusion.as_deref()) {
-        ("completed", Some("success")) => StepResult::Passed,
-        ("completed", Some("skipped")) => StepResult::Skipped,
-        ("completed", _) => StepResult::Failed,
-        ("in_progress", _) => StepResult::Running,
-        _ => StepResult::Pending,
-    })
-}
-
-/// `2026-11-25 14:02 UTC`: times in messages and errors (no locale, no zone).
-pub fn utc_label(ms: i64) -> String {
-    match time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)) {
-        Ok(t) => format!(
-            "{:04}-{:02}-{:02} {:02}:{:02} UTC",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute()
-        ),
-        Err(_) => format!("{ms} ms"),
-    }
-}
-
-pub fn short_sha(sha: Option<&str>) -> String {
-    sha.map(|s| s.chars().take(7).collect())
-        .unwrap_or_else(|| "unknown commit".into())
-}
-
-pub fn first_line(text: &str) -> &str {
-    text.lines().next().unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn vendor_times_parse_to_milliseconds() {
-        assert_eq!(parse_ms("1970-01-01T00:00:01Z"), Some(1000));
-        assert_eq!(
-            parse_ms("2026-11-25T02:22:09.999Z"),
-            Some(1_795_573_329_999)
-        );
-        assert_eq!(
-            parse_ms("2026-11-25T03:22:09+01:00"),
-            Some(1_795_573_329_000)
-        );
-        assert_eq!(parse_ms("yesterday"), None);
-    }
-
-    fn job(steps: serde_json::Value) -> WorkflowJobRecord {
-        WorkflowJobRecord {
-            job_id: 1,
-            run_id: 1,
-            name: "deploy-staging".into(),
-            status: "completed".into(),
-            conclusion: Some("failure".into()),
-            started_at_ms: None,
-            completed_at_ms: None,
-            steps_json: steps.to_string(),
-        }
-    }
-
-    #[test]
-    fn the_smoke_step_is_found_by_name_and_not_confused_with_its_upload() {
-        let step = |name: &str, status: &str, conclusion: Option<&str>| {
-            serde_json::json!({"name": name, "number": 1, "status": status, "conclusion": conclusion,
-                "started_at_ms": null, "completed_at_ms": null})
-        };
-        let j = job(serde_json::json!([
-            step("Deploy to Netlify (staging)", "completed", Some("success")),
-            step("Smoke test staging", "completed", Some("failure")),
-            step("Upload smoke artifacts", "completed", Some("success")),
-        ]));
-        assert_eq!(smoke_of(&j), Some(StepResult::Failed));
-        let j = job(serde_json::json!([step(
-            "Smoke test staging",
-            "in_progress",
-            None
-        )]));
-        assert_eq!(smoke_of(&j), Some(StepResult::Running));
-        let j = job(serde_json::json!([step(
-            "Upload smoke artifacts",
-            "completed",
-            Some("success")
-        )]));
-        assert_eq!(smoke_of(&j), None);
-        assert_eq!(smoke_of(&job(serde_json::json!("not a list"))), None);
     }
 }

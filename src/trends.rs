@@ -201,16 +201,30 @@ enum Found<T> {
 type Slots<T> = Mutex<HashMap<String, Slot<T>>>;
 
 impl TrendCache {
+    /// The figures of `filter` as of the deploys' change mark in the database.
     pub async fn get(
         self: &Arc<Self>,
         storage: &Storage,
         filter: &DeployFilter,
+    ) -> Result<Arc<Trends>, StorageError> {
+        let mark = storage.deploys_change_mark().await?;
+        self.get_at(storage, filter, mark).await
+    }
+
+    /// The figures of `filter` as of the deploys' change mark `mark`, which
+    /// the caller has already (the read model keeps it in memory).
+    pub async fn get_at(
+        self: &Arc<Self>,
+        storage: &Storage,
+        filter: &DeployFilter,
+        mark: i64,
     ) -> Result<Arc<Trends>, StorageError> {
         let filter = filter.clone();
         self.fetch(
             |c| &c.trends,
             storage,
             filter,
+            mark,
             |storage, filter| async move {
                 let facts = storage.deploy_facts(&filter).await?;
                 // Tens of milliseconds of CPU over 100,000 rows: off the async workers.
@@ -232,11 +246,23 @@ impl TrendCache {
         storage: &Storage,
         filter: &DeployFilter,
     ) -> Result<i64, StorageError> {
+        let mark = storage.deploys_change_mark().await?;
+        self.total_at(storage, filter, mark).await
+    }
+
+    /// How many deploys match `filter`, as of the deploys' change mark `mark`.
+    pub async fn total_at(
+        self: &Arc<Self>,
+        storage: &Storage,
+        filter: &DeployFilter,
+        mark: i64,
+    ) -> Result<i64, StorageError> {
         let filter = filter.clone();
         self.fetch(
             |c| &c.totals,
             storage,
             filter,
+            mark,
             |storage, filter| async move { storage.count_matching_deploys(&filter).await },
         )
         .await
@@ -247,6 +273,7 @@ impl TrendCache {
         slots: fn(&Self) -> &Slots<T>,
         storage: &Storage,
         filter: DeployFilter,
+        mark: i64,
         load: L,
     ) -> Result<T, StorageError>
     where
@@ -255,12 +282,12 @@ impl TrendCache {
         F: std::future::Future<Output = Result<T, StorageError>> + Send + 'static,
     {
         let key = serde_json::to_string(&filter).unwrap_or_default();
-        let mark = storage.deploys_change_mark().await?;
         match lookup(slots(self), &key, mark) {
             Found::Fresh(v) => Ok(v),
             Found::Stale { value, refresh } => {
                 if refresh {
-                    let (cache, storage) = (self.clone(), storage.clone());
+                    // Background work: counted apart from the page that started it.
+                    let (cache, storage) = (self.clone(), storage.counted_apart());
                     tokio::spawn(async move {
                         let outcome = {
                             let _one = cache.computing.lock().await;

@@ -5,11 +5,11 @@
 //! paths (nothing to redeploy, a deploy already building, a deleted deploy,
 //! a vendor down, a token without permission, a Slack webhook that fails).
 
+use greenroom::actions::ActionKind;
 use greenroom::actions::{ActionError, Actions, Actor, Started};
 use greenroom::config::{sandbox_project, SyncConfig};
 use greenroom::domain::DeployState;
 use greenroom::notify::Notifier;
-use greenroom::overview::ActionKind;
 use greenroom::providers::http::Timeouts;
 use greenroom::providers::slack::SlackWebhook;
 use greenroom::providers::VendorClients;

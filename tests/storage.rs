@@ -44,6 +44,7 @@ storage_suite!(
     actions_are_claimed_once_per_window,
     notifications_are_claimed_once,
     sync_status_keeps_the_error_and_since_when,
+    change_marks_of_every_project_come_in_one_call,
 );
 
 mod suite {
@@ -744,5 +745,35 @@ mod suite {
             .await
             .unwrap();
         assert_eq!(storage.project_change_mark(p).await.unwrap(), 5_000);
+    }
+
+    pub async fn change_marks_of_every_project_come_in_one_call(storage: Storage) {
+        let p = project(&storage).await;
+        let q = storage.upsert_project("Other", "{}").await.unwrap().id;
+        storage
+            .record_sync_success(p, "netlify", 1_000, true)
+            .await
+            .unwrap();
+        storage
+            .record_sync_success(p, "github", 3_000, false)
+            .await
+            .unwrap();
+        let before = storage.calls();
+        let mut marks = storage.change_marks().await.unwrap();
+        assert_eq!(storage.calls() - before, 1, "one call for every project");
+        marks.sort_by_key(|m| m.project_id);
+        let of = |id: i64| *marks.iter().find(|m| m.project_id == id).unwrap();
+        assert_eq!((of(p).mark, of(p).attempted_ms), (1_000, 3_000));
+        assert_eq!(
+            of(p).deploys_mark,
+            storage.deploys_change_mark().await.unwrap()
+        );
+        assert_eq!((of(q).mark, of(q).attempted_ms), (0, 0), "never synced");
+        assert_eq!(of(p).mark, storage.project_change_mark(p).await.unwrap());
+        assert_eq!(
+            storage.counted_apart().calls(),
+            0,
+            "a handle counted apart starts from nothing"
+        );
     }
 }

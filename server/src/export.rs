@@ -6,9 +6,10 @@
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use greenroom::filters::{audit_filter, deploy_filter, AuditParams, DeployParams};
 use greenroom::storage::AuditEvent;
+use greenroom::text::utc_timestamp;
 use greenroom::Storage;
-use greenroom_app::api::ActivityQuery;
 use serde::Deserialize;
 
 /// The most rows one export holds.
@@ -18,7 +19,7 @@ pub const MAX_ROWS: usize = 50_000;
 pub struct ExportQuery {
     format: Option<String>,
     #[serde(flatten)]
-    filters: ActivityQuery,
+    filters: AuditParams,
 }
 
 pub async fn activity(State(storage): State<Storage>, Query(q): Query<ExportQuery>) -> Response {
@@ -26,9 +27,9 @@ pub async fn activity(State(storage): State<Storage>, Query(q): Query<ExportQuer
     if format != "csv" && format != "json" {
         return (StatusCode::BAD_REQUEST, "format must be csv or json").into_response();
     }
-    let (filter, mut after) = match q.filters.to_filter() {
+    let (filter, mut after) = match audit_filter(&q.filters) {
         Ok(f) => f,
-        Err(e) => return (StatusCode::BAD_REQUEST, e).into_response(),
+        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
     };
     let mut rows: Vec<AuditEvent> = Vec::new();
     loop {
@@ -64,7 +65,7 @@ pub async fn activity(State(storage): State<Storage>, Query(q): Query<ExportQuer
     for r in &rows {
         let fields = [
             r.id.to_string(),
-            greenroom_app::format::utc_timestamp(r.occurred_at_ms),
+            utc_timestamp(r.occurred_at_ms),
             r.actor_login.clone().unwrap_or_default(),
             r.role.clone().unwrap_or_default(),
             r.action.clone(),
@@ -103,7 +104,7 @@ pub const MAX_DEPLOY_ROWS: usize = 200_000;
 pub struct HistoryExportQuery {
     format: Option<String>,
     #[serde(flatten)]
-    filters: greenroom_app::deploy_api::HistoryQuery,
+    filters: DeployParams,
 }
 
 /// The deploys the history page's filters select, as CSV.
@@ -114,16 +115,10 @@ pub async fn history(
     if q.format.as_deref().unwrap_or("csv") != "csv" {
         return (StatusCode::BAD_REQUEST, "format must be csv").into_response();
     }
-    let Some(ops) = services.ops.clone() else {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the deploy cache is not available",
-        )
-            .into_response();
-    };
-    let (filter, _) = match greenroom_app::deploy_api::history_filter(&ops, &q.filters) {
+    let ops = &services.ops;
+    let (filter, _) = match deploy_filter(&ops.targets, &q.filters) {
         Ok(f) => f,
-        Err(e) => return (StatusCode::BAD_REQUEST, e).into_response(),
+        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
     };
     let projects: std::collections::HashMap<i64, String> = ops
         .targets
@@ -164,10 +159,8 @@ pub async fn history(
                     .unwrap_or_default()
                     .to_string(),
                 d.author.clone().unwrap_or_default(),
-                greenroom_app::format::utc_timestamp(d.created_at_ms),
-                d.published_at_ms
-                    .map(greenroom_app::format::utc_timestamp)
-                    .unwrap_or_default(),
+                utc_timestamp(d.created_at_ms),
+                d.published_at_ms.map(utc_timestamp).unwrap_or_default(),
                 d.build_seconds.map(|s| s.to_string()).unwrap_or_default(),
                 d.error_message.clone().unwrap_or_default(),
                 d.run_id.map(|r| r.to_string()).unwrap_or_default(),

@@ -1,7 +1,6 @@
 //! `/healthz` (the process answers) and `/readyz` (it can do its job: the
 //! database answers and every migration is applied), as JSON for probes.
 
-use crate::startup::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -12,8 +11,8 @@ pub async fn healthz() -> impl IntoResponse {
     Json(json!({ "status": "ok", "version": greenroom::VERSION }))
 }
 
-pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    let status = state.services.status().await;
+pub async fn readyz(State(services): State<greenroom::Services>) -> impl IntoResponse {
+    let status = services.status().await;
     let code = if status.ready {
         StatusCode::OK
     } else {

@@ -1,8 +1,10 @@
 //! `GET /api/live?project=NAME&since=MARK`: a server-sent event stream that
 //! sends the project's change mark (the time sync or an action last changed
 //! its data) whenever it moves past what the page already shows. The page
-//! then fetches its view again. It reads the database only: however many
-//! people watch, no vendor is asked anything more.
+//! then fetches its view again. Streams read the overview's read model
+//! (`greenroom::read_model`), which one query per tick keeps current for
+//! all of them: however many people watch, neither the database nor any
+//! vendor is asked anything more.
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -12,7 +14,7 @@ use serde::Deserialize;
 use std::convert::Infallible;
 use std::time::Duration;
 
-/// How often each open stream looks at the change mark: one indexed query.
+/// How often each open stream looks at the change mark (in memory).
 const POLL: Duration = Duration::from_millis(400);
 
 #[derive(Deserialize)]
@@ -26,20 +28,14 @@ pub async fn live(
     State(services): State<greenroom::Services>,
     Query(q): Query<LiveQuery>,
 ) -> Response {
-    let Some(ops) = services.ops.clone() else {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the deploy cache is not available",
-        )
-            .into_response();
-    };
+    let ops = services.ops.clone();
     let Some(project_id) = ops.target(&q.project).map(|t| t.project_id) else {
         return (StatusCode::NOT_FOUND, "no such project").into_response();
     };
-    let storage = services.storage.clone();
+    let overviews = ops.overviews.clone();
     let stopping = ops.stopping.clone();
     let stream = futures_util::stream::unfold(q.since, move |last| {
-        let storage = storage.clone();
+        let overviews = overviews.clone();
         let mut stopping = stopping.clone();
         async move {
             let mut ticker = tokio::time::interval(POLL);
@@ -58,7 +54,7 @@ pub async fn live(
                         continue;
                     }
                 }
-                match storage.project_change_mark(project_id).await {
+                match overviews.mark(project_id).await {
                     Ok(mark) if mark > last => {
                         let event = Event::default().data(mark.to_string());
                         return Some((Ok::<_, Infallible>(event), mark));

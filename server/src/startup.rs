@@ -157,6 +157,7 @@ impl Application {
             targets,
             stop_rx.clone(),
         )?;
+        tokio::spawn(ops.overviews.clone().run(stop_rx.clone()));
         let sync_task = config.sync.enabled.then(|| {
             let holder = format!("{}-{}-{}", addr, std::process::id(), now_ms());
             tokio::spawn(ops.syncer.clone().run(config.sync, holder, stop_rx))
@@ -169,8 +170,8 @@ impl Application {
             Arc::new(config),
             storage,
             sandbox.as_ref().map(RunningSandbox::base_url),
-        )
-        .with_operations(ops);
+            ops,
+        );
         let page_cache = PageCache::new(services.config.page_cache);
         let state = AppState {
             leptos_options,
@@ -283,26 +284,33 @@ fn operations(
         )),
         None => None,
     };
-    let notifier =
-        greenroom::notify::Notifier::new(storage.clone(), slack, config.public_url.as_str());
+    let notifier = greenroom::notify::Notifier::new(
+        storage.counted_apart(),
+        slack,
+        config.public_url.as_str(),
+    );
+    // Sync, Slack notices and the actions' work run in the background: their
+    // database calls are counted apart from the pages' (see `Storage::calls`).
     let syncer = Arc::new(greenroom::sync::Syncer::new(
-        storage.clone(),
+        storage.counted_apart(),
         clients.clone(),
         notifier.clone(),
         targets.clone(),
     ));
     let actions = greenroom::actions::Actions::new(
-        storage.clone(),
+        storage.counted_apart(),
         clients,
         notifier,
         syncer.clone(),
         std::time::Duration::from_millis(config.sync.watch_interval_ms),
     );
+    let targets = Arc::new(targets);
     Ok(greenroom::services::Operations {
         syncer,
         actions,
         trends: Arc::new(greenroom::trends::TrendCache::default()),
-        targets: Arc::new(targets),
+        overviews: greenroom::read_model::Overviews::new(storage.counted_apart(), targets.clone()),
+        targets,
         stopping,
     })
 }

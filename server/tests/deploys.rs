@@ -7,7 +7,7 @@ mod support;
 
 use serde_json::Value;
 use std::time::{Duration, Instant};
-use support::{json_of, signed_in, spawn_with, text_of, TestApp};
+use support::{json_of, signed_in, spawn_with, status_of, text_of, TestApp};
 
 /// Sync on, with a full pass at start and then none during the test unless
 /// asked for: vendor traffic in a window is then only what viewers cause.
@@ -15,7 +15,7 @@ const QUIET_SYNC: &str = "[sync]\ninterval_secs = 3600\nwatch_interval_ms = 6000
 
 async fn synced_app(toml: &str) -> TestApp {
     let app = spawn_with(toml).await;
-    let ops = app.services.ops.clone().unwrap();
+    let ops = app.services.ops.clone();
     let until = Instant::now() + Duration::from_secs(60);
     while ops.syncer.full_passes() == 0 {
         assert!(Instant::now() < until, "the first sync pass finishes");
@@ -81,8 +81,80 @@ async fn one_viewer_or_fifty_cause_no_vendor_calls_only_sync_does() {
 
     // Only a sync pass talks to the vendors (and the count above could see it).
     let before = vendor_requests(&app).await;
-    app.services.ops.clone().unwrap().syncer.sync_all().await;
+    app.services.ops.clone().syncer.sync_all().await;
     assert!(vendor_requests(&app).await > before);
+    app.stop().await;
+}
+
+/// The most database calls each page may make for a signed-in person whose
+/// session this instance has not seen in the last second (the first
+/// number) and for one it has (the second). A page that grows past these
+/// fails here: look at what it asks the database for before raising one.
+const CALL_BUDGETS: &[(&str, u64, u64)] = &[
+    ("/?project=AllIncompassing", 3, 2),
+    ("/api/overview?project=AllIncompassing", 2, 1),
+    ("/history", 2, 1),
+    (
+        "/history?project=AllIncompassing&site=staging&state=error",
+        2,
+        1,
+    ),
+    ("/api/deploys", 2, 1),
+    ("/activity", 2, 1),
+    ("DEPLOY", 5, 4),
+];
+
+/// A page read to its end: a streamed page is still rendering (and reading
+/// the database) after its status line arrives.
+async fn page(client: &reqwest::Client, url: String) {
+    let res = client.get(&url).send().await.unwrap();
+    assert_eq!(res.status(), 200, "{url}");
+    assert!(!res.text().await.unwrap().is_empty(), "{url}");
+}
+
+#[tokio::test]
+async fn each_page_stays_within_its_count_of_database_calls() {
+    let app = synced_app(&format!("page_cache_ms = 0\n{QUIET_SYNC}")).await;
+    let (_, viewer) = signed_in(&app, "vera-viewer").await;
+    let o: Value = json_of(&viewer, app.url("/api/overview?project=AllIncompassing")).await;
+    let d = &o["staging"]["deploy"];
+    let deploy = format!(
+        "/deploys/{}/{}",
+        d["site_id"].as_str().unwrap(),
+        d["deploy_id"].as_str().unwrap()
+    );
+    let storage = &app.services.storage;
+    let mut seen = Vec::new();
+    for (name, cold_budget, warm_budget) in CALL_BUDGETS {
+        let path = if *name == "DEPLOY" {
+            deploy.as_str()
+        } else {
+            name
+        };
+        // Once to fill what a first view of a filter computes, then after the
+        // session has left this instance's memory (cold), then at once (warm).
+        // The fewest of a few tries: background work that happens to share
+        // the moment (a sync notice, say) is not the page's.
+        assert_eq!(status_of(&viewer, app.url(path)).await, 200, "{path}");
+        let (mut cold, mut warm) = (u64::MAX, u64::MAX);
+        for _ in 0..2 {
+            tokio::time::sleep(greenroom::storage::RECENT_FOR + Duration::from_millis(100)).await;
+            let before = storage.calls();
+            page(&viewer, app.url(path)).await;
+            cold = cold.min(storage.calls() - before);
+            for _ in 0..2 {
+                let before = storage.calls();
+                page(&viewer, app.url(path)).await;
+                warm = warm.min(storage.calls() - before);
+            }
+        }
+        seen.push(format!("{path}: {cold} cold, {warm} warm"));
+        assert!(
+            cold <= *cold_budget && warm <= *warm_budget,
+            "{path} made {cold} database calls cold (budget {cold_budget}) and {warm} warm (budget {warm_budget}); all pages: {seen:?}"
+        );
+    }
+    println!("database calls per page: {seen:#?}");
     app.stop().await;
 }
 
@@ -326,7 +398,7 @@ async fn the_live_stream_announces_a_change_within_two_seconds() {
         .await
         .unwrap();
     assert_eq!(dispatched.status(), 204);
-    let ops = app.services.ops.clone().unwrap();
+    let ops = app.services.ops.clone();
     ops.syncer.sync_all().await;
     let mark = app.services.storage.global_change_mark().await.unwrap();
     let mut res = viewer

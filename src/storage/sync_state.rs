@@ -22,6 +22,40 @@ pub struct SyncStatus {
 }
 
 /// The deploy a site serves now, as Netlify last said.
+/// The columns of a project's change mark; `FROM projects p` follows.
+const MARKS: &str = "SELECT p.id,
+     (SELECT COALESCE(MAX(s.changed_at_ms), 0) FROM sync_status s WHERE s.project_id = p.id),
+     (SELECT COALESCE(MAX(a.updated_at_ms), 0) FROM actions a WHERE a.project_id = p.id),
+     (SELECT COALESCE(MAX(s.last_attempt_ms), 0) FROM sync_status s WHERE s.project_id = p.id),
+     (SELECT COALESCE(MAX(s.changed_at_ms), 0) FROM sync_status s
+          WHERE s.project_id = p.id AND s.source = 'netlify')";
+
+type MarkRow = (i64, i64, i64, i64, i64);
+
+impl From<MarkRow> for ChangeMark {
+    fn from((project_id, synced, acted, attempted_ms, deploys_mark): MarkRow) -> Self {
+        ChangeMark {
+            project_id,
+            mark: synced.max(acted),
+            attempted_ms,
+            deploys_mark,
+        }
+    }
+}
+
+/// A project's change mark and when sync last tried it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChangeMark {
+    pub project_id: i64,
+    /// The newest change sync or an action recorded.
+    pub mark: i64,
+    /// The last sync attempt (a page shows how fresh its data is).
+    pub attempted_ms: i64,
+    /// When sync last found one of its deploys new or changed (as
+    /// [`Storage::deploys_change_mark`], for this project).
+    pub deploys_mark: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct SiteLive {
     pub site_id: String,
@@ -295,6 +329,34 @@ impl Storage {
             .await
         })?;
         Ok(mark)
+    }
+
+    /// Every project's change mark (as [`Storage::project_change_mark`]) and
+    /// the time of its last sync attempt, in one query: what the overview
+    /// read model compares to know which projects to read again.
+    pub async fn change_marks(&self) -> Result<Vec<ChangeMark>, StorageError> {
+        let rows = on_pool!(self, |pool, _Db| {
+            sqlx::query_as::<_, MarkRow>(&format!("{MARKS} FROM projects p"))
+                .fetch_all(pool)
+                .await
+        })?;
+        Ok(rows.into_iter().map(ChangeMark::from).collect())
+    }
+
+    /// [`Storage::change_marks`] of one project (all zeros for an unknown id).
+    pub async fn change_mark(&self, project_id: i64) -> Result<ChangeMark, StorageError> {
+        let row = on_pool!(self, |pool, _Db| {
+            sqlx::query_as::<_, MarkRow>(&format!("{MARKS} FROM projects p WHERE p.id = $1"))
+                .bind(project_id)
+                .fetch_optional(pool)
+                .await
+        })?;
+        Ok(row.map(ChangeMark::from).unwrap_or(ChangeMark {
+            project_id,
+            mark: 0,
+            attempted_ms: 0,
+            deploys_mark: 0,
+        }))
     }
 
     /// The newest change recorded for any project.

@@ -2,8 +2,9 @@
 //! exactly what will happen (what is published, what it replaces, how old it
 //! is) before anything is sent. Escape or Cancel closes it; Confirm starts it.
 
-use crate::deploy_api::{get_action_plan, start_action, DeployRow, PlanView, StartedView};
+use crate::api::actions::{get_action_plan, start_action};
 use crate::format::{age, first_line, short, utc_timestamp};
+use crate::model::{DeployRow, PlanView, StartedView};
 use leptos::html::Dialog;
 use leptos::prelude::*;
 

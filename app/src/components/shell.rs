@@ -1,7 +1,7 @@
 //! The frame around every page: the sandbox banner, the header with the
 //! product name and, with several projects, the project switcher.
 
-use crate::api::{use_shell_info, ProjectSummary};
+use crate::model::{ApiError, ProjectSummary, ShellInfo};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
@@ -81,7 +81,7 @@ pub fn Header() -> impl IntoView {
 /// Who is signed in, their role, and a sign-out that works without JS (a
 /// same-origin POST the server answers by ending the session).
 #[component]
-fn UserMenu(user: crate::api::UserView) -> impl IntoView {
+fn UserMenu(user: crate::model::UserView) -> impl IntoView {
     let shown = user.name.clone().unwrap_or_else(|| user.login.clone());
     view! {
         <div class="flex items-center gap-3 text-sm" data-testid="user-menu">
@@ -137,4 +137,9 @@ fn ProjectSwitcher(projects: Vec<ProjectSummary>) -> impl IntoView {
             </noscript>
         </form>
     }
+}
+
+/// The shell info loaded by [`crate::App`], for components below it.
+pub fn use_shell_info() -> Resource<Result<ShellInfo, ApiError>> {
+    expect_context::<Resource<Result<ShellInfo, ApiError>>>()
 }

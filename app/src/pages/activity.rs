@@ -3,8 +3,9 @@
 //! export of what the filters select. Admins can end everyone's sessions.
 //! Everything on it is rendered on the server (`views::activity`).
 
-use crate::api::{activity_fragment, ActivityQuery};
+use crate::api::fragments::activity_fragment;
 use crate::fragment::Fragment;
+use crate::model::ActivityQuery;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;

@@ -3,8 +3,8 @@
 //! apply; one run on its own. The read-only part is rendered on the server
 //! (`views::deploy`); the action buttons run in the browser.
 
+use crate::api::fragments::{deploy_fragment, run_fragment};
 use crate::components::action_dialog::ActionButton;
-use crate::deploy_api::{deploy_fragment, run_fragment};
 use crate::fragment::Fragment;
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -3,8 +3,9 @@
 //! of the filtered set with their definitions, and CSV export of it. The
 //! filters, charts and table are rendered on the server (`views::history`).
 
-use crate::deploy_api::{history_fragment, HistoryQuery};
+use crate::api::fragments::history_fragment;
 use crate::fragment::Fragment;
+use crate::model::HistoryQuery;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;

@@ -2,12 +2,13 @@
 //! what needs attention with the on-call actions, and (aside) the project's
 //! setup and Greenroom's own health.
 
-use crate::api::{get_system_status, use_shell_info, ApiError, ProjectSummary, StatusView};
+use crate::api::fragments::overview_fragment;
+use crate::api::shell::get_system_status;
 use crate::components::action_dialog::ActionButton;
-use crate::components::shell::selected_project;
-use crate::deploy_api::{overview_fragment, StartedView};
+use crate::components::shell::{selected_project, use_shell_info};
 use crate::format::{duration, utc_timestamp};
 use crate::fragment::Fragment;
+use crate::model::{ApiError, OverviewHtml, ProjectSummary, StartedView, StatusView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -22,13 +23,30 @@ pub fn HomePage() -> impl IntoView {
             .and_then(Result::ok)
             .map(|i| selected_project(&i.projects, wanted))
     };
+    // Made here, outside the Suspense below: a resource made inside it would
+    // be made (and its data fetched) again each time the server walks the
+    // view while rendering. The server picks the project as the switcher
+    // does (the named one, else the first).
+    let (mark, set_mark) = signal(0_i64);
+    let (bump, set_bump) = signal(0_u32);
+    let overview = Resource::new(
+        move || {
+            let wanted = query.with(|q| q.get("project")).unwrap_or_default();
+            (wanted, mark.get(), bump.get())
+        },
+        |(p, _, _)| async move {
+            overview_fragment(p)
+                .await
+                .map(|mut o| (Fragment(std::mem::take(&mut o.html)), o))
+        },
+    );
     view! {
         <Title text="Overview" />
         <div class="grid gap-6 lg:grid-cols-3">
             <section class="space-y-6 lg:col-span-2" aria-labelledby="project-heading">
                 <Suspense fallback=|| view! { <p class="text-slate-500">"Loading project…"</p> }>
                     {move || match project() {
-                        Some(Some(p)) => view! { <Overview project=p.name.clone() /> }.into_any(),
+                        Some(Some(_)) => view! { <Overview overview set_mark set_bump /> }.into_any(),
                         Some(None) => view! {
                             <div class="rounded-lg border border-dashed border-slate-300 bg-white p-6">
                                 <h1 id="project-heading" class="text-xl font-semibold">"No project configured"</h1>
@@ -51,28 +69,25 @@ pub fn HomePage() -> impl IntoView {
     }
 }
 
+type OverviewData = Result<(Fragment, OverviewHtml), ApiError>;
+
 /// What is live, the deploy job, what needs attention and the on-call
 /// actions of one project; refreshed by the live view when data changes.
 /// The read-only part is rendered on the server (`views::overview`); only
 /// the buttons and the live subscription run in the browser.
 #[component]
-fn Overview(project: String) -> impl IntoView {
-    let (mark, set_mark) = signal(0_i64);
-    let (bump, set_bump) = signal(0_u32);
-    let name = project.clone();
-    let overview = Resource::new(
-        move || (name.clone(), mark.get(), bump.get()),
-        |(p, _, _)| async move {
-            overview_fragment(p)
-                .await
-                .map(|mut o| (Fragment(std::mem::take(&mut o.html)), o))
-        },
-    );
-    let subscribed = StoredValue::new(false);
+fn Overview(
+    overview: Resource<OverviewData>,
+    set_mark: WriteSignal<i64>,
+    set_bump: WriteSignal<u32>,
+) -> impl IntoView {
+    // The project whose live stream is open: a new one when the switcher
+    // picks another project.
+    let watching = StoredValue::new(None::<String>);
     Effect::new(move |_| {
         if let Some(Ok((_, o))) = overview.get() {
-            if !subscribed.get_value() {
-                subscribed.set_value(true);
+            if watching.with_value(|w| w.as_deref() != Some(o.project.as_str())) {
+                watching.set_value(Some(o.project.clone()));
                 crate::live::watch_changes(o.project.clone(), o.mark, set_mark);
             }
         }
@@ -80,13 +95,16 @@ fn Overview(project: String) -> impl IntoView {
     on_cleanup(crate::live::stop);
     let on_started = Callback::new(move |_| set_bump.update(|n| *n += 1));
     view! {
-        <h1 id="project-heading" class="text-2xl font-semibold tracking-tight">{project.clone()}</h1>
         <Transition fallback=|| view! { <p class="text-slate-500" data-testid="overview-loading">"Loading what is live…"</p> }>
             {move || overview.get().map(|r| match r {
-                Err(e) => view! { <p role="alert" class="text-red-700">{e.to_string()}</p> }.into_any(),
+                Err(e) => view! {
+                    <h1 id="project-heading" class="text-2xl font-semibold tracking-tight">"Overview"</h1>
+                    <p role="alert" class="text-red-700">{e.to_string()}</p>
+                }.into_any(),
                 Ok((html, f)) => {
                     let actions = f.can_act.then(|| view! { <ActionsPanel project=f.project.clone() fixes=f.fixes.clone() on_started /> });
                     view! {
+                        <h1 id="project-heading" class="text-2xl font-semibold tracking-tight">{f.project.clone()}</h1>
                         <div class="space-y-6" inner_html=html.0></div>
                         {actions}
                     }.into_any()

@@ -1,7 +1,7 @@
 //! `/sign-in`: what signing in does, who may, why an attempt was refused,
 //! and the way in (a plain link, so it works before the page hydrates).
 
-use crate::api::get_sign_in_state;
+use crate::api::shell::get_sign_in_state;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -15,7 +15,7 @@ pub fn SignInPage() -> impl IntoView {
         if next.is_empty() {
             "/auth/login".to_string()
         } else {
-            format!("/auth/login?next={}", urlencode(&next))
+            format!("/auth/login?next={}", crate::format::query_escape(&next))
         }
     };
     view! {
@@ -75,15 +75,4 @@ pub fn SignInPage() -> impl IntoView {
             </Suspense>
         </section>
     }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -4,8 +4,8 @@
 //! form that ends every other session. Nothing on it needs the browser
 //! bundle.
 
-use crate::api::{ActivityPage, ActivityQuery};
-use crate::format::{query_string, utc_timestamp};
+use crate::format::utc_timestamp;
+use crate::model::{ActivityPage, ActivityQuery};
 use leptos::prelude::*;
 
 const OUTCOMES: &[&str] = &["pending", "succeeded", "failed", "unknown", "refused"];
@@ -25,7 +25,7 @@ const HEADERS: [&str; 6] = ["Time", "Actor", "Action", "Target", "Outcome", "Det
 /// The page for `query`; `ended` is how many sessions the end-sessions form
 /// just ended (its redirect says so).
 pub fn html(query: &ActivityQuery, page: &ActivityPage, ended: Option<u64>) -> String {
-    let qs = filters_qs(query);
+    let qs = query.filters_qs();
     let body = if page.rows.is_empty() {
         view! {
             <p class="mt-6 text-slate-600" data-testid="activity-empty">"Nothing matches these filters yet."</p>
@@ -55,23 +55,11 @@ pub fn html(query: &ActivityQuery, page: &ActivityPage, ended: Option<u64>) -> S
 /// The filters as typed, and why they cannot be used.
 pub fn invalid(query: &ActivityQuery, problem: &str) -> String {
     view! {
-        <Header qs=filters_qs(query) />
+        <Header qs=query.filters_qs() />
         <Filters query=query.clone() />
         <p role="alert" class="mt-6 text-red-700" data-testid="activity-invalid">{format!("These filters cannot be used: {problem}.")}</p>
     }
     .to_html()
-}
-
-/// The query string of the filters alone (no cursor), for links.
-fn filters_qs(q: &ActivityQuery) -> String {
-    query_string(&[
-        ("actor", &q.actor),
-        ("action", &q.action),
-        ("outcome", &q.outcome),
-        ("project", &q.project),
-        ("from", &q.from),
-        ("until", &q.until),
-    ])
 }
 
 #[component]
@@ -191,6 +179,6 @@ mod tests {
             outcome: Some(String::new()),
             ..Default::default()
         };
-        assert_eq!(filters_qs(&q), "actor=ada%20admin&action=a%26b");
+        assert_eq!(q.filters_qs(), "actor=ada%20admin&action=a%26b");
     }
 }

@@ -2,8 +2,8 @@
 //! library, no script. Each chart has a title, its definition in a legend
 //! and a `<title>` per mark, so a hover (or a screen reader) gives the value.
 
-use crate::deploy_api::WeekView;
 use crate::format::{maybe_duration, utc_timestamp};
+use crate::model::WeekView;
 use leptos::prelude::*;
 
 const W: f64 = 640.0;

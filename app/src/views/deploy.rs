@@ -2,8 +2,8 @@
 //! server: timeline, error, commit, the linked run with its jobs and steps.
 
 use super::parts::{RunJobs, StateBadge};
-use crate::deploy_api::{DeployDetail, RunView};
 use crate::format::{first_line, maybe_duration, short, utc_timestamp};
+use crate::model::{DeployDetail, RunView};
 use leptos::prelude::*;
 
 /// The HTML of a deploy's page body.

@@ -4,8 +4,8 @@
 
 use super::charts::{BuildTimeChart, FrequencyChart, WeeklyBars};
 use super::parts::{deploy_href, StateBadge};
-use crate::deploy_api::{HistoryPage, HistoryQuery, TrendsView, WeekView};
 use crate::format::{first_line, maybe_duration, short, utc_timestamp};
+use crate::model::{HistoryPage, HistoryQuery, TrendsView, WeekView};
 use leptos::prelude::*;
 
 /// The HTML of the filters (a plain GET form), the trends (when there are

@@ -4,8 +4,8 @@
 //! progress, and (for admins) Slack deliveries that failed.
 
 use super::parts::{deploy_href, ActionProgress, DeployFacts, StateBadge};
-use crate::deploy_api::{LiveView, OverviewView, RunView};
 use crate::format::{first_line, short, utc_timestamp};
+use crate::model::{LiveView, OverviewView, RunView};
 use leptos::prelude::*;
 
 /// The HTML of `o`.

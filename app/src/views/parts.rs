@@ -1,8 +1,8 @@
 //! Presentational pieces of the deploy pages: state badges, a deploy's
 //! facts, a run's jobs and steps, an action's progress. No data loading.
 
-use crate::deploy_api::{ActionView, DeployRow, RunView};
 use crate::format::{first_line, maybe_duration, short, utc_timestamp};
+use crate::model::{ActionView, DeployRow, RunView};
 use leptos::prelude::*;
 
 /// Tailwind classes for a vendor state or conclusion.

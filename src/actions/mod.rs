@@ -13,17 +13,22 @@
 //! 5. is watched to the end by the instance that started it, which records
 //!    every state it sees, so a live view (and a reloaded page) can follow.
 
+mod kind;
+pub use kind::{applicable_to, ActionKind};
+
 use crate::config::DeployMethod;
 use crate::domain::DeployState;
 use crate::notify::Notifier;
-use crate::overview::ActionKind;
 use crate::providers::github::RunFilter;
 use crate::providers::{ErrorKind, ProviderError, Vendor, VendorClients};
+use crate::runs;
+use crate::steps::StepResult;
 use crate::storage::{
     now_ms, ActionRecord, ActionState, AuditOutcome, Claim, DeployRecord, NewAction, NewAuditEvent,
     Storage, StorageError,
 };
-use crate::sync::{self, StepResult, SyncTarget, Syncer};
+use crate::sync::{repo_of, SyncTarget, Syncer};
+use crate::text;
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
@@ -162,7 +167,7 @@ impl Actions {
                     plan.blocked = Some(format!(
                         "A staging deploy is already {} ({}); wait for it to finish.",
                         d.state,
-                        sync::short_sha(d.commit_sha.as_deref())
+                        text::short_sha(d.commit_sha.as_deref())
                     ));
                 } else if let Some(r) = run_active {
                     plan.blocked = Some(format!(
@@ -192,14 +197,14 @@ impl Actions {
                         format!(
                             "Re-run the failed jobs of run #{} ({}, {}).",
                             r.run_number,
-                            sync::short_sha(Some(&r.head_sha)),
+                            text::short_sha(Some(&r.head_sha)),
                             r.conclusion.as_deref().unwrap_or("failed")
                         )
                     } else {
                         format!(
                             "Re-run all of run #{} ({}).",
                             r.run_number,
-                            sync::short_sha(Some(&r.head_sha))
+                            text::short_sha(Some(&r.head_sha))
                         )
                     };
                     if r.status != "completed" {
@@ -217,10 +222,10 @@ impl Actions {
                     Some(d) => format!(
                         "Publish deploy {} of {} {} on staging again.",
                         d.deploy_id,
-                        sync::short_sha(d.commit_sha.as_deref()),
+                        text::short_sha(d.commit_sha.as_deref()),
                         d.commit_message
                             .as_deref()
-                            .map(|m| format!("\"{}\"", sync::first_line(m)))
+                            .map(|m| format!("\"{}\"", text::first_line(m)))
                             .unwrap_or_default()
                     ),
                     None => "Publish the last good staging deploy again.".into(),
@@ -260,13 +265,11 @@ impl Actions {
                 continue;
             }
             let smoke_failed = match d.run_id {
-                Some(run) => self
-                    .storage
-                    .jobs_of_run(run)
-                    .await?
-                    .iter()
-                    .filter(|j| j.name == t.project.github.deploy_job)
-                    .any(|j| sync::smoke_of(j) == Some(StepResult::Failed)),
+                Some(run) => {
+                    let jobs = self.storage.jobs_of_run(run).await?;
+                    runs::deploy_job_smoke(&jobs, &t.project.github.deploy_job)
+                        == Some(StepResult::Failed)
+                }
                 None => false,
             };
             if !smoke_failed {
@@ -428,7 +431,7 @@ impl Actions {
         plan: &ActionPlan,
     ) -> Result<String, ProviderError> {
         let p = &t.project;
-        let repo = sync::repo_of(p);
+        let repo = repo_of(p);
         match kind {
             ActionKind::RedeployLastGood => {
                 let target = plan.target.as_ref().expect("planned with a target");
@@ -642,7 +645,7 @@ impl Actions {
         prior_attempt: i64,
     ) -> Result<Observed, ProviderError> {
         let p = &t.project;
-        let repo = sync::repo_of(p);
+        let repo = repo_of(p);
         let reference = action.upstream_ref.clone().unwrap_or_default();
         match kind {
             ActionKind::RedeployLastGood => {
@@ -695,7 +698,7 @@ impl Actions {
                     *dispatched_run = runs
                         .iter()
                         .filter(|r| {
-                            sync::parse_ms(&r.created_at)
+                            text::parse_ms(&r.created_at)
                                 .is_some_and(|c| c >= action.started_at_ms - 5_000)
                         })
                         .map(|r| r.id)
@@ -722,7 +725,7 @@ impl Actions {
         run_id: u64,
         prior_attempt: i64,
     ) -> Result<Observed, ProviderError> {
-        let repo = sync::repo_of(&t.project);
+        let repo = repo_of(&t.project);
         let run = self.clients.github.get_workflow_run(&repo, run_id).await?;
         if i64::from(run.run_attempt.unwrap_or(1)) <= prior_attempt
             && run.status.as_deref() == Some("completed")

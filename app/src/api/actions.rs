@@ -1,0 +1,97 @@
+//! The on-call actions: what one would do now (for its confirmation),
+//! starting one, and following it.
+
+use crate::model::{ActionView, ApiError, PlanView, StartedView};
+use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
+
+/// `GET /api/actions/plan?project=NAME&kind=KIND`: what an action would do
+/// now, for its confirmation. Kinds: `deploy-staging`, `rerun-deploy-job`,
+/// `redeploy-last-good`.
+#[server(prefix = "/api", endpoint = "actions/plan", input = GetUrl)]
+pub async fn get_action_plan(project: String, kind: String) -> Result<PlanView, ApiError> {
+    super::authorize("/api/actions/plan")?;
+    super::with_status(
+        async {
+            use super::convert::deploy_row;
+            let services = super::services()?;
+            let t = super::target(&services.ops, &project)?;
+            let k = action_kind(&kind)?;
+            let plan = services.ops.actions.plan(t, k).await?;
+            Ok(PlanView {
+                kind: k.as_str().into(),
+                label: k.label().into(),
+                summary: plan.summary,
+                target: plan.target.as_ref().map(deploy_row),
+                replaces: plan.replaces.as_ref().map(deploy_row),
+                blocked: plan.blocked,
+                now_ms: greenroom::storage::now_ms(),
+            })
+        }
+        .await,
+    )
+}
+
+/// `POST /api/actions/start` with `project=NAME&kind=KIND`: runs an on-call action.
+#[server(prefix = "/api", endpoint = "actions/start")]
+pub async fn start_action(project: String, kind: String) -> Result<StartedView, ApiError> {
+    let user = super::authorize("/api/actions/start")?
+        .ok_or_else(|| ApiError::Unauthorized("Sign in to do this.".into()))?;
+    super::with_status(
+        async {
+            use greenroom::actions::{Actor, Started};
+            let services = super::services()?;
+            let t = super::target(&services.ops, &project)?;
+            let k = action_kind(&kind)?;
+            let parts = use_context::<http::request::Parts>();
+            let actor = Actor {
+                login: user.login.clone(),
+                id: Some(user.id),
+                role: user.role.as_str().into(),
+                request_id: parts.as_ref().and_then(|p| {
+                    p.headers
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string)
+                }),
+                client_ip: None,
+            };
+            let (action, already_under_way) = match services.ops.actions.start(t, k, &actor).await?
+            {
+                Started::Started(a) => (a, false),
+                Started::AlreadyUnderWay(a) => (a, true),
+            };
+            Ok(StartedView {
+                action: super::convert::action_view(&action),
+                already_under_way,
+            })
+        }
+        .await,
+    )
+}
+
+/// `GET /api/action?id=ID`: one action and its progress.
+#[server(prefix = "/api", endpoint = "action", input = GetUrl)]
+pub async fn get_action(id: i64) -> Result<ActionView, ApiError> {
+    super::authorize("/api/action")?;
+    super::with_status(
+        async {
+            super::services()?
+                .storage
+                .get_action(id)
+                .await?
+                .map(|a| super::convert::action_view(&a))
+                .ok_or_else(|| ApiError::NotFound(format!("No action {id}.")))
+        }
+        .await,
+    )
+}
+
+#[cfg(feature = "ssr")]
+fn action_kind(kind: &str) -> Result<greenroom::actions::ActionKind, ApiError> {
+    greenroom::actions::ActionKind::parse(kind).ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "{kind:?} is not an action; use deploy-staging, rerun-deploy-job or redeploy-last-good"
+        ))
+    })
+}

@@ -1,0 +1,112 @@
+//! The read-only parts of pages as HTML rendered on the server (`views`):
+//! each fragment checks its own role, reads through the same plain functions
+//! as the page's JSON endpoint, and renders.
+
+use crate::model::{ActivityQuery, ApiError, DeployHtml, HistoryQuery, OverviewHtml};
+use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
+
+/// `GET /api/fragments/activity?query[...]&ended=N`: the activity page as
+/// HTML (filters, a page of the log, the export links and, for admins, the
+/// end-sessions form); `ended` is what that form's redirect reports.
+#[server(prefix = "/api", endpoint = "fragments/activity", input = GetUrl)]
+pub async fn activity_fragment(
+    #[server(default)] query: ActivityQuery,
+    #[server(default)] ended: Option<String>,
+) -> Result<String, ApiError> {
+    let user = super::authorize("/api/fragments/activity")?;
+    let ended = ended.and_then(|n| n.parse::<u64>().ok());
+    match super::activity::page(&user, &query).await {
+        Ok(page) => Ok(crate::views::activity::html(&query, &page, ended)),
+        // A bad filter keeps the form, with what was typed and what is wrong.
+        Err(ApiError::BadRequest(problem)) => Ok(crate::views::activity::invalid(&query, &problem)),
+        Err(e) => super::with_status(Err(e)),
+    }
+}
+
+/// `GET /api/fragments/overview?project=NAME`: for the overview page. The
+/// project is picked as the page's switcher picks it: the one named (in
+/// any case), else the first configured.
+#[server(prefix = "/api", endpoint = "fragments/overview", input = GetUrl)]
+pub async fn overview_fragment(
+    #[server(default)] project: String,
+) -> Result<OverviewHtml, ApiError> {
+    let user = super::authorize("/api/fragments/overview")?;
+    let o = super::with_status(
+        async {
+            let services = super::services()?;
+            let t = services.ops.select(&project).ok_or_else(|| {
+                ApiError::NotFound(
+                    "No project is configured; add a [[projects]] block to greenroom.toml.".into(),
+                )
+            })?;
+            super::overview::view(&user, &services, t).await
+        }
+        .await,
+    )?;
+    Ok(OverviewHtml {
+        html: crate::views::overview::html(&o),
+        project: o.project.clone(),
+        mark: o.mark,
+        can_act: o.can_act,
+        fixes: o.attention.iter().filter_map(|a| a.fix.clone()).collect(),
+    })
+}
+
+/// `GET /api/fragments/history?query[...]`: the history page's trends and
+/// table, as HTML.
+#[server(prefix = "/api", endpoint = "fragments/history", input = GetUrl)]
+pub async fn history_fragment(#[server(default)] query: HistoryQuery) -> Result<String, ApiError> {
+    use super::history::{filter, page, trends};
+    super::authorize("/api/fragments/history")?;
+    let projects: Vec<String> = super::services()?
+        .ops
+        .targets
+        .iter()
+        .map(|t| t.project.name.to_string())
+        .collect();
+    // A bad filter keeps the form, with what was typed and what is wrong.
+    let (filter, after) = match filter(&query) {
+        Ok(f) => f,
+        Err(ApiError::BadRequest(problem)) => {
+            return Ok(crate::views::history::invalid(&query, projects, &problem))
+        }
+        Err(e) => return super::with_status(Err(e)),
+    };
+    super::with_status(
+        async {
+            let page = page(&filter, after.as_ref()).await?;
+            // The figures cover the whole filtered set, whatever page is shown.
+            let trends = trends(&filter).await?;
+            let older = page
+                .next
+                .as_ref()
+                .map(|n| format!("/history?{}&after={n}", query.filters_qs()));
+            Ok(crate::views::history::html(
+                &query, projects, &page, &trends, older,
+            ))
+        }
+        .await,
+    )
+}
+
+/// `GET /api/fragments/deploy?site=SITE_ID&id=DEPLOY_ID`: for a deploy's page.
+#[server(prefix = "/api", endpoint = "fragments/deploy", input = GetUrl)]
+pub async fn deploy_fragment(site: String, id: String) -> Result<DeployHtml, ApiError> {
+    let user = super::authorize("/api/fragments/deploy")?;
+    let d = super::with_status(super::deploy::detail(&user, &site, &id).await)?;
+    Ok(DeployHtml {
+        html: crate::views::deploy::deploy_html(&d),
+        project: d.project.clone(),
+        can_act: d.can_act,
+        actions: d.actions.clone(),
+    })
+}
+
+/// `GET /api/fragments/run?id=RUN_ID`: for a run's page.
+#[server(prefix = "/api", endpoint = "fragments/run", input = GetUrl)]
+pub async fn run_fragment(id: i64) -> Result<String, ApiError> {
+    super::authorize("/api/fragments/run")?;
+    let r = super::with_status(super::deploy::run(id).await)?;
+    Ok(crate::views::deploy::run_html(&r))
+}

@@ -1,0 +1,20 @@
+//! The view model: plain data that server functions return and views and
+//! pages display. Serde only; no server code, no components. Server
+//! functions (`api`) and views both depend on it, and neither on the other.
+
+pub mod actions;
+pub mod activity;
+pub mod deploys;
+pub mod error;
+pub mod fragments;
+pub mod shell;
+
+pub use actions::{ActionView, PlanView, ProgressView, StartedView};
+pub use activity::{ActivityPage, ActivityQuery, ActivityRow, ACTIVITY_PAGE};
+pub use deploys::{
+    AttentionView, DeployDetail, DeployRow, HistoryPage, HistoryQuery, JobView, LiveView,
+    OverviewView, RunView, StepView, SyncView, TrendsView, WeekView, HISTORY_PAGE,
+};
+pub use error::ApiError;
+pub use fragments::{DeployHtml, OverviewHtml};
+pub use shell::{ProjectSummary, ShellInfo, SignInState, StatusView, UserView};
