@@ -20,8 +20,9 @@ use std::time::{Duration, Instant};
 pub const TICK: Duration = Duration::from_millis(250);
 
 /// Past this age a stream's reader compares the marks itself, so that a
-/// stalled or missing refresher never leaves a stream silent.
-const STALE: Duration = Duration::from_secs(2);
+/// stalled or missing refresher never leaves a stream silent for long (well
+/// inside the live view's 2 s, with the streams' own poll on top).
+const STALE: Duration = Duration::from_secs(1);
 
 #[derive(Clone)]
 pub struct Overviews {
@@ -40,6 +41,9 @@ struct Inner {
     /// One rebuild at a time: concurrent views of a changed project wait
     /// for the rebuild under way instead of each starting their own.
     rebuilding: tokio::sync::Mutex<()>,
+    /// One reading of all marks at a time (the refresher, or readers that
+    /// found the marks stale).
+    refreshing: tokio::sync::Mutex<()>,
 }
 
 #[derive(Clone)]
@@ -58,6 +62,7 @@ impl Overviews {
                 marks: RwLock::new(HashMap::new()),
                 checked: RwLock::new(None),
                 rebuilding: tokio::sync::Mutex::new(()),
+                refreshing: tokio::sync::Mutex::new(()),
             }),
         }
     }
@@ -75,7 +80,10 @@ impl Overviews {
             return Ok((version.mark, o));
         }
         let _one = self.inner.rebuilding.lock().await;
-        // Another view may have rebuilt it while this one waited.
+        // Another view or the refresher may have rebuilt it while this one
+        // waited, perhaps for a newer mark: ask again, so that what is
+        // stored is never labelled older than what it holds.
+        let version = storage.change_mark(t.project_id).await?;
         if let Some(o) = self.entry_at(t.project_id, version) {
             return Ok((version.mark, o));
         }
@@ -108,6 +116,7 @@ impl Overviews {
     /// Reads every project's mark and rebuilds the overviews that changed.
     /// Returns how many were rebuilt.
     pub async fn refresh(&self) -> Result<usize, StorageError> {
+        let _one = self.inner.refreshing.lock().await;
         let started = Instant::now();
         let storage = &self.inner.storage;
         let marks = storage.change_marks().await?;
@@ -170,17 +179,25 @@ impl Overviews {
         write(&self.inner.entries).insert(version.project_id, Entry { version, overview });
     }
 
-    /// Reads the marks here and now if the refresher has not lately.
+    /// Reads the marks here and now if the refresher has not lately; one
+    /// reader does, the others wait for it.
     async fn fresh_enough(&self) -> Result<(), StorageError> {
-        let fresh = read(&self.inner.checked).is_some_and(|c| c.elapsed() < STALE);
-        if !fresh {
-            self.refresh().await?;
+        let fresh = || read(&self.inner.checked).is_some_and(|c| c.elapsed() < STALE);
+        if fresh() {
+            return Ok(());
         }
+        let waited = self.inner.refreshing.lock().await;
+        if fresh() {
+            return Ok(());
+        }
+        drop(waited);
+        self.refresh().await?;
         Ok(())
     }
 }
 
-/// A poisoned lock only means a reader panicked; the map is still whole.
+/// A poisoned lock only means a writer panicked between two whole values;
+/// what it holds is still one of them.
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
     lock.read().unwrap_or_else(|e| e.into_inner())
 }

@@ -725,7 +725,7 @@ mod suite {
         assert_eq!(s.last_attempt_ms, Some(3_000));
         assert!(s.full_load_done);
         assert_eq!(
-            storage.project_change_mark(p).await.unwrap(),
+            storage.change_mark(p).await.unwrap().mark,
             2_000,
             "the first failure is a change"
         );
@@ -736,7 +736,7 @@ mod suite {
         let s = &storage.sync_statuses(p).await.unwrap()[0];
         assert_eq!((s.error.as_deref(), s.error_since_ms), (None, None));
         assert_eq!(
-            storage.project_change_mark(p).await.unwrap(),
+            storage.change_mark(p).await.unwrap().mark,
             2_000,
             "nothing new: the mark stays"
         );
@@ -744,7 +744,7 @@ mod suite {
             .record_sync_success(p, "netlify", 5_000, true)
             .await
             .unwrap();
-        assert_eq!(storage.project_change_mark(p).await.unwrap(), 5_000);
+        assert_eq!(storage.change_mark(p).await.unwrap().mark, 5_000);
     }
 
     pub async fn change_marks_of_every_project_come_in_one_call(storage: Storage) {
@@ -769,7 +769,7 @@ mod suite {
             storage.deploys_change_mark().await.unwrap()
         );
         assert_eq!((of(q).mark, of(q).attempted_ms), (0, 0), "never synced");
-        assert_eq!(of(p).mark, storage.project_change_mark(p).await.unwrap());
+        assert_eq!(of(p), storage.change_mark(p).await.unwrap());
         assert_eq!(
             storage.counted_apart().calls(),
             0,

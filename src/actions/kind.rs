@@ -15,6 +15,13 @@ pub enum ActionKind {
 }
 
 impl ActionKind {
+    /// Every action, in the order on-call reads them.
+    pub const ALL: [ActionKind; 3] = [
+        ActionKind::RedeployLastGood,
+        ActionKind::RerunDeployJob,
+        ActionKind::DeployStaging,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ActionKind::DeployStaging => "deploy-staging",
@@ -24,13 +31,7 @@ impl ActionKind {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            ActionKind::DeployStaging,
-            ActionKind::RerunDeployJob,
-            ActionKind::RedeployLastGood,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
     pub fn label(self) -> &'static str {
@@ -115,11 +116,7 @@ mod tests {
 
     #[test]
     fn kinds_round_trip_through_their_names() {
-        for k in [
-            ActionKind::DeployStaging,
-            ActionKind::RerunDeployJob,
-            ActionKind::RedeployLastGood,
-        ] {
+        for k in ActionKind::ALL {
             assert_eq!(ActionKind::parse(k.as_str()), Some(k));
         }
         assert_eq!(ActionKind::parse("deploy-production"), None);

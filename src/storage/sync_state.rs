@@ -21,24 +21,30 @@ pub struct SyncStatus {
     pub changed_at_ms: Option<i64>,
 }
 
-/// The deploy a site serves now, as Netlify last said.
-/// The columns of a project's change mark; `FROM projects p` follows.
+/// The columns of a project's change mark; `FROM projects p` follows. The
+/// sums change when any one row changes, even to a time below the newest
+/// (two actions updated out of order, instances whose clocks differ).
 const MARKS: &str = "SELECT p.id,
      (SELECT COALESCE(MAX(s.changed_at_ms), 0) FROM sync_status s WHERE s.project_id = p.id),
      (SELECT COALESCE(MAX(a.updated_at_ms), 0) FROM actions a WHERE a.project_id = p.id),
      (SELECT COALESCE(MAX(s.last_attempt_ms), 0) FROM sync_status s WHERE s.project_id = p.id),
      (SELECT COALESCE(MAX(s.changed_at_ms), 0) FROM sync_status s
-          WHERE s.project_id = p.id AND s.source = 'netlify')";
+          WHERE s.project_id = p.id AND s.source = 'netlify'),
+     (SELECT CAST(COALESCE(SUM(s.changed_at_ms), 0) AS BIGINT) FROM sync_status s WHERE s.project_id = p.id),
+     (SELECT CAST(COALESCE(SUM(a.updated_at_ms), 0) AS BIGINT) FROM actions a WHERE a.project_id = p.id)";
 
-type MarkRow = (i64, i64, i64, i64, i64);
+type MarkRow = (i64, i64, i64, i64, i64, i64, i64);
 
 impl From<MarkRow> for ChangeMark {
-    fn from((project_id, synced, acted, attempted_ms, deploys_mark): MarkRow) -> Self {
+    fn from(
+        (project_id, synced, acted, attempted_ms, deploys_mark, synced_sum, acted_sum): MarkRow,
+    ) -> Self {
         ChangeMark {
             project_id,
             mark: synced.max(acted),
             attempted_ms,
             deploys_mark,
+            sums: (synced_sum, acted_sum),
         }
     }
 }
@@ -54,8 +60,12 @@ pub struct ChangeMark {
     /// When sync last found one of its deploys new or changed (as
     /// [`Storage::deploys_change_mark`], for this project).
     pub deploys_mark: i64,
+    /// Sums of the sync and action times behind `mark`: they move whenever
+    /// one of them does, which the maxima alone need not.
+    pub sums: (i64, i64),
 }
 
+/// The deploy a site serves now, as Netlify last said.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct SiteLive {
     pub site_id: String,
@@ -143,24 +153,6 @@ impl Storage {
             .await
         })?;
         Ok(rows)
-    }
-
-    /// The newest change any sync or action recorded for a project: a live
-    /// view refreshes when this moves.
-    pub async fn project_change_mark(&self, project_id: i64) -> Result<i64, StorageError> {
-        let mark = on_pool!(self, |pool, _Db| {
-            sqlx::query_scalar::<_, i64>(
-                "SELECT COALESCE(MAX(t), 0) FROM (
-                     SELECT MAX(changed_at_ms) AS t FROM sync_status WHERE project_id = $1
-                     UNION ALL
-                     SELECT MAX(updated_at_ms) AS t FROM actions WHERE project_id = $1
-                 ) marks",
-            )
-            .bind(project_id)
-            .fetch_one(pool)
-            .await
-        })?;
-        Ok(mark)
     }
 
     pub async fn set_site_live(&self, live: &SiteLive) -> Result<bool, StorageError> {
@@ -331,8 +323,9 @@ impl Storage {
         Ok(mark)
     }
 
-    /// Every project's change mark (as [`Storage::project_change_mark`]) and
-    /// the time of its last sync attempt, in one query: what the overview
+    /// Every project's change mark (the newest change any sync or action
+    /// recorded for it: a live view refreshes when it moves) and the time
+    /// of its last sync attempt, in one query: what the overview
     /// read model compares to know which projects to read again.
     pub async fn change_marks(&self) -> Result<Vec<ChangeMark>, StorageError> {
         let rows = on_pool!(self, |pool, _Db| {
@@ -356,6 +349,7 @@ impl Storage {
             mark: 0,
             attempted_ms: 0,
             deploys_mark: 0,
+            sums: (0, 0),
         }))
     }
 

@@ -10,9 +10,9 @@ use leptos::server_fn::codec::GetUrl;
 /// `redeploy-last-good`.
 #[server(prefix = "/api", endpoint = "actions/plan", input = GetUrl)]
 pub async fn get_action_plan(project: String, kind: String) -> Result<PlanView, ApiError> {
-    super::authorize("/api/actions/plan")?;
     super::with_status(
         async {
+            super::authorize("/api/actions/plan")?;
             use super::convert::deploy_row;
             let services = super::services()?;
             let t = super::target(&services.ops, &project)?;
@@ -35,10 +35,10 @@ pub async fn get_action_plan(project: String, kind: String) -> Result<PlanView, 
 /// `POST /api/actions/start` with `project=NAME&kind=KIND`: runs an on-call action.
 #[server(prefix = "/api", endpoint = "actions/start")]
 pub async fn start_action(project: String, kind: String) -> Result<StartedView, ApiError> {
-    let user = super::authorize("/api/actions/start")?
-        .ok_or_else(|| ApiError::Unauthorized("Sign in to do this.".into()))?;
     super::with_status(
         async {
+            let user = super::authorize("/api/actions/start")?
+                .ok_or_else(|| ApiError::Unauthorized("Sign in to do this.".into()))?;
             use greenroom::actions::{Actor, Started};
             let services = super::services()?;
             let t = super::target(&services.ops, &project)?;
@@ -73,9 +73,9 @@ pub async fn start_action(project: String, kind: String) -> Result<StartedView, 
 /// `GET /api/action?id=ID`: one action and its progress.
 #[server(prefix = "/api", endpoint = "action", input = GetUrl)]
 pub async fn get_action(id: i64) -> Result<ActionView, ApiError> {
-    super::authorize("/api/action")?;
     super::with_status(
         async {
+            super::authorize("/api/action")?;
             super::services()?
                 .storage
                 .get_action(id)
@@ -89,9 +89,12 @@ pub async fn get_action(id: i64) -> Result<ActionView, ApiError> {
 
 #[cfg(feature = "ssr")]
 fn action_kind(kind: &str) -> Result<greenroom::actions::ActionKind, ApiError> {
-    greenroom::actions::ActionKind::parse(kind).ok_or_else(|| {
+    use greenroom::actions::ActionKind;
+    ActionKind::parse(kind).ok_or_else(|| {
+        let known: Vec<&str> = ActionKind::ALL.iter().map(|k| k.as_str()).collect();
         ApiError::BadRequest(format!(
-            "{kind:?} is not an action; use deploy-staging, rerun-deploy-job or redeploy-last-good"
+            "{kind:?} is not an action; use one of {}",
+            known.join(", ")
         ))
     })
 }

@@ -7,8 +7,13 @@ use leptos::server_fn::codec::GetUrl;
 /// `GET /api/activity`: the audit log, newest first, filtered.
 #[server(prefix = "/api", endpoint = "activity", input = GetUrl)]
 pub async fn get_activity(query: ActivityQuery) -> Result<ActivityPage, ApiError> {
-    let user = super::authorize("/api/activity")?;
-    super::with_status(page(&user, &query).await)
+    super::with_status(
+        async {
+            let user = super::authorize("/api/activity")?;
+            page(&user, &query).await
+        }
+        .await,
+    )
 }
 
 /// A page of the audit log that `query` selects.
@@ -38,13 +43,18 @@ pub(super) async fn page(
 /// `POST /api/sessions/end-all` (admin): signs everyone else out now.
 #[server(prefix = "/api", endpoint = "sessions/end-all")]
 pub async fn end_all_sessions() -> Result<u64, ApiError> {
-    let user = super::authorize("/api/sessions/end-all")?
-        .ok_or_else(|| ApiError::Unauthorized("Sign in to do this.".into()))?;
-    let services = super::services()?;
-    let own = use_context::<tower_sessions::Session>().and_then(|s| s.id().map(|i| i.to_string()));
     super::with_status(
-        greenroom::auth::end_all_sessions(&services.storage, &user, own.as_deref(), None)
-            .await
-            .map_err(ApiError::from),
+        async {
+            let user = super::authorize("/api/sessions/end-all")?
+                .ok_or_else(|| ApiError::Unauthorized("Sign in to do this.".into()))?;
+            let services = super::services()?;
+            let own = use_context::<tower_sessions::Session>()
+                .and_then(|s| s.id().map(|i| i.to_string()));
+            Ok(
+                greenroom::auth::end_all_sessions(&services.storage, &user, own.as_deref(), None)
+                    .await?,
+            )
+        }
+        .await,
     )
 }

@@ -8,15 +8,25 @@ use leptos::server_fn::codec::GetUrl;
 /// `GET /api/deploy?site=SITE_ID&id=DEPLOY_ID`: one deploy with its run.
 #[server(prefix = "/api", endpoint = "deploy", input = GetUrl)]
 pub async fn get_deploy(site: String, id: String) -> Result<DeployDetail, ApiError> {
-    let user = super::authorize("/api/deploy")?;
-    super::with_status(detail(&user, &site, &id).await)
+    super::with_status(
+        async {
+            let user = super::authorize("/api/deploy")?;
+            detail(&user, &site, &id).await
+        }
+        .await,
+    )
 }
 
 /// `GET /api/run?id=RUN_ID`: one workflow run with its jobs and steps.
 #[server(prefix = "/api", endpoint = "run", input = GetUrl)]
 pub async fn get_run(id: i64) -> Result<RunView, ApiError> {
-    super::authorize("/api/run")?;
-    super::with_status(run(id).await)
+    super::with_status(
+        async {
+            super::authorize("/api/run")?;
+            run(id).await
+        }
+        .await,
+    )
 }
 
 /// Deploy `id` of site `site`, as `user` may see it.

@@ -14,7 +14,7 @@ pub async fn activity_fragment(
     #[server(default)] query: ActivityQuery,
     #[server(default)] ended: Option<String>,
 ) -> Result<String, ApiError> {
-    let user = super::authorize("/api/fragments/activity")?;
+    let user = super::with_status(super::authorize("/api/fragments/activity"))?;
     let ended = ended.and_then(|n| n.parse::<u64>().ok());
     match super::activity::page(&user, &query).await {
         Ok(page) => Ok(crate::views::activity::html(&query, &page, ended)),
@@ -31,7 +31,7 @@ pub async fn activity_fragment(
 pub async fn overview_fragment(
     #[server(default)] project: String,
 ) -> Result<OverviewHtml, ApiError> {
-    let user = super::authorize("/api/fragments/overview")?;
+    let user = super::with_status(super::authorize("/api/fragments/overview"))?;
     let o = super::with_status(
         async {
             let services = super::services()?;
@@ -58,7 +58,7 @@ pub async fn overview_fragment(
 #[server(prefix = "/api", endpoint = "fragments/history", input = GetUrl)]
 pub async fn history_fragment(#[server(default)] query: HistoryQuery) -> Result<String, ApiError> {
     use super::history::{filter, page, trends};
-    super::authorize("/api/fragments/history")?;
+    super::with_status(super::authorize("/api/fragments/history"))?;
     let projects: Vec<String> = super::services()?
         .ops
         .targets
@@ -93,7 +93,7 @@ pub async fn history_fragment(#[server(default)] query: HistoryQuery) -> Result<
 /// `GET /api/fragments/deploy?site=SITE_ID&id=DEPLOY_ID`: for a deploy's page.
 #[server(prefix = "/api", endpoint = "fragments/deploy", input = GetUrl)]
 pub async fn deploy_fragment(site: String, id: String) -> Result<DeployHtml, ApiError> {
-    let user = super::authorize("/api/fragments/deploy")?;
+    let user = super::with_status(super::authorize("/api/fragments/deploy"))?;
     let d = super::with_status(super::deploy::detail(&user, &site, &id).await)?;
     Ok(DeployHtml {
         html: crate::views::deploy::deploy_html(&d),
@@ -106,7 +106,7 @@ pub async fn deploy_fragment(site: String, id: String) -> Result<DeployHtml, Api
 /// `GET /api/fragments/run?id=RUN_ID`: for a run's page.
 #[server(prefix = "/api", endpoint = "fragments/run", input = GetUrl)]
 pub async fn run_fragment(id: i64) -> Result<String, ApiError> {
-    super::authorize("/api/fragments/run")?;
+    super::with_status(super::authorize("/api/fragments/run"))?;
     let r = super::with_status(super::deploy::run(id).await)?;
     Ok(crate::views::deploy::run_html(&r))
 }

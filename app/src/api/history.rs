@@ -8,9 +8,9 @@ use leptos::server_fn::codec::GetUrl;
 /// `GET /api/deploys?query[project]=&...`: a page of deploys, newest first.
 #[server(prefix = "/api", endpoint = "deploys", input = GetUrl)]
 pub async fn get_deploys(#[server(default)] query: HistoryQuery) -> Result<HistoryPage, ApiError> {
-    super::authorize("/api/deploys")?;
     super::with_status(
         async {
+            super::authorize("/api/deploys")?;
             let (filter, after) = filter(&query)?;
             page(&filter, after.as_ref()).await
         }
@@ -21,9 +21,9 @@ pub async fn get_deploys(#[server(default)] query: HistoryQuery) -> Result<Histo
 /// `GET /api/trends?query[project]=&...`: weekly figures of the filtered deploys.
 #[server(prefix = "/api", endpoint = "trends", input = GetUrl)]
 pub async fn get_trends(#[server(default)] query: HistoryQuery) -> Result<TrendsView, ApiError> {
-    super::authorize("/api/trends")?;
     super::with_status(
         async {
+            super::authorize("/api/trends")?;
             let (filter, _) = filter(&query)?;
             trends(&filter).await
         }

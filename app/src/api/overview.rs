@@ -8,9 +8,9 @@ use leptos::server_fn::codec::GetUrl;
 /// `GET /api/overview?project=NAME`: what is live, the deploy job, what needs attention.
 #[server(prefix = "/api", endpoint = "overview", input = GetUrl)]
 pub async fn get_overview(project: String) -> Result<OverviewView, ApiError> {
-    let user = super::authorize("/api/overview")?;
     super::with_status(
         async {
+            let user = super::authorize("/api/overview")?;
             let services = super::services()?;
             let t = super::target(&services.ops, &project)?;
             view(&user, &services, t).await

@@ -10,7 +10,7 @@ use leptos::server_fn::codec::GetUrl;
 #[server(prefix = "/api", endpoint = "shell", input = GetUrl)]
 pub async fn get_shell_info() -> Result<ShellInfo, ApiError> {
     use crate::model::UserView;
-    let user = super::authorize("/api/shell")?;
+    let user = super::with_status(super::authorize("/api/shell"))?;
     let services = super::services()?;
     Ok(ShellInfo {
         version: greenroom::VERSION.to_string(),
@@ -35,7 +35,7 @@ pub async fn get_shell_info() -> Result<ShellInfo, ApiError> {
 /// `GET /api/sign-in-state`: public.
 #[server(prefix = "/api", endpoint = "sign-in-state", input = GetUrl)]
 pub async fn get_sign_in_state() -> Result<SignInState, ApiError> {
-    let user = super::authorize("/api/sign-in-state")?;
+    let user = super::with_status(super::authorize("/api/sign-in-state"))?;
     let services = super::services()?;
     let auth = &services.config.auth;
     let refusal = match use_context::<tower_sessions::Session>() {
@@ -63,7 +63,7 @@ pub async fn get_sign_in_state() -> Result<SignInState, ApiError> {
 /// `GET /api/status`: is Greenroom healthy: database reachable, migrations applied.
 #[server(prefix = "/api", endpoint = "status", input = GetUrl)]
 pub async fn get_system_status() -> Result<StatusView, ApiError> {
-    super::authorize("/api/status")?;
+    super::with_status(super::authorize("/api/status"))?;
     let status = super::services()?.status().await;
     let (backend, location, applied, expected, error) = match &status.database {
         Ok(r) => (

@@ -1,7 +1,7 @@
 //! The on-call actions as pages show them: one action with its progress, the
 //! plan a confirmation states, and what starting one answered.
 
-use super::deploys::DeployRow;
+use super::deploy_row::DeployRow;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

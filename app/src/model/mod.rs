@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod activity;
+pub mod deploy_row;
 pub mod deploys;
 pub mod error;
 pub mod fragments;
@@ -11,9 +12,10 @@ pub mod shell;
 
 pub use actions::{ActionView, PlanView, ProgressView, StartedView};
 pub use activity::{ActivityPage, ActivityQuery, ActivityRow, ACTIVITY_PAGE};
+pub use deploy_row::DeployRow;
 pub use deploys::{
-    AttentionView, DeployDetail, DeployRow, HistoryPage, HistoryQuery, JobView, LiveView,
-    OverviewView, RunView, StepView, SyncView, TrendsView, WeekView, HISTORY_PAGE,
+    AttentionView, DeployDetail, HistoryPage, HistoryQuery, JobView, LiveView, OverviewView,
+    RunView, StepView, SyncView, TrendsView, WeekView, HISTORY_PAGE,
 };
 pub use error::ApiError;
 pub use fragments::{DeployHtml, OverviewHtml};

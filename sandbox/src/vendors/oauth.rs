@@ -280,7 +280,7 @@ async fn access_token(
 }
 
 fn serde_urlencoded_from(body: &[u8]) -> Option<Exchange> {
-    let text = std::str::from_utf8(body).ok()?;
+    std::str::from_utf8(body).ok()?;
     let mut ex = Exchange {
         client_id: None,
         client_secret: None,
@@ -288,36 +288,16 @@ fn serde_urlencoded_from(body: &[u8]) -> Option<Exchange> {
         redirect_uri: None,
         code_verifier: None,
     };
-    for pair in text.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let v = percent_decode(v)?;
-        match k {
-            "client_id" => ex.client_id = Some(v),
-            "client_secret" => ex.client_secret = Some(v),
-            "code" => ex.code = Some(v),
-            "redirect_uri" => ex.redirect_uri = Some(v),
-            "code_verifier" => ex.code_verifier = Some(v),
+    for (k, v) in form_urlencoded::parse(body) {
+        let v = Some(v.into_owned());
+        match k.as_ref() {
+            "client_id" => ex.client_id = v,
+            "client_secret" => ex.client_secret = v,
+            "code" => ex.code = v,
+            "redirect_uri" => ex.redirect_uri = v,
+            "code_verifier" => ex.code_verifier = v,
             _ => {}
         }
     }
     Some(ex)
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).ok()
 }
