@@ -142,6 +142,36 @@ pub struct Project {
     pub github: GithubProject,
     #[serde(default)]
     pub supabase: Option<SupabaseProject>,
+    #[serde(default)]
+    pub secrets: SecretsPolicy,
+}
+
+/// `[projects.secrets]`: which keys must exist where. Without `required`
+/// the playbook's defaults apply; see `greenroom.example.toml`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretsPolicy {
+    /// Replaces the defaults when given (an empty list requires nothing).
+    #[serde(default)]
+    pub required: Option<Vec<RequiredSecret>>,
+    /// Keys whose readable values must be the same everywhere they are set.
+    /// Default: `["DEFAULT_ORGANIZATION_ID"]`.
+    #[serde(default)]
+    pub consistent: Option<Vec<String>>,
+    /// Branches whose repository files are read for discovered
+    /// requirements, besides the default branch. Default: the staging branch.
+    #[serde(default)]
+    pub read_branches: Option<Vec<String>>,
+}
+
+/// One required key and the locations it must be in, such as
+/// `{ key = "SUPABASE_URL", in = ["netlify:production", "env-local"] }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequiredSecret {
+    pub key: String,
+    #[serde(rename = "in")]
+    pub locations: Vec<String>,
 }
 
 /// The config file's shape. Every key is documented in `greenroom.example.toml`.
@@ -568,6 +598,32 @@ fn validate(
                 ..origin(&format!("projects[{i}].name"))
             });
         }
+        for (j, r) in p.secrets.required.iter().flatten().enumerate() {
+            let at = |what: &str| origin(&format!("projects[{i}].secrets.required[{j}].{what}"));
+            if !crate::secrets::requirements::is_key(&r.key) {
+                problems.push(KeyProblem {
+                    problem: format!(
+                        "{:?} is not a variable name (letters, digits and _, not starting with a digit)",
+                        r.key
+                    ),
+                    ..at("key")
+                });
+            }
+            if r.locations.is_empty() {
+                problems.push(KeyProblem {
+                    problem: "name at least one location".into(),
+                    ..at("in")
+                });
+            }
+            for l in &r.locations {
+                if let Err(e) = crate::secrets::location::Target::parse(l) {
+                    problems.push(KeyProblem {
+                        problem: e.to_string(),
+                        ..at("in")
+                    });
+                }
+            }
+        }
         if p.netlify.account_slug.trim().is_empty() {
             problems.push(KeyProblem {
                 problem: "must not be empty".into(),
@@ -730,6 +786,7 @@ pub fn sandbox_project() -> Project {
         supabase: Some(SupabaseProject {
             project_ref: "wnnjeqheqxxyrgsjmygy".into(),
         }),
+        secrets: SecretsPolicy::default(),
     }
 }
 

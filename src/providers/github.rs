@@ -114,7 +114,8 @@ pub struct SecretName {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Variable {
     pub name: String,
-    pub value: String,
+    /// Readable through the API, but kept from logs and pages all the same.
+    pub value: Secret,
     pub updated_at: String,
 }
 

@@ -110,8 +110,22 @@ pub struct EnvVar {
     #[serde(default)]
     pub is_secret: bool,
     pub values: Vec<EnvValue>,
+    /// `builds`, `functions`, `runtime`, `post-processing`; absent means all.
+    #[serde(default)]
+    pub scopes: Vec<String>,
     #[serde(default)]
     pub updated_at: Option<String>,
+    #[serde(default)]
+    pub updated_by: Option<EnvVarUser>,
+}
+
+/// Who last changed a variable, as Netlify reports it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct EnvVarUser {
+    #[serde(default)]
+    pub full_name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -1,0 +1,236 @@
+//! Reads every store the coverage check needs, concurrently where the calls
+//! are independent. A store that fails is `Unknown` with the client's
+//! message (which names the vendor, the operation and what to do, never a
+//! token); a file that is not in the repository is simply not there.
+
+use super::location::Site;
+use super::sources::{
+    GithubSecret, GithubVariable, NetlifyValue, NetlifyVar, Read, RepoFiles, RepoText, Sources,
+    ValueContext,
+};
+use crate::config::Project;
+use crate::providers::error::{ErrorKind, ProviderError};
+use crate::providers::github::{GitHubClient, Repo};
+use crate::providers::netlify::{EnvVar, NetlifyClient};
+use std::collections::BTreeMap;
+
+/// More environments than this are not read one by one (each costs two calls).
+const MAX_ENVIRONMENTS: usize = 20;
+
+fn read<T, U>(r: Result<T, ProviderError>, f: impl FnOnce(T) -> U) -> Read<U> {
+    match r {
+        Ok(t) => Read::Got(f(t)),
+        Err(e) => Read::Unknown(e.to_string()),
+    }
+}
+
+fn netlify_var(v: EnvVar) -> NetlifyVar {
+    NetlifyVar {
+        is_secret: v.is_secret,
+        scopes: v.scopes,
+        updated_at: v.updated_at,
+        updated_by: v
+            .updated_by
+            .and_then(|u| u.full_name.filter(|n| !n.is_empty()).or(u.email)),
+        values: v
+            .values
+            .into_iter()
+            .filter_map(|value| {
+                Some(NetlifyValue {
+                    context: ValueContext::parse(
+                        &value.context,
+                        value.context_parameter.as_deref(),
+                    )?,
+                    value: value.value,
+                })
+            })
+            .collect(),
+        key: v.key,
+    }
+}
+
+fn secrets(
+    r: Result<Vec<crate::providers::github::SecretName>, ProviderError>,
+) -> Read<Vec<GithubSecret>> {
+    read(r, |list| {
+        list.into_iter()
+            .map(|s| GithubSecret {
+                name: s.name,
+                updated_at: Some(s.updated_at),
+            })
+            .collect()
+    })
+}
+
+fn variables(
+    r: Result<Vec<crate::providers::github::Variable>, ProviderError>,
+) -> Read<Vec<GithubVariable>> {
+    read(r, |list| {
+        list.into_iter()
+            .map(|v| GithubVariable {
+                name: v.name,
+                value: v.value,
+                updated_at: Some(v.updated_at),
+            })
+            .collect()
+    })
+}
+
+/// One file at several refs: the first ref that has it wins.
+async fn file(
+    github: &GitHubClient,
+    repo: &Repo,
+    path: &str,
+    refs: &[Option<String>],
+) -> Read<Option<RepoText>> {
+    let mut unknown = None;
+    for reference in refs {
+        match github.get_content(repo, path, reference.as_deref()).await {
+            Ok(f) => {
+                return Read::Got(Some(RepoText {
+                    path: f.path,
+                    reference: reference.clone().unwrap_or_else(|| "default branch".into()),
+                    text: f.text,
+                }))
+            }
+            Err(e) if matches!(e.kind, ErrorKind::NotFound { .. }) => {}
+            Err(e) => unknown = Some(e.to_string()),
+        }
+    }
+    match unknown {
+        Some(why) => Read::Unknown(why),
+        None => Read::Got(None),
+    }
+}
+
+/// The refs files are read at: the default branch, then the configured
+/// branches (by default the staging branch).
+fn refs(project: &Project) -> Vec<Option<String>> {
+    let mut refs = vec![None];
+    match &project.secrets.read_branches {
+        Some(branches) => refs.extend(branches.iter().cloned().map(Some)),
+        None => refs.push(Some(project.github.staging_branch.as_str().to_string())),
+    }
+    refs
+}
+
+/// Reads every store of `project`.
+pub async fn gather(project: &Project, netlify: &NetlifyClient, github: &GitHubClient) -> Sources {
+    let repo = Repo::new(project.github.repo.owner(), project.github.repo.name());
+    let account = project.netlify.account_slug.as_str();
+    let production = project.netlify.production_site_id.as_str();
+    let staging = project.netlify.staging_site_id.as_str();
+    let mut sites = vec![(Site::Production, production)];
+    if staging != production {
+        sites.push((Site::Staging, staging));
+    }
+
+    let netlify_reads = async {
+        let mut vars = Vec::new();
+        let mut names = BTreeMap::new();
+        for (site, id) in &sites {
+            let (listed, info) = tokio::join!(
+                netlify.get_env_vars(account, Some(id), None),
+                netlify.get_site(id)
+            );
+            vars.push((
+                *site,
+                read(listed, |l| l.into_iter().map(netlify_var).collect()),
+            ));
+            if let Ok(info) = info {
+                names.insert(*site, info.name);
+            }
+        }
+        (vars, names)
+    };
+
+    let github_reads = async {
+        let (repo_secrets, org_secrets, repo_variables, environments) = tokio::join!(
+            github.list_repo_secrets(&repo),
+            github.list_repo_organization_secrets(&repo),
+            github.list_repo_variables(&repo),
+            github.get_all_environments(&repo),
+        );
+        let mut names: Vec<String> = match &environments {
+            Ok(list) => list
+                .iter()
+                .map(|e| e.name.clone())
+                .take(MAX_ENVIRONMENTS)
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        for wanted in [
+            &project.github.staging_environment,
+            &project.github.production_environment,
+        ] {
+            if !names.contains(wanted) {
+                names.push(wanted.clone());
+            }
+        }
+        let mut environment_secrets = BTreeMap::new();
+        let mut environment_variables = BTreeMap::new();
+        for name in names {
+            let (s, v) = tokio::join!(
+                github.list_environment_secrets(&repo, &name),
+                github.list_environment_variables(&repo, &name)
+            );
+            // An environment that does not exist holds nothing.
+            let missing = |e: &ProviderError| matches!(e.kind, ErrorKind::NotFound { .. });
+            let s = match s {
+                Err(e) if missing(&e) => Ok(Vec::new()),
+                other => other,
+            };
+            let v = match v {
+                Err(e) if missing(&e) => Ok(Vec::new()),
+                other => other,
+            };
+            environment_secrets.insert(name.clone(), secrets(s));
+            environment_variables.insert(name, variables(v));
+        }
+        (
+            secrets(repo_secrets),
+            secrets(org_secrets),
+            variables(repo_variables),
+            environment_secrets,
+            environment_variables,
+        )
+    };
+
+    let refs = refs(project);
+    let workflow_path = format!(".github/workflows/{}", project.github.workflow);
+    let file_reads = async {
+        // The workflow may differ between branches: each is read.
+        let workflows = async {
+            let mut out = Vec::new();
+            for r in &refs {
+                out.push(file(github, &repo, &workflow_path, std::slice::from_ref(r)).await);
+            }
+            out
+        };
+        let (workflow, netlify_toml, env_example) = tokio::join!(
+            workflows,
+            file(github, &repo, "netlify.toml", &refs),
+            file(github, &repo, ".env.example", &refs),
+        );
+        RepoFiles {
+            workflow,
+            netlify_toml,
+            env_example,
+        }
+    };
+
+    let ((netlify, netlify_site_names), github_parts, files) =
+        tokio::join!(netlify_reads, github_reads, file_reads);
+    let (repo_secrets, org_secrets, repo_variables, environment_secrets, environment_variables) =
+        github_parts;
+    Sources {
+        netlify,
+        netlify_site_names,
+        repo_secrets,
+        org_secrets,
+        environment_secrets,
+        repo_variables,
+        environment_variables,
+        files,
+    }
+}
