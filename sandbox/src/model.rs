@@ -130,8 +130,27 @@ pub struct EnvVar {
     #[serde(default)]
     pub is_secret: bool,
     pub values: Vec<EnvValue>,
+    /// `builds`, `functions`, `runtime`, `post-processing`; absent = all four.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
     pub updated_ms: i64,
+    /// The full name of whoever last changed it, as Netlify reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_by: Option<String>,
 }
+
+/// Netlify's scopes for env vars.
+pub const ENV_SCOPES: &[&str] = &["builds", "functions", "runtime", "post-processing"];
+/// Netlify's contexts for env var values.
+pub const ENV_CONTEXTS: &[&str] = &[
+    "all",
+    "dev",
+    "dev-server",
+    "branch-deploy",
+    "deploy-preview",
+    "production",
+    "branch",
+];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

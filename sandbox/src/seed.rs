@@ -467,17 +467,39 @@ pub fn generate(world: &World, anchor_ms: i64) -> Generated {
     }
 }
 
+/// A Supabase-shaped JWT (HS256 header, real claims, random signature), so
+/// the engine's role check reads it as it would a real key.
+fn supabase_jwt(rng: &mut Rng, project_ref: &str, role: &str, anchor: i64) -> String {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    let iat = anchor / 1000 - 300 * 86_400;
+    format!(
+        "{}.{}.{}",
+        b64(r#"{"alg":"HS256","typ":"JWT"}"#),
+        b64(&format!(
+            r#"{{"iss":"supabase","ref":"{project_ref}","role":"{role}","iat":{iat},"exp":{}}}"#,
+            iat + 10 * 365 * 86_400
+        )),
+        b64(&rng.hex(32))
+    )
+}
+
+/// The team's env vars, with the playbook's usual gaps: a key missing in one
+/// context, a placeholder, an organization id that differs on staging, and a
+/// service-role key in a `VITE_` variable (which Vite ships to browsers).
 fn env_vars(world: &World, anchor: i64) -> Vec<EnvVar> {
     let mut rng = Rng::derive(world.seed, "env");
     let prod = &world.netlify.production_site_id;
     let staging = &world.netlify.staging_site_id;
-    let supabase_url = format!("https://{}.supabase.co", world.supabase.project_ref);
-    let anon = format!("eyJhbGciOiJIUzI1NiJ9.sandbox-anon.{}", rng.hex(32));
-    let service = format!("eyJhbGciOiJIUzI1NiJ9.sandbox-service.{}", rng.hex(32));
+    let project_ref = &world.supabase.project_ref;
+    let supabase_url = format!("https://{project_ref}.supabase.co");
+    let anon = supabase_jwt(&mut rng, project_ref, "anon", anchor);
+    let service = supabase_jwt(&mut rng, project_ref, "service_role", anchor);
     let access = format!("sbp_sandbox{}", rng.hex(29));
     let org_prod = rng.uuid();
     let org_staging = rng.uuid();
     let openai = format!("sk-sandbox-{}", rng.hex(40));
+    let editors: Vec<String> = world.members.iter().map(|m| m.name.clone()).collect();
     let v = |context: &str, value: &str| EnvValue {
         context: context.into(),
         context_parameter: None,
@@ -488,9 +510,12 @@ fn env_vars(world: &World, anchor: i64) -> Vec<EnvVar> {
         key: key.into(),
         is_secret,
         values,
+        scopes: None,
         updated_ms: anchor - rng.range(1, 200) as i64 * DAY_MS,
+        updated_by: (!editors.is_empty())
+            .then(|| editors[rng.range(0, editors.len() as u64) as usize].clone()),
     };
-    vec![
+    let mut vars = vec![
         var(prod, "SUPABASE_URL", false, vec![v("all", &supabase_url)]),
         var(
             prod,
@@ -526,12 +551,11 @@ fn env_vars(world: &World, anchor: i64) -> Vec<EnvVar> {
                 v("deploy-preview", "preview"),
             ],
         ),
-        // Deliberate placeholder in previews.
         var(
             prod,
             "OPENAI_API_KEY",
             true,
-            vec![v("production", &openai), v("deploy-preview", "****")],
+            vec![v("production", &openai), v("deploy-preview", &openai)],
         ),
         var(
             staging,
@@ -539,11 +563,12 @@ fn env_vars(world: &World, anchor: i64) -> Vec<EnvVar> {
             false,
             vec![v("all", &supabase_url)],
         ),
+        // Deliberate placeholder: branch deploys get a stand-in.
         var(
             staging,
             "SUPABASE_ANON_KEY",
             false,
-            vec![v("branch-deploy", &anon), v("dev", &anon)],
+            vec![v("branch-deploy", "changeme"), v("dev", &anon)],
         ),
         var(
             staging,
@@ -564,14 +589,27 @@ fn env_vars(world: &World, anchor: i64) -> Vec<EnvVar> {
             false,
             vec![v("branch-deploy", "staging"), v("dev", "development")],
         ),
+        // Deliberate leak: the service-role key where the browser gets it.
+        var(
+            staging,
+            "VITE_SUPABASE_SERVICE_KEY",
+            false,
+            vec![v("branch-deploy", &service)],
+        ),
         var(
             staging,
             "OPENAI_API_KEY",
             true,
-            vec![v("branch-deploy", "****")],
+            vec![v("branch-deploy", &openai)],
         ),
         // SUPABASE_ACCESS_TOKEN is missing on staging altogether.
-    ]
+    ];
+    for v in &mut vars {
+        if v.key.starts_with("VITE_") {
+            v.scopes = Some(vec!["builds".into()]);
+        }
+    }
+    vars
 }
 
 fn build_hooks(world: &World, anchor: i64, rng: &mut Rng) -> Vec<BuildHook> {
@@ -606,8 +644,11 @@ fn secrets(world: &World, anchor: i64) -> Vec<SecretName> {
             updated_ms: created + rng.range(0, 90) as i64 * DAY_MS,
         }
     };
-    vec![
+    let mut list = vec![
         s("NETLIFY_AUTH_TOKEN", "repo"),
+        // Deliberate drift: the staging copy was not rotated with the
+        // repository's (set below).
+        s("NETLIFY_AUTH_TOKEN", "staging"),
         s("SUPABASE_URL", "repo"),
         s("SUPABASE_ANON_KEY", "repo"),
         s("SENTRY_AUTH_TOKEN", "repo"),
@@ -615,7 +656,11 @@ fn secrets(world: &World, anchor: i64) -> Vec<SecretName> {
         s("SUPABASE_SERVICE_ROLE_KEY", "staging"),
         s("NETLIFY_SITE_ID", "production"),
         s("SLACK_WEBHOOK_URL", "org"),
-    ]
+    ];
+    list[0].updated_ms = anchor - 5 * DAY_MS;
+    list[1].created_ms = anchor - 300 * DAY_MS;
+    list[1].updated_ms = anchor - 160 * DAY_MS;
+    list
 }
 
 fn variables(world: &World, anchor: i64) -> Vec<Variable> {

@@ -54,6 +54,12 @@ pub struct GithubWorld {
     pub variables: Option<Vec<Variable>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub files: Option<Vec<RepoFile>>,
+    /// Secret and variable stores the sandbox's token may not read (403, as
+    /// GitHub answers a token without the permission): `repo-secrets`,
+    /// `org-secrets`, `repo-variables`, `environment-secrets:<env>`,
+    /// `environment-variables:<env>`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forbidden: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,6 +125,8 @@ impl World {
                 secrets: None,
                 variables: None,
                 files: None,
+                // Deliberate gap: a token that cannot read one store.
+                forbidden: vec!["environment-secrets:production".into()],
             },
             supabase: SupabaseWorld {
                 project_ref: "wnnjeqheqxxyrgsjmygy".into(),
@@ -176,6 +184,23 @@ impl World {
             &self.netlify.staging_site_id,
             &self.netlify.production_site_id,
         ];
+        for (i, v) in self.netlify.env.iter().flatten().enumerate() {
+            check_env_var(i, v, &sites)?;
+        }
+        for store in &self.github.forbidden {
+            let known = matches!(
+                store.as_str(),
+                "repo-secrets" | "org-secrets" | "repo-variables"
+            ) || store
+                .strip_prefix("environment-secrets:")
+                .or_else(|| store.strip_prefix("environment-variables:"))
+                .is_some_and(|e| self.github.environments.iter().any(|x| x == e));
+            if !known {
+                return Err(format!(
+                    "github.forbidden: {store:?} is not a store (repo-secrets, org-secrets, repo-variables, environment-secrets:<env>, environment-variables:<env> of a listed environment)"
+                ));
+            }
+        }
         let mut ids = std::collections::HashSet::new();
         for (i, d) in self.netlify.deploys.iter().flatten().enumerate() {
             if !sites.contains(&&d.site_id) {
@@ -225,4 +250,47 @@ impl World {
         }
         Ok(())
     }
+}
+
+/// Netlify's rules for an env var: known contexts and scopes, a `branch`
+/// value names its branch, and a secret has no `all` or `dev` value and no
+/// `post-processing` scope (Netlify refuses those).
+fn check_env_var(i: usize, v: &crate::model::EnvVar, sites: &[&String]) -> Result<(), String> {
+    use crate::model::{ENV_CONTEXTS, ENV_SCOPES};
+    let at = format!("netlify.env[{i}] ({})", v.key);
+    if !sites.contains(&&v.site_id) {
+        return Err(format!(
+            "{at}: site_id is neither the staging nor the production site"
+        ));
+    }
+    if v.key.is_empty() || !v.key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(format!("{at}: a key is letters, digits and _"));
+    }
+    for value in &v.values {
+        if !ENV_CONTEXTS.contains(&value.context.as_str()) {
+            return Err(format!("{at}: unknown context {:?}", value.context));
+        }
+        if (value.context == "branch") != value.context_parameter.is_some() {
+            return Err(format!(
+                "{at}: context_parameter names the branch of a `branch` value, and only there"
+            ));
+        }
+        if v.is_secret && matches!(value.context.as_str(), "all" | "dev" | "dev-server") {
+            return Err(format!(
+                "{at}: a secret cannot have a value for `{}`; Netlify keeps secret values out of local development",
+                value.context
+            ));
+        }
+    }
+    for scope in v.scopes.iter().flatten() {
+        if !ENV_SCOPES.contains(&scope.as_str()) {
+            return Err(format!("{at}: unknown scope {scope:?}"));
+        }
+        if v.is_secret && scope == "post-processing" {
+            return Err(format!(
+                "{at}: a secret cannot have the post-processing scope"
+            ));
+        }
+    }
+    Ok(())
 }

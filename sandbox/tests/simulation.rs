@@ -144,7 +144,12 @@ fn the_seeded_year_is_realistic() {
     assert!(sim
         .env
         .iter()
-        .any(|v| v.values.iter().any(|x| x.value == "****")));
+        .any(|v| !v.is_secret && v.values.iter().any(|x| x.value == "changeme")));
+    // A service-role key where the browser gets it.
+    assert!(sim
+        .env
+        .iter()
+        .any(|v| v.key.starts_with("VITE_") && v.values.iter().any(|x| x.value.starts_with("eyJ"))));
     // Secrets: ci.yml references DEFAULT_ORGANIZATION_ID, which GitHub lacks.
     let ci = sim
         .files
@@ -563,4 +568,86 @@ async fn a_code_issued_with_pkce_needs_the_matching_verifier() {
         "{ok}"
     );
     sb.stop().await;
+}
+
+#[tokio::test]
+async fn secret_values_never_come_back_and_a_world_cannot_break_netlifys_secret_rules() {
+    let sb = sandbox(1).await;
+    let base = sb.base_url();
+    let full = get(format!("{base}/__sandbox/world?full=true")).await;
+    let account = full["netlify"]["account_slug"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for site in ["staging_site_id", "production_site_id"] {
+        let id = full["netlify"][site].as_str().unwrap();
+        for context in ["", "&context_name=dev", "&context_name=production"] {
+            let vars = get(format!(
+                "{base}/netlify/api/v1/accounts/{account}/env?site_id={id}{context}"
+            ))
+            .await;
+            for var in vars.as_array().unwrap() {
+                assert!(var["updated_by"]["full_name"].is_string(), "{var}");
+                if var["is_secret"] == json!(true) {
+                    for v in var["values"].as_array().unwrap() {
+                        assert!(
+                            v.get("value").is_none(),
+                            "a secret value came back: {}",
+                            var["key"]
+                        );
+                    }
+                    let scopes = var["scopes"].as_array().unwrap();
+                    assert!(!scopes.contains(&json!("post-processing")), "{var}");
+                }
+                if var["key"].as_str().unwrap().starts_with("VITE_") {
+                    assert_eq!(var["scopes"], json!(["builds"]));
+                }
+            }
+        }
+    }
+    sb.stop().await;
+
+    let dir = std::env::temp_dir().join(format!("greenroom-secret-rules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("world.json");
+    let mut world = full.clone();
+    let secret = world["netlify"]["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|v| v["is_secret"] == json!(true))
+        .unwrap();
+    for (context, scopes, wanted) in [
+        ("dev", None, "cannot have a value for `dev`"),
+        ("all", None, "cannot have a value for `all`"),
+        (
+            "production",
+            Some(json!(["builds", "post-processing"])),
+            "post-processing",
+        ),
+        ("staging", None, "unknown context"),
+    ] {
+        world["netlify"]["env"][secret]["values"] = json!([{"context": context, "value": "v"}]);
+        world["netlify"]["env"][secret]["scopes"] = scopes.unwrap_or(json!(null));
+        if world["netlify"]["env"][secret]["scopes"].is_null() {
+            world["netlify"]["env"][secret]
+                .as_object_mut()
+                .unwrap()
+                .remove("scopes");
+        }
+        std::fs::write(&path, serde_json::to_vec(&world).unwrap()).unwrap();
+        let err = World::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("netlify.env[{secret}]")) && err.contains(wanted),
+            "{context}: {err}"
+        );
+    }
+    let mut world = full;
+    world["github"]["forbidden"] = json!(["environment-secrets:nowhere"]);
+    std::fs::write(&path, serde_json::to_vec(&world).unwrap()).unwrap();
+    assert!(World::load(&path)
+        .unwrap_err()
+        .to_string()
+        .contains("github.forbidden"));
+    std::fs::remove_dir_all(dir).ok();
 }

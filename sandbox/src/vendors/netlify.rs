@@ -553,7 +553,8 @@ fn account_ok(sim: &Sim, account_id: &str) -> bool {
     account_id == sim.ids.netlify.account_slug
 }
 
-/// Secret values are readable only in the `dev` context, as on Netlify.
+/// A secret's values never come back (the world refuses a secret with a
+/// `dev` or `all` value, the only ones Netlify would show).
 fn env_json(var: &crate::model::EnvVar) -> Value {
     let values: Vec<Value> = var
         .values
@@ -567,19 +568,41 @@ fn env_json(var: &crate::model::EnvVar) -> Value {
             if let Some(p) = &v.context_parameter {
                 out["context_parameter"] = json!(p);
             }
-            if !var.is_secret || v.context == "dev" {
+            if !var.is_secret {
                 out["value"] = json!(v.value);
             }
             out
         })
         .collect();
-    json!({
+    let scopes: Vec<&str> = match &var.scopes {
+        Some(s) => s.iter().map(String::as_str).collect(),
+        // A secret is never in post-processing (Netlify refuses it there).
+        None => crate::model::ENV_SCOPES
+            .iter()
+            .copied()
+            .filter(|s| !var.is_secret || *s != "post-processing")
+            .collect(),
+    };
+    let mut out = json!({
         "key": var.key,
-        "scopes": ["builds", "functions", "runtime", "post-processing"],
+        "scopes": scopes,
         "values": values,
         "is_secret": var.is_secret,
         "updated_at": iso(var.updated_ms),
-    })
+    });
+    if let Some(name) = &var.updated_by {
+        let login: String = name
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        out["updated_by"] = json!({
+            "id": crate::util::sha40(name.as_bytes())[..24],
+            "full_name": name,
+            "email": format!("{login}@example.com"),
+        });
+    }
+    out
 }
 
 async fn list_env(

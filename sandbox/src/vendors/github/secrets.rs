@@ -11,6 +11,25 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde_json::{json, Value};
 
+/// GitHub's answer to a token without the permission for a store.
+fn forbidden(sim: &Sim, store: &str) -> Option<Response> {
+    sim.ids
+        .github
+        .forbidden
+        .iter()
+        .any(|s| s == store)
+        .then(|| {
+            crate::vendors::json_status(
+                axum::http::StatusCode::FORBIDDEN,
+                json!({
+                    "message": "Resource not accessible by personal access token",
+                    "documentation_url": "https://docs.github.com/rest/actions/secrets",
+                    "status": "403",
+                }),
+            )
+        })
+}
+
 fn secrets_page(
     sim: &Sim,
     origin: &str,
@@ -19,6 +38,14 @@ fn secrets_page(
     scope: &str,
     with_visibility: bool,
 ) -> Response {
+    let store = match scope {
+        "repo" => "repo-secrets".to_string(),
+        "org" => "org-secrets".to_string(),
+        env => format!("environment-secrets:{env}"),
+    };
+    if let Some(refused) = forbidden(sim, &store) {
+        return refused;
+    }
     let page = match page_or_422(q) {
         Ok(p) => p,
         Err(r) => return *r,
@@ -44,6 +71,13 @@ fn secrets_page(
 }
 
 fn variables_page(sim: &Sim, origin: &str, path: &str, q: &Params, scope: &str) -> Response {
+    let store = match scope {
+        "repo" => "repo-variables".to_string(),
+        env => format!("environment-variables:{env}"),
+    };
+    if let Some(refused) = forbidden(sim, &store) {
+        return refused;
+    }
     let page = match page_or_422(q) {
         Ok(p) => p,
         Err(r) => return *r,
