@@ -1,4 +1,5 @@
-//! The command line: `greenroom serve` and `greenroom migrate`.
+//! The command line: `greenroom serve`, `migrate`, `check-config` and
+//! `secrets check`.
 
 use crate::error::ServerError;
 use crate::startup::{shutdown_signal, Application};
@@ -49,6 +50,30 @@ pub enum Command {
     },
     /// Load and validate the configuration, print a summary, and exit.
     CheckConfig,
+    /// Secret coverage without the web server.
+    Secrets {
+        #[command(subcommand)]
+        command: SecretsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Check that every required key is present and non-empty in Netlify,
+    /// GitHub Actions and (with --env-file) a .env.local; never prints a value.
+    /// Exit 0: all present; 1: something required is missing or empty;
+    /// 2: something could not be checked (permission, vendor down, bad input).
+    Check {
+        /// The project (its name in the config); optional when there is one.
+        #[arg(long, value_name = "NAME")]
+        project: Option<String>,
+        /// A .env.local to check as well.
+        #[arg(long, value_name = "FILE")]
+        env_file: Option<PathBuf>,
+        /// table (for people) or json (for scripts).
+        #[arg(long, value_enum, default_value = "table")]
+        format: crate::secrets_check::Format,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -66,7 +91,8 @@ impl From<LogFormatArg> for LogFormat {
     }
 }
 
-pub async fn run(cli: Cli) -> Result<(), ServerError> {
+/// Runs the command; the exit code on success (the secrets check's verdict).
+pub async fn run(cli: Cli) -> Result<u8, ServerError> {
     let mut overrides = Overrides {
         log_format: cli.log_format.map(Into::into),
         ..Overrides::default()
@@ -82,10 +108,10 @@ pub async fn run(cli: Cli) -> Result<(), ServerError> {
             overrides.site_dir = site_dir.clone();
         }
         Command::Migrate { data_dir } => overrides.data_dir = data_dir.clone(),
-        Command::CheckConfig => {}
+        Command::CheckConfig | Command::Secrets { .. } => {}
     }
     let config = Config::load(cli.config.as_deref(), &overrides)?;
-    crate::telemetry::init(&config.log);
+    crate::telemetry::init(&config.log, matches!(cli.command, Command::Secrets { .. }));
     match cli.command {
         Command::Serve { .. } => {
             if config.mode == greenroom::Mode::Sandbox {
@@ -95,7 +121,7 @@ pub async fn run(cli: Cli) -> Result<(), ServerError> {
             }
             let shutdown = shutdown_signal();
             let app = Application::build(config).await?;
-            app.run_until(shutdown).await
+            app.run_until(shutdown).await.map(|()| 0)
         }
         Command::Migrate { .. } => {
             let storage = Storage::connect(&config.database_url).await?;
@@ -105,7 +131,7 @@ pub async fn run(cli: Cli) -> Result<(), ServerError> {
                 "{} at {}: {applied} migration(s) applied now, {} of {} in total",
                 ready.backend, ready.location, ready.migrations_applied, ready.migrations_expected
             );
-            Ok(())
+            Ok(0)
         }
         Command::CheckConfig => {
             println!("configuration is valid");
@@ -124,7 +150,18 @@ pub async fn run(cli: Cli) -> Result<(), ServerError> {
                     p.name, p.github.repo, p.github.workflow, p.netlify.account_slug
                 );
             }
-            Ok(())
+            Ok(0)
+        }
+        Command::Secrets {
+            command:
+                SecretsCommand::Check {
+                    project,
+                    env_file,
+                    format,
+                },
+        } => {
+            crate::secrets_check::run(&config, project.as_deref(), env_file.as_deref(), format)
+                .await
         }
     }
 }

@@ -23,6 +23,8 @@ pub enum ServerError {
     SignIn(String),
     #[error("the vendor clients cannot be set up: {0}")]
     Vendors(String),
+    #[error("{0}")]
+    Check(String),
     #[error("the server stopped with an error: {0}")]
     Serve(std::io::Error),
 }

@@ -10,6 +10,7 @@ pub mod export;
 pub mod health;
 pub mod live;
 pub mod page_cache;
+pub mod secrets_check;
 pub mod security;
 pub mod session_key;
 pub mod startup;

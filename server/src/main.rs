@@ -7,6 +7,12 @@ fn main() -> ExitCode {
     // Before any thread exists: it decides how many heaps they share.
     greenroom::memory::limit_arenas();
     let cli = greenroom_server::cli::Cli::parse();
+    // The secrets gate's own failures mean "could not check" (exit 2), not
+    // "something is missing" (exit 1).
+    let failure = match cli.command {
+        greenroom_server::cli::Command::Secrets { .. } => ExitCode::from(2),
+        _ => ExitCode::FAILURE,
+    };
     // Blocking work (file reads for static assets, trend figures) needs few
     // threads on a small machine; tokio's default allows 512, and under
     // load each one that starts keeps its stack and heap for a while.
@@ -18,14 +24,14 @@ fn main() -> ExitCode {
         Ok(r) => r,
         Err(e) => {
             eprintln!("greenroom: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
+            return failure;
         }
     };
     match runtime.block_on(greenroom_server::cli::run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("greenroom: {e}");
-            ExitCode::FAILURE
+            failure
         }
     }
 }

@@ -243,7 +243,7 @@ impl Application {
 
 /// The in-process sandbox of sandbox mode, on a free loopback port, with the
 /// world from `GREENROOM_SANDBOX_WORLD` or the seeded one.
-async fn start_sandbox() -> Result<RunningSandbox, ServerError> {
+pub(crate) async fn start_sandbox() -> Result<RunningSandbox, ServerError> {
     let world = match std::env::var_os("GREENROOM_SANDBOX_WORLD") {
         Some(path) => World::load(std::path::Path::new(&path))
             .map_err(|e| ServerError::Sandbox(e.to_string()))?,

@@ -4,12 +4,22 @@
 use greenroom::config::{LogConfig, LogFormat};
 use tracing_subscriber::EnvFilter;
 
-pub fn init(log: &LogConfig) {
+/// `to_stderr` keeps stdout for a command's own output (the secrets check's
+/// table or JSON); the server logs to stdout.
+pub fn init(log: &LogConfig, to_stderr: bool) {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&log.level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
+    let writer = tracing_subscriber::fmt::writer::BoxMakeWriter::new(move || {
+        if to_stderr {
+            Box::new(std::io::stderr()) as Box<dyn std::io::Write>
+        } else {
+            Box::new(std::io::stdout())
+        }
+    });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_writer(writer)
         .with_target(true);
     // A second init (tests build several servers in one process) is harmless.
     let _ = match log.format {

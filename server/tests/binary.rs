@@ -142,3 +142,100 @@ extern "C" {
     #[link_name = "kill"]
     fn libc_kill(pid: i32, sig: i32) -> i32;
 }
+
+/// `greenroom secrets check` in sandbox mode on a fixed world, from a
+/// directory with no config file.
+fn secrets_check(
+    dir: &std::path::Path,
+    world: &std::path::Path,
+    args: &[&str],
+) -> std::process::Output {
+    greenroom()
+        .current_dir(dir)
+        .env("GREENROOM_SANDBOX_WORLD", world)
+        .args(["secrets", "check"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_secrets_gate_exits_by_its_verdict_and_never_prints_a_value() {
+    use base64::Engine;
+    let dir = tempfile::tempdir().unwrap();
+    let mut world = greenroom_sandbox::World::seeded(1);
+    world.anchor_ms = Some(1_796_000_000_000);
+    let world_file = dir.path().join("world.json");
+    std::fs::write(&world_file, serde_json::to_string(&world).unwrap()).unwrap();
+    // The values the sandbox's vendors will hold for this world.
+    let sb = greenroom_sandbox::start("127.0.0.1:0".parse().unwrap(), world)
+        .await
+        .unwrap();
+    let mut values: Vec<String> = {
+        let sim = sb.state.sim.lock().unwrap();
+        sim.env
+            .iter()
+            .flat_map(|v| v.values.iter().map(|x| x.value.clone()))
+            .filter(|v| v.len() >= 12)
+            .collect()
+    };
+    sb.stop().await;
+    let canary = "gr-canary-7f3e9a1c0b";
+    values.push(canary.to_string());
+    let env_file = dir.path().join(".env.local");
+    std::fs::write(
+        &env_file,
+        format!("SUPABASE_URL={canary}\nDEFAULT_ORGANIZATION_ID=\"{canary}\"\nEXTRA=${{HOME}}\n"),
+    )
+    .unwrap();
+    let env_arg = env_file.to_str().unwrap();
+
+    let json_run = secrets_check(
+        dir.path(),
+        &world_file,
+        &["--format", "json", "--env-file", env_arg],
+    );
+    let table_run = secrets_check(dir.path(), &world_file, &["--env-file", env_arg]);
+    for (run, what) in [(&json_run, "json"), (&table_run, "table")] {
+        assert_eq!(
+            run.status.code(),
+            Some(1),
+            "{what}: the seeded world misses required keys\n{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let out = [run.stdout.clone(), run.stderr.clone()].concat();
+        let text = String::from_utf8_lossy(&out);
+        for v in &values {
+            let b64 = base64::engine::general_purpose::STANDARD.encode(v);
+            assert!(!text.contains(v.as_str()), "{what}: a value was printed");
+            assert!(
+                !text.contains(&b64),
+                "{what}: a value was printed in base64"
+            );
+        }
+    }
+    let report: serde_json::Value =
+        serde_json::from_slice(&json_run.stdout).expect("--format json prints JSON");
+    assert_eq!(report["outcome"], "missing");
+    assert_eq!(report["env_local_checked"], true);
+    let table = String::from_utf8_lossy(&table_run.stdout);
+    assert!(
+        table.contains("Result: something required is missing or empty (exit 1)"),
+        "{table}"
+    );
+    assert!(table.contains("SUPABASE_ACCESS_TOKEN"));
+
+    let unknown = secrets_check(dir.path(), &world_file, &["--project", "nope"]);
+    assert_eq!(
+        unknown.status.code(),
+        Some(2),
+        "an unknown project cannot be checked"
+    );
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no project named \"nope\""));
+    let missing_file = secrets_check(
+        dir.path(),
+        &world_file,
+        &["--env-file", "/nonexistent/.env.local"],
+    );
+    assert_eq!(missing_file.status.code(), Some(2));
+}

@@ -262,23 +262,30 @@ fn columns(
 ) -> Vec<Location> {
     let sources = check.sources;
     let mut cols = Vec::new();
+    let one_site = sources.netlify.len() == 1;
     for (site, read) in &sources.netlify {
-        let mut contexts: BTreeSet<NetlifyContext> = [
-            NetlifyContext::Production,
-            NetlifyContext::DeployPreview,
-            NetlifyContext::BranchDeploy,
-        ]
-        .into_iter()
-        .collect();
-        contexts.extend(
-            branch_contexts
-                .iter()
-                .map(|b| NetlifyContext::Branch(b.clone())),
-        );
+        // The contexts that matter on a site: where its deploys build
+        // (production and previews on the production site, branches on the
+        // staging site; all of them when one site does both), every context
+        // it holds a value for, and every context a requirement names.
+        let mut contexts: BTreeSet<NetlifyContext> = BTreeSet::new();
+        if one_site || *site == Site::Production {
+            contexts.extend([NetlifyContext::Production, NetlifyContext::DeployPreview]);
+        }
+        contexts.insert(NetlifyContext::BranchDeploy);
+        if one_site || *site == Site::Staging {
+            contexts.extend(
+                branch_contexts
+                    .iter()
+                    .map(|b| NetlifyContext::Branch(b.clone())),
+            );
+        }
         if let Read::Got(vars) = read {
             for v in vars.iter().flat_map(|v| &v.values) {
-                if let ValueContext::Only(c @ NetlifyContext::Branch(_)) = &v.context {
-                    contexts.insert(c.clone());
+                if let ValueContext::Only(c) = &v.context {
+                    if *c != NetlifyContext::Dev {
+                        contexts.insert(c.clone());
+                    }
                 }
             }
         }

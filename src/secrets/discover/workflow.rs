@@ -128,23 +128,45 @@ fn environment_of(job: &[(Node, Node)]) -> Option<String> {
     }
 }
 
-/// Calls `f` for every scalar under `node` (keys included, since a key such
-/// as `if:` never holds a reference but a value might be a key elsewhere).
-fn scalars<'a>(node: &'a Node, f: &mut dyn FnMut(&'a str, usize)) {
-    let mut todo = vec![node];
-    while let Some(n) = todo.pop() {
+/// Calls `f` for every scalar under `node`, saying whether it is the value
+/// of an `if:` (which GitHub reads as an expression without `${{ }}`).
+fn scalars<'a>(node: &'a Node, f: &mut dyn FnMut(&'a str, usize, bool)) {
+    let mut todo = vec![(node, false)];
+    while let Some((n, is_if)) = todo.pop() {
         match n {
-            Node::Scalar { text, line } => f(text, *line),
+            Node::Scalar { text, line } => f(text, *line, is_if),
             Node::Map(pairs) => {
                 for (k, v) in pairs.iter().rev() {
-                    todo.push(v);
-                    todo.push(k);
+                    todo.push((v, key_is(k, "if")));
+                    todo.push((k, false));
                 }
             }
-            Node::Seq(items) => todo.extend(items.iter().rev()),
+            Node::Seq(items) => todo.extend(items.iter().rev().map(|i| (i, false))),
             Node::Other => {}
         }
     }
+}
+
+/// The references GitHub would evaluate in a scalar: inside each `${{ }}`,
+/// or anywhere in an `if:` value. A shell line such as
+/// `./check-secrets.sh` is text, not a reference.
+fn evaluated_references(text: &str, is_if: bool) -> Vec<(RefKind, String, usize)> {
+    if is_if {
+        return references_in(text);
+    }
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(open) = text[from..].find("${{") {
+        let start = from + open + 3;
+        let end = text[start..].find("}}").map_or(text.len(), |e| start + e);
+        out.extend(
+            references_in(&text[start..end])
+                .into_iter()
+                .map(|(k, n, at)| (k, n, start + at)),
+        );
+        from = end;
+    }
+    out
 }
 
 /// Every `secrets.X` / `secrets['X']` / `vars.X` in `text`, with the byte
@@ -227,8 +249,8 @@ pub fn references(file: &str, text: &str) -> Result<Vec<Reference>, FileProblem>
     };
     let mut out = Vec::new();
     let mut take = |node: &Node, job: Option<&str>, environment: Option<&String>| {
-        scalars(node, &mut |text, line| {
-            for (kind, name, at) in references_in(text) {
+        scalars(node, &mut |text, line, is_if| {
+            for (kind, name, at) in evaluated_references(text, is_if) {
                 // Exact in literal blocks; a folded block has lost its line
                 // breaks, so later lines there count from its first.
                 let newlines = text[..at].matches('\n').count();
@@ -358,6 +380,17 @@ jobs:
                 (RefKind::Variable, "c".to_string(), 20)
             ]
         );
+    }
+
+    #[test]
+    fn only_expressions_count_not_shell_text() {
+        let ci = "jobs:\n  a:\n    if: secrets.ON != ''\n    steps:\n      - run: ./scripts/check-secrets.sh vars.txt\n        env:\n          T: x ${{ secrets.REAL }} secrets.NOT\n";
+        let names: Vec<String> = references("ci.yml", ci)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.name)
+            .collect();
+        assert_eq!(names, ["ON", "REAL"]);
     }
 
     #[test]

@@ -1,0 +1,257 @@
+//! Secret coverage against the sandbox over real HTTP: the seeded world's
+//! deliberate gaps come out as the right cells and findings, a store the
+//! token may not read and a vendor that fails are unknown (never absent),
+//! and no value the vendors hold appears anywhere in the report.
+
+use greenroom::config::{sandbox_project, RequiredSecret};
+use greenroom::providers::github::GitHubClient;
+use greenroom::providers::http::Timeouts;
+use greenroom::providers::netlify::NetlifyClient;
+use greenroom::secrets::coverage::{Check, Coverage, Outcome, Row};
+use greenroom::secrets::discover::dotenv;
+use greenroom::secrets::{coverage, gather, Cell, FingerprintKey, Verdict};
+use greenroom::Secret;
+use greenroom_sandbox::{start, RunningSandbox, World};
+use serde_json::{json, Value};
+
+async fn sandbox(world: World) -> RunningSandbox {
+    start("127.0.0.1:0".parse().unwrap(), world).await.unwrap()
+}
+
+fn clients(sb: &RunningSandbox) -> (NetlifyClient, GitHubClient) {
+    let base = sb.base_url();
+    let t = Timeouts::default();
+    (
+        NetlifyClient::new(&format!("{base}/netlify/api/v1"), Secret::new("nf"), t).unwrap(),
+        GitHubClient::new(
+            &format!("{base}/github"),
+            &format!("{base}/github"),
+            Secret::new("gh"),
+            t,
+        )
+        .unwrap(),
+    )
+}
+
+async fn check(
+    sb: &RunningSandbox,
+    project: &greenroom::config::Project,
+    env: Option<&dotenv::EnvFile>,
+) -> Coverage {
+    let (netlify, github) = clients(sb);
+    let sources = gather::gather(project, &netlify, &github).await;
+    coverage(&Check {
+        project,
+        sources: &sources,
+        env_local: env,
+        key: &FingerprintKey::random(),
+    })
+}
+
+fn col(c: &Coverage, label: &str) -> usize {
+    c.columns
+        .iter()
+        .position(|x| x.label == label)
+        .unwrap_or_else(|| {
+            panic!(
+                "no column {label:?} in {:?}",
+                c.columns.iter().map(|c| &c.label).collect::<Vec<_>>()
+            )
+        })
+}
+
+fn row<'a>(c: &'a Coverage, key: &str) -> &'a Row {
+    c.rows
+        .iter()
+        .find(|r| r.key == key)
+        .unwrap_or_else(|| panic!("no row {key}"))
+}
+
+fn has_finding(c: &Coverage, id: &str) -> bool {
+    c.findings.iter().any(|f| f.id.starts_with(id))
+}
+
+/// Every value the sandbox's vendors hold, to look for in what Greenroom says.
+fn world_values(sb: &RunningSandbox) -> Vec<String> {
+    let sim = sb.state.sim.lock().unwrap();
+    let mut values: Vec<String> = sim
+        .env
+        .iter()
+        .flat_map(|v| v.values.iter().map(|x| x.value.clone()))
+        .collect();
+    values.extend(sim.variables.iter().map(|v| v.value.clone()));
+    // Short values ("20", "staging") are words, not secrets.
+    values.retain(|v| v.len() >= 12);
+    values.sort();
+    values.dedup();
+    values
+}
+
+#[tokio::test]
+async fn the_seeded_world_shows_each_deliberate_gap() {
+    let sb = sandbox(World::seeded(1)).await;
+    let env = dotenv::parse(
+        ".env.local",
+        "SUPABASE_URL=https://wnnjeqheqxxyrgsjmygy.supabase.co\nSUPABASE_ANON_KEY=\n",
+    );
+    let c = check(&sb, &sandbox_project(), Some(&env)).await;
+    let staging = "Netlify staging site: branch staging";
+
+    // A key missing in one context.
+    let access = row(&c, "SUPABASE_ACCESS_TOKEN");
+    assert_eq!(access.cells[col(&c, staging)], Cell::Absent);
+    assert!(matches!(
+        access.cells[col(&c, "Netlify production site: production")],
+        Cell::WriteOnly { .. }
+    ));
+    // A placeholder.
+    assert!(matches!(
+        row(&c, "SUPABASE_ANON_KEY").cells[col(&c, staging)],
+        Cell::Placeholder { .. }
+    ));
+    // Write-only secrets say when and by whom.
+    match &row(&c, "SUPABASE_SERVICE_ROLE_KEY").cells
+        [col(&c, "Netlify production site: production")]
+    {
+        Cell::WriteOnly {
+            updated_at,
+            updated_by,
+        } => {
+            assert!(updated_at.is_some());
+            assert!(updated_by.is_some());
+        }
+        other => panic!("{other:?}"),
+    }
+    // The organization id differs, the service-role key is in a VITE_
+    // variable, the deploy token was rotated in one place only.
+    assert!(has_finding(&c, "inconsistent:DEFAULT_ORGANIZATION_ID"));
+    assert_eq!(
+        c.findings[0].id,
+        "service-role-exposed:VITE_SUPABASE_SERVICE_KEY"
+    );
+    assert!(has_finding(&c, "rotation-drift:NETLIFY_AUTH_TOKEN"));
+    // A token without permission for one store: unknown, not absent.
+    let forbidden = col(&c, "GitHub secrets: environment production");
+    assert!(c
+        .rows
+        .iter()
+        .all(|r| matches!(r.cells[forbidden], Cell::Unknown { .. })));
+    assert!(c
+        .unread
+        .iter()
+        .any(|u| u.source == "GitHub secrets of environment production"));
+    // Discovered from the workflow: referenced but never set.
+    let org = row(&c, "DEFAULT_ORGANIZATION_ID");
+    assert!(org.needs.iter().any(|n| n.target == "github:staging"
+        && n.origin.starts_with("ci.yml:")
+        && n.verdict == Verdict::Missing));
+    // The uploaded .env.local: present, and empty.
+    assert_eq!(
+        row(&c, "SUPABASE_ANON_KEY")
+            .needs
+            .iter()
+            .find(|n| n.target == "env-local")
+            .unwrap()
+            .verdict,
+        Verdict::Empty
+    );
+    assert_eq!(c.outcome, Outcome::Missing);
+
+    let json = serde_json::to_string(&c).unwrap();
+    let debug = format!("{c:?}");
+    for value in world_values(&sb) {
+        assert!(
+            !json.contains(&value) && !debug.contains(&value),
+            "a vendor value is in the report"
+        );
+    }
+    sb.stop().await;
+}
+
+/// A project that needs only what the seeded Netlify sites hold.
+fn netlify_only() -> greenroom::config::Project {
+    let mut p = sandbox_project();
+    p.secrets.required = Some(vec![RequiredSecret {
+        key: "SUPABASE_URL".into(),
+        locations: vec!["netlify:production".into(), "netlify:staging".into()],
+    }]);
+    p.secrets.read_branches = Some(vec![]);
+    p
+}
+
+async fn fault(sb: &RunningSandbox, spec: Value) {
+    let res = reqwest::Client::new()
+        .post(format!("{}/__sandbox/faults", sb.base_url()))
+        .json(&spec)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+}
+
+#[tokio::test]
+async fn a_vendor_that_fails_leaves_its_cells_unknown_and_the_check_unchecked() {
+    let sb = sandbox(World::seeded(1)).await;
+    let p = netlify_only();
+    // The repository's files would add requirements; keep this about Netlify.
+    fault(
+        &sb,
+        json!({"route": "GET /github/repos/*/*/contents/*", "kind": "status", "status": 404}),
+    )
+    .await;
+    let c = check(&sb, &p, None).await;
+    assert_eq!(
+        c.outcome,
+        Outcome::Ok,
+        "{:?}",
+        c.rows
+            .iter()
+            .map(|r| (&r.key, &r.needs))
+            .collect::<Vec<_>>()
+    );
+
+    fault(
+        &sb,
+        json!({"route": "GET /netlify/api/v1/accounts/*/env", "kind": "status", "status": 503}),
+    )
+    .await;
+    let c = check(&sb, &p, None).await;
+    for (i, column) in c.columns.iter().enumerate() {
+        if column.label.starts_with("Netlify") {
+            for r in &c.rows {
+                assert!(
+                    matches!(r.cells[i], Cell::Unknown { .. }),
+                    "{} / {}: {:?}",
+                    r.key,
+                    column.label,
+                    r.cells[i]
+                );
+            }
+        }
+    }
+    let url = row(&c, "SUPABASE_URL");
+    assert!(url.needs.iter().all(|n| n.verdict == Verdict::Unknown));
+    assert_eq!(c.outcome, Outcome::Unchecked);
+    assert_eq!(c.outcome.exit_code(), 2);
+    assert!(!has_finding(&c, "missing:"));
+    sb.stop().await;
+}
+
+#[tokio::test]
+async fn a_malformed_workflow_is_a_finding_and_the_rest_is_checked() {
+    let mut world = World::seeded(1);
+    world.github.files = Some(vec![greenroom_sandbox::model::RepoFile {
+        path: ".github/workflows/ci.yml".into(),
+        content: "jobs:\n  deploy:\n    steps: [\n      - run: echo ${{ secrets.X }}\n".into(),
+    }]);
+    let sb = sandbox(world).await;
+    let c = check(&sb, &netlify_only(), None).await;
+    let f = c
+        .findings
+        .iter()
+        .find(|f| f.id.starts_with("malformed:ci.yml"))
+        .expect("malformed workflow");
+    assert!(f.detail.contains("ci.yml:"), "{}", f.detail);
+    assert_eq!(row(&c, "SUPABASE_URL").needs[0].verdict, Verdict::Present);
+    sb.stop().await;
+}
