@@ -63,6 +63,7 @@ const USED: &[&str] = &[
     "github GET /repos/{owner}/{repo}/actions/secrets",
     "github GET /repos/{owner}/{repo}/actions/organization-secrets",
     "github GET /repos/{owner}/{repo}/actions/variables",
+    "github GET /repos/{owner}/{repo}/actions/organization-variables",
     "github GET /repos/{owner}/{repo}/environments",
     "github GET /repos/{owner}/{repo}/environments/{environment_name}/secrets",
     "github GET /repos/{owner}/{repo}/environments/{environment_name}/variables",
@@ -316,6 +317,11 @@ async fn every_operation_greenroom_uses_matches_the_vendor_descriptions() {
     github.list_repo_secrets(&repo).await.unwrap();
     github.list_repo_organization_secrets(&repo).await.unwrap();
     github.list_repo_variables(&repo).await.unwrap();
+    let org_vars = github
+        .list_repo_organization_variables(&repo)
+        .await
+        .unwrap();
+    assert!(!org_vars.is_empty());
     let envs = github.get_all_environments(&repo).await.unwrap();
     github
         .list_environment_secrets(&repo, &envs[0].name)

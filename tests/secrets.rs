@@ -80,8 +80,14 @@ fn world_values(sb: &RunningSandbox) -> Vec<String> {
         .flat_map(|v| v.values.iter().map(|x| x.value.clone()))
         .collect();
     values.extend(sim.variables.iter().map(|v| v.value.clone()));
-    // Short values ("20", "staging") are words, not secrets.
-    values.retain(|v| v.len() >= 12);
+    // Short values ("20", "staging") are words, and the org's name (a
+    // variable's value too) is in every link: neither is a secret.
+    let names = [
+        &sim.ids.github.org,
+        &sim.ids.github.repo,
+        &sim.ids.netlify.account_slug,
+    ];
+    values.retain(|v| v.len() >= 12 && !names.contains(&v));
     values.sort();
     values.dedup();
     values

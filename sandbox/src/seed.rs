@@ -673,6 +673,7 @@ fn variables(world: &World, anchor: i64) -> Vec<Variable> {
     };
     vec![
         v("NODE_VERSION", "20".into(), "repo", 300),
+        v("SENTRY_ORG", world.github.org.clone(), "org", 340),
         v("VITE_RUNTIME_ENV", "staging".into(), "staging", 200),
         v(
             "STAGING_URL",

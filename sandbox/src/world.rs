@@ -56,7 +56,7 @@ pub struct GithubWorld {
     pub files: Option<Vec<RepoFile>>,
     /// Secret and variable stores the sandbox's token may not read (403, as
     /// GitHub answers a token without the permission): `repo-secrets`,
-    /// `org-secrets`, `repo-variables`, `environment-secrets:<env>`,
+    /// `org-secrets`, `repo-variables`, `org-variables`, `environment-secrets:<env>`,
     /// `environment-variables:<env>`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub forbidden: Vec<String>,
@@ -197,7 +197,7 @@ impl World {
                 .is_some_and(|e| self.github.environments.iter().any(|x| x == e));
             if !known {
                 return Err(format!(
-                    "github.forbidden: {store:?} is not a store (repo-secrets, org-secrets, repo-variables, environment-secrets:<env>, environment-variables:<env> of a listed environment)"
+                    "github.forbidden: {store:?} is not a store (repo-secrets, org-secrets, repo-variables, org-variables, environment-secrets:<env>, environment-variables:<env> of a listed environment)"
                 ));
             }
         }

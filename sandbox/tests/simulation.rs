@@ -146,10 +146,12 @@ fn the_seeded_year_is_realistic() {
         .iter()
         .any(|v| !v.is_secret && v.values.iter().any(|x| x.value == "changeme")));
     // A service-role key where the browser gets it.
-    assert!(sim
-        .env
-        .iter()
-        .any(|v| v.key.starts_with("VITE_") && v.values.iter().any(|x| x.value.starts_with("eyJ"))));
+    assert!(
+        sim.env
+            .iter()
+            .any(|v| v.key.starts_with("VITE_")
+                && v.values.iter().any(|x| x.value.starts_with("eyJ")))
+    );
     // Secrets: ci.yml references DEFAULT_ORGANIZATION_ID, which GitHub lacks.
     let ci = sim
         .files

@@ -176,7 +176,9 @@ async fn the_secrets_gate_exits_by_its_verdict_and_never_prints_a_value() {
         sim.env
             .iter()
             .flat_map(|v| v.values.iter().map(|x| x.value.clone()))
-            .filter(|v| v.len() >= 12)
+            .chain(sim.variables.iter().map(|v| v.value.clone()))
+            // The org's name is in every link; it is not a secret.
+            .filter(|v| v.len() >= 12 && *v != sim.ids.github.org)
             .collect()
     };
     sb.stop().await;
@@ -206,12 +208,19 @@ async fn the_secrets_gate_exits_by_its_verdict_and_never_prints_a_value() {
         let out = [run.stdout.clone(), run.stderr.clone()].concat();
         let text = String::from_utf8_lossy(&out);
         for v in &values {
-            let b64 = base64::engine::general_purpose::STANDARD.encode(v);
-            assert!(!text.contains(v.as_str()), "{what}: a value was printed");
-            assert!(
-                !text.contains(&b64),
-                "{what}: a value was printed in base64"
-            );
+            let forms = [
+                v.clone(),
+                base64::engine::general_purpose::STANDARD.encode(v),
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v),
+                url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>(),
+                serde_json::to_string(v)
+                    .unwrap()
+                    .trim_matches('"')
+                    .to_string(),
+            ];
+            for form in forms {
+                assert!(!text.contains(&form), "{what}: a value was printed");
+            }
         }
     }
     let report: serde_json::Value =
@@ -238,4 +247,61 @@ async fn the_secrets_gate_exits_by_its_verdict_and_never_prints_a_value() {
         &["--env-file", "/nonexistent/.env.local"],
     );
     assert_eq!(missing_file.status.code(), Some(2));
+}
+
+#[test]
+fn the_secrets_gate_passes_when_all_is_there_and_says_so_when_it_cannot_tell() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("greenroom.toml"),
+        r#"mode = "sandbox"
+
+[[projects]]
+name = "AllIncompassing"
+
+[projects.netlify]
+account_slug = "allincompassing"
+staging_site_id = "5a1b7c2e-0000-4000-8000-00000000st01"
+production_site_id = "5a1b7c2e-0000-4000-8000-00000000pr01"
+
+[projects.github]
+repo = "allincompassing/allincompassing"
+
+[projects.secrets]
+required = [
+  { key = "SUPABASE_URL", in = ["netlify:production", "netlify:staging"] },
+  { key = "NETLIFY_AUTH_TOKEN", in = ["github"] },
+]
+"#,
+    )
+    .unwrap();
+    let run = |forbidden: &[&str]| {
+        let mut world = greenroom_sandbox::World::seeded(1);
+        // No repository files, so nothing is discovered beyond the config.
+        world.github.files = Some(vec![]);
+        world.github.forbidden = forbidden.iter().map(|s| s.to_string()).collect();
+        let path = dir.path().join("world.json");
+        std::fs::write(&path, serde_json::to_string(&world).unwrap()).unwrap();
+        secrets_check(dir.path(), &path, &["--format", "json"])
+    };
+    let ok = run(&[]);
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
+    assert_eq!(report["outcome"], "ok");
+
+    // The token may not read repository secrets: unknown, not missing.
+    let unknown = run(&["repo-secrets"]);
+    assert_eq!(
+        unknown.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&unknown.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&unknown.stdout).unwrap();
+    assert_eq!(report["outcome"], "unchecked");
 }

@@ -486,6 +486,21 @@ fn vendor_message(body: &[u8]) -> Option<String> {
     Some(msg.chars().take(200).collect())
 }
 
+/// serde's message without the value it found: `invalid type: string
+/// "...", expected u64` quotes what the vendor sent, which may be a secret's
+/// value, and these messages reach pages, logs and the CLI.
+fn without_value(msg: &str) -> String {
+    for prefix in ["invalid type", "invalid value", "unknown variant"] {
+        if msg.starts_with(prefix) {
+            return match msg.rfind(", expected") {
+                Some(i) => format!("{prefix}{}", &msg[i..]),
+                None => prefix.to_string(),
+            };
+        }
+    }
+    msg.to_string()
+}
+
 /// Decodes JSON; a missing or mistyped field is named with its path.
 pub fn decode<T: DeserializeOwned>(
     vendor: Vendor,
@@ -495,9 +510,9 @@ pub fn decode<T: DeserializeOwned>(
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner();
+        let inner = without_value(&e.into_inner().to_string());
         let detail = if path == "." || path.is_empty() {
-            inner.to_string()
+            inner
         } else {
             format!("at {path}: {inner}")
         };
@@ -697,6 +712,37 @@ fn same_origin(url: &str, base: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_decode_error_names_the_field_but_not_the_value() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Var {
+            count: u64,
+            kind: Kind,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        enum Kind {
+            A,
+        }
+        let e = decode::<Var>(
+            Vendor::Netlify,
+            "op",
+            br#"{"count": "sk-canary-1, expected", "kind": "A"}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("count") && e.contains("expected u64"), "{e}");
+        assert!(!e.contains("canary"), "{e}");
+        let e = decode::<Var>(
+            Vendor::Netlify,
+            "op",
+            br#"{"count": 1, "kind": "sk-canary-2"}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("kind") && !e.contains("canary"), "{e}");
+    }
 
     #[test]
     fn the_etag_cache_drops_the_oldest_answers_to_stay_within_its_bytes() {

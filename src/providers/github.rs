@@ -145,12 +145,23 @@ pub struct DeploymentStatus {
     pub environment_url: Option<String>,
 }
 
-/// A file's text from the contents API.
-#[derive(Debug, Clone, PartialEq)]
+/// A file's text from the contents API. `Debug` leaves the text out (an
+/// `.env.example` may hold real values).
+#[derive(Clone, PartialEq)]
 pub struct RepoFile {
     pub path: String,
     pub sha: String,
     pub text: String,
+}
+
+impl std::fmt::Debug for RepoFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RepoFile")
+            .field("path", &self.path)
+            .field("sha", &self.sha)
+            .field("bytes", &self.text.len())
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -609,6 +620,18 @@ impl GitHubClient {
         self.variables(
             "actions/list-repo-variables",
             format!("{}/actions/variables", repo.path()),
+        )
+        .await
+    }
+
+    /// Organization variables the repository can use.
+    pub async fn list_repo_organization_variables(
+        &self,
+        repo: &Repo,
+    ) -> Result<Vec<Variable>, ProviderError> {
+        self.variables(
+            "actions/list-repo-organization-variables",
+            format!("{}/actions/organization-variables", repo.path()),
         )
         .await
     }

@@ -4,6 +4,7 @@
 //! here carries a value: what leaves this module is letters, dates, names.
 
 use super::discover::dotenv::{EnvFile, EnvValue};
+use super::discover::netlify_toml::NetlifyToml;
 use super::discover::{discover, FileProblem};
 use super::findings::{self, Finding};
 use super::fingerprint::{group_label, Fingerprint, FingerprintKey};
@@ -170,10 +171,20 @@ enum Reading<'a> {
 fn read<'a>(
     sources: &'a Sources,
     env: Option<&'a EnvFile>,
+    toml: Option<&'a NetlifyToml>,
     key: &str,
     at: &Location,
 ) -> Reading<'a> {
     match at {
+        Location::Netlify { context, .. }
+            if toml.and_then(|t| t.value_for(key, context)).is_some() =>
+        {
+            // netlify.toml's value is what a build gets, over the UI's.
+            let value = toml
+                .and_then(|t| t.value_for(key, context))
+                .expect("checked just above");
+            Reading::Value(value.expose())
+        }
         Location::Netlify { site, context } => {
             let Some((_, read)) = sources.netlify.iter().find(|(s, _)| s == site) else {
                 return Reading::Unknown("this Netlify site was not read".into());
@@ -200,7 +211,7 @@ fn read<'a>(
             let list = match level {
                 GithubLevel::Repository => Some(&sources.repo_secrets),
                 GithubLevel::Organization => Some(&sources.org_secrets),
-                GithubLevel::Environment(e) => sources.environment_secrets.get(e),
+                GithubLevel::Environment(e) => by_environment(&sources.environment_secrets, e),
             };
             match list {
                 None => Reading::Unknown("this environment was not read".into()),
@@ -219,8 +230,8 @@ fn read<'a>(
         Location::GithubVariables { level } => {
             let list = match level {
                 GithubLevel::Repository => Some(&sources.repo_variables),
-                GithubLevel::Organization => None,
-                GithubLevel::Environment(e) => sources.environment_variables.get(e),
+                GithubLevel::Organization => Some(&sources.org_variables),
+                GithubLevel::Environment(e) => by_environment(&sources.environment_variables, e),
             };
             match list {
                 None => Reading::Unknown("not read".into()),
@@ -241,6 +252,14 @@ fn read<'a>(
             },
         },
     }
+}
+
+/// An environment's store; GitHub's environment names ignore case.
+fn by_environment<'a, T>(stores: &'a BTreeMap<String, T>, name: &str) -> Option<&'a T> {
+    stores
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, t)| t)
 }
 
 /// GitHub names match without regard to case.
@@ -301,8 +320,20 @@ fn columns(
             context,
         }));
     }
-    let mut environments: BTreeSet<String> = sources.environment_secrets.keys().cloned().collect();
-    environments.extend(sources.environment_variables.keys().cloned());
+    // One column per environment whatever case each mention uses.
+    let mut environments: BTreeSet<String> = BTreeSet::new();
+    let add_environment = |e: &String, environments: &mut BTreeSet<String>| {
+        if !environments.iter().any(|x| x.eq_ignore_ascii_case(e)) {
+            environments.insert(e.clone());
+        }
+    };
+    for e in sources
+        .environment_secrets
+        .keys()
+        .chain(sources.environment_variables.keys())
+    {
+        add_environment(e, &mut environments);
+    }
     for r in requirements {
         match &r.target {
             Target::GithubSecret {
@@ -310,9 +341,7 @@ fn columns(
             }
             | Target::GithubVariable {
                 environment: Some(e),
-            } => {
-                environments.insert(e.clone());
-            }
+            } => add_environment(e, &mut environments),
             _ => {}
         }
     }
@@ -334,6 +363,9 @@ fn columns(
     }
     cols.push(Location::GithubVariables {
         level: GithubLevel::Repository,
+    });
+    cols.push(Location::GithubVariables {
+        level: GithubLevel::Organization,
     });
     if check.env_local.is_some() {
         cols.push(Location::EnvLocal);
@@ -377,6 +409,38 @@ fn on_site(sources: &Sources, target: &Target) -> Target {
             }
         }
         other => other.clone(),
+    }
+}
+
+/// For a job whose environment is an expression and a key in neither the
+/// repository nor the organization: present if every environment holds it,
+/// missing if none does, otherwise it depends on the run (unknown).
+fn any_environment_verdict(locations: &[Location], cells: &[Cell]) -> Verdict {
+    // Per environment: held there (as a secret or a variable), not readable,
+    // or not there.
+    let mut by_environment: BTreeMap<String, (bool, bool)> = BTreeMap::new();
+    for (l, c) in locations.iter().zip(cells) {
+        let e = match l {
+            Location::GithubSecrets {
+                level: GithubLevel::Environment(e),
+            }
+            | Location::GithubVariables {
+                level: GithubLevel::Environment(e),
+            } => e.to_ascii_lowercase(),
+            _ => continue,
+        };
+        let entry = by_environment.entry(e).or_default();
+        entry.0 |= c.is_present();
+        entry.1 |= matches!(c, Cell::Unknown { .. });
+    }
+    let held = by_environment.values().filter(|(p, _)| *p).count();
+    let unknown = by_environment.values().any(|(p, u)| !p && *u);
+    if held > 0 && held == by_environment.len() {
+        Verdict::Present
+    } else if held == 0 && !unknown {
+        Verdict::Missing
+    } else {
+        Verdict::Unknown
     }
 }
 
@@ -438,6 +502,7 @@ pub fn coverage(check: &Check<'_>) -> Coverage {
         })
         .collect();
     let locations = columns(check, &reqs, &branch_contexts);
+    let toml = found.netlify.as_ref().map(|(_, t)| t);
 
     // Row keys: requirements first, then whatever the stores hold.
     let mut keys: Vec<(String, RowGroup)> = Vec::new();
@@ -456,7 +521,12 @@ pub fn coverage(check: &Check<'_>) -> Coverage {
         };
         add_key(&r.key, group, &mut keys);
     }
-    for key in stored_keys(sources, check.env_local) {
+    let mut stored = stored_keys(sources, check.env_local);
+    stored.extend(
+        toml.iter()
+            .flat_map(|t| t.values.iter().map(|v| v.key.clone())),
+    );
+    for key in stored {
         // A GitHub name is upper case; it is the same row as any key that
         // differs only in case.
         if !keys.iter().any(|(k, _)| k.eq_ignore_ascii_case(&key)) {
@@ -472,7 +542,7 @@ pub fn coverage(check: &Check<'_>) -> Coverage {
         let mut cells = Vec::new();
         let mut values: Vec<(usize, Option<&str>)> = Vec::new();
         for (i, at) in locations.iter().enumerate() {
-            let cell = match read(sources, check.env_local, key, at) {
+            let cell = match read(sources, check.env_local, toml, key, at) {
                 Reading::Value(v) => match placeholder(v, sample(key)) {
                     Some(kind) => Cell::Placeholder { kind },
                     None => {
@@ -508,7 +578,10 @@ pub fn coverage(check: &Check<'_>) -> Coverage {
                     .iter()
                     .filter_map(|c| locations.iter().position(|l| l == c))
                     .collect();
-                let v = verdict(&cols.iter().map(|&i| &cells[i]).collect::<Vec<_>>());
+                let mut v = verdict(&cols.iter().map(|&i| &cells[i]).collect::<Vec<_>>());
+                if r.any_environment && v == Verdict::Missing {
+                    v = any_environment_verdict(&locations, &cells);
+                }
                 Need {
                     target: r.target.to_string(),
                     origin: r.origin.to_string(),
@@ -562,8 +635,9 @@ pub fn coverage(check: &Check<'_>) -> Coverage {
                 _ => {}
             }
         }
-        if outcome == Outcome::Ok && !found.unread.is_empty() {
-            // Requirements in an unread file are unknown.
+        if outcome == Outcome::Ok && (!found.unread.is_empty() || !problems.is_empty()) {
+            // Requirements in a file that could not be read or parsed (or
+            // keys on a bad line of the .env.local) are unknown.
             outcome = Outcome::Unchecked;
         }
         outcome
@@ -582,7 +656,6 @@ pub fn coverage(check: &Check<'_>) -> Coverage {
     coverage.findings = findings::findings(&findings::Context {
         check,
         coverage: &coverage,
-        discovered: &found,
         values: &readings_for_findings,
         consistent: &requirements::consistent_keys(check.project),
     });
@@ -671,6 +744,10 @@ fn unknown_stores(sources: &Sources) -> Vec<(String, String)> {
     for (e, r) in &sources.environment_secrets {
         named(format!("GitHub secrets of environment {e}"), r.unknown());
     }
+    named(
+        "GitHub organization variables".into(),
+        sources.org_variables.unknown(),
+    );
     named(
         "GitHub repository variables".into(),
         sources.repo_variables.unknown(),

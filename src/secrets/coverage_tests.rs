@@ -57,6 +57,7 @@ fn sources(prod: Vec<NetlifyVar>, staging: Vec<NetlifyVar>) -> Sources {
             .into_iter()
             .collect(),
         repo_variables: Read::Got(vec![]),
+        org_variables: Read::Got(vec![]),
         environment_variables: BTreeMap::new(),
         files: no_files(),
     }
@@ -449,14 +450,14 @@ fn scanning_switched_off_or_skipping_required_keys_is_flagged() {
     }));
     let c = run(&p, &s, None);
     assert_eq!(
-        finding(&c, "scan-disabled:").unwrap().severity,
+        finding(&c, "scan-disabled").unwrap().severity,
         Severity::High
     );
-    assert!(finding(&c, "scan-omits:")
+    assert!(finding(&c, "scan-omits")
         .unwrap()
         .detail
         .contains("SUPABASE_ANON_KEY"));
-    assert!(!finding(&c, "scan-omits:").unwrap().detail.contains("OTHER"));
+    assert!(!finding(&c, "scan-omits").unwrap().detail.contains("OTHER"));
 }
 
 #[test]
@@ -524,4 +525,90 @@ fn one_shared_site_makes_one_set_of_netlify_columns() {
         .columns
         .iter()
         .any(|col| col.label == "Netlify branch staging"));
+}
+
+#[test]
+fn a_value_in_netlify_toml_is_what_the_build_gets() {
+    let p = project(&[(
+        "API_URL",
+        &[
+            "netlify:production",
+            "netlify:production-site/deploy-preview",
+        ],
+    )]);
+    let mut s = sources(
+        vec![nv("API_URL", false, &[("all", None, "https://ui")])],
+        vec![],
+    );
+    s.files.netlify_toml = Read::Got(Some(RepoText {
+        path: "netlify.toml".into(),
+        reference: "main".into(),
+        text: "[context.production.environment]\nAPI_URL = \"https://file\"\n".into(),
+    }));
+    let c = run(&p, &s, None);
+    assert_ne!(
+        cell(&c, "API_URL", "Netlify production site: production"),
+        cell(&c, "API_URL", "Netlify production site: deploy-preview")
+    );
+    assert_eq!(c.outcome, Outcome::Ok);
+    // A file that does not parse leaves the check unchecked, not passed.
+    s.files.netlify_toml = Read::Got(Some(RepoText {
+        path: "netlify.toml".into(),
+        reference: "main".into(),
+        text: "[context.production\n".into(),
+    }));
+    assert_eq!(run(&p, &s, None).outcome, Outcome::Unchecked);
+}
+
+#[test]
+fn a_job_whose_environment_is_an_expression_may_be_served_by_any_environment() {
+    let p = project(&[]);
+    let mut s = sources(vec![], vec![]);
+    s.files.workflow = vec![Read::Got(Some(RepoText {
+        path: ".github/workflows/ci.yml".into(),
+        reference: "main".into(),
+        text: "jobs:\n  deploy:\n    environment: ${{ inputs.target }}\n    steps:\n      - run: echo ${{ secrets.DYN }}\n".into(),
+    }))];
+    s.environment_secrets
+        .insert("Production".into(), Read::Got(vec![]));
+    for e in ["Production", "staging"] {
+        s.environment_variables.insert(e.into(), Read::Got(vec![]));
+    }
+    let verdict = |s: &Sources| row(&run(&p, s, None), "DYN").needs[0].verdict;
+    assert_eq!(verdict(&s), Verdict::Missing);
+    s.environment_secrets.insert(
+        "staging".into(),
+        Read::Got(vec![gs("DYN", "2026-11-01T00:00:00Z")]),
+    );
+    assert_eq!(
+        verdict(&s),
+        Verdict::Unknown,
+        "held in one environment of two"
+    );
+    s.environment_secrets.insert(
+        "Production".into(),
+        Read::Got(vec![gs("dyn", "2026-11-01T00:00:00Z")]),
+    );
+    assert_eq!(verdict(&s), Verdict::Present);
+}
+
+#[test]
+fn organization_variables_end_the_chain_and_environment_names_ignore_case() {
+    let p = project(&[("REGION", &["github-vars:Staging"])]);
+    let mut s = sources(vec![], vec![]);
+    s.org_variables = Read::Got(vec![GithubVariable {
+        name: "REGION".into(),
+        value: Secret::new("eu"),
+        updated_at: None,
+    }]);
+    let c = run(&p, &s, None);
+    assert_eq!(row(&c, "REGION").needs[0].verdict, Verdict::Present);
+    // "Staging" and "staging" are one environment, one column.
+    assert_eq!(
+        c.columns
+            .iter()
+            .filter(|col| col.label.to_lowercase() == "github secrets: environment staging")
+            .count(),
+        1
+    );
 }

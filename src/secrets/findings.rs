@@ -5,7 +5,6 @@
 //! key and the stores, never a value, and links to where it is fixed.
 
 use super::coverage::{link, Cell, Check, Coverage, Verdict};
-use super::discover::Discovered;
 use super::jwt;
 use super::location::Location;
 use super::sources::Read;
@@ -41,7 +40,6 @@ pub struct Finding {
 pub(super) struct Context<'a, 'b> {
     pub check: &'a Check<'b>,
     pub coverage: &'a Coverage,
-    pub discovered: &'a Discovered,
     /// Per row, the readable (non-placeholder) values by column. Only read
     /// here to recognise a JWT's role; never copied into a finding.
     pub values: &'a [Vec<(usize, Option<&'a str>)>],
@@ -265,46 +263,71 @@ pub(super) fn findings(cx: &Context<'_, '_>) -> Vec<Finding> {
         }
     }
 
-    // 6. Netlify's secret scanning switched off.
-    if let Some((file, toml)) = &cx.discovered.netlify {
-        let required: Vec<&str> = c
-            .rows
+    // 6. Netlify's secret scanning switched off, in netlify.toml or as an
+    // env var (the file's values already stand in the Netlify columns).
+    let required: Vec<&str> = c
+        .rows
+        .iter()
+        .filter(|r| !r.needs.is_empty())
+        .map(|r| r.key.as_str())
+        .collect();
+    for (r, row) in c.rows.iter().enumerate() {
+        let netlify_values = cx.values[r]
             .iter()
-            .filter(|r| !r.needs.is_empty())
-            .map(|r| r.key.as_str())
-            .collect();
-        for s in &toml.scan_settings {
-            if s.key == "SECRETS_SCAN_ENABLED" && s.value.trim().eq_ignore_ascii_case("false") {
-                out.push(Finding {
-                    id: format!("scan-disabled:{}", s.section),
-                    severity: Severity::High,
-                    key: None,
-                    title: format!("Netlify's secret scanning is off in {file} [{}]", s.section),
-                    detail: "SECRETS_SCAN_ENABLED = false lets a build publish a secret value in its output without failing.".into(),
-                    fix: None,
-                });
-            }
-            if s.key == "SECRETS_SCAN_OMIT_KEYS" {
-                let omitted: Vec<&str> = s
-                    .value
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|k| required.contains(k))
+            .filter(|(i, _)| matches!(c.columns[*i].location, Location::Netlify { .. }))
+            .filter_map(|(i, v)| v.map(|v| (*i, v)));
+        match row.key.as_str() {
+            "SECRETS_SCAN_ENABLED" => {
+                let off: Vec<usize> = netlify_values
+                    .filter(|(_, v)| v.trim().eq_ignore_ascii_case("false"))
+                    .map(|(i, _)| i)
                     .collect();
-                if !omitted.is_empty() {
+                if !off.is_empty() {
                     out.push(Finding {
-                        id: format!("scan-omits:{}", s.section),
-                        severity: Severity::Medium,
-                        key: None,
-                        title: format!("Secret scanning skips required keys in {file} [{}]", s.section),
+                        id: "scan-disabled".into(),
+                        severity: Severity::High,
+                        key: Some(row.key.clone()),
+                        title: "Netlify's secret scanning is switched off".into(),
                         detail: format!(
-                            "SECRETS_SCAN_OMIT_KEYS lists {}: a build that leaks them is not stopped.",
-                            omitted.join(", ")
+                            "SECRETS_SCAN_ENABLED is false in: {}. A build can then publish a secret's value in its output without failing.",
+                            labels(c, &off)
                         ),
-                        fix: None,
+                        fix: fix_at(off[0]),
                     });
                 }
             }
+            "SECRETS_SCAN_OMIT_KEYS" => {
+                let mut omitted: Vec<&str> = Vec::new();
+                let mut at = Vec::new();
+                for (i, v) in netlify_values {
+                    let named: Vec<&str> = v
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|k| required.contains(k))
+                        .collect();
+                    if !named.is_empty() {
+                        at.push(i);
+                        omitted.extend(named);
+                    }
+                }
+                omitted.sort();
+                omitted.dedup();
+                if !omitted.is_empty() {
+                    out.push(Finding {
+                        id: "scan-omits".into(),
+                        severity: Severity::Medium,
+                        key: Some(row.key.clone()),
+                        title: "Netlify's secret scanning skips required keys".into(),
+                        detail: format!(
+                            "SECRETS_SCAN_OMIT_KEYS lists {} in: {}. A build that leaks them is not stopped.",
+                            omitted.join(", "),
+                            labels(c, &at)
+                        ),
+                        fix: fix_at(at[0]),
+                    });
+                }
+            }
+            _ => {}
         }
     }
 

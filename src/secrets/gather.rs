@@ -126,73 +126,34 @@ pub async fn gather(project: &Project, netlify: &NetlifyClient, github: &GitHubC
     }
 
     let netlify_reads = async {
-        let mut vars = Vec::new();
-        let mut names = BTreeMap::new();
-        for (site, id) in &sites {
+        let per_site = sites.iter().map(|(site, id)| async move {
             let (listed, info) = tokio::join!(
                 netlify.get_env_vars(account, Some(id), None),
                 netlify.get_site(id)
             );
+            (*site, listed, info)
+        });
+        let mut vars = Vec::new();
+        let mut names = BTreeMap::new();
+        for (site, listed, info) in futures_util::future::join_all(per_site).await {
             vars.push((
-                *site,
+                site,
                 read(listed, |l| l.into_iter().map(netlify_var).collect()),
             ));
             if let Ok(info) = info {
-                names.insert(*site, info.name);
+                names.insert(site, info.name);
             }
         }
         (vars, names)
     };
 
     let github_reads = async {
-        let (repo_secrets, org_secrets, repo_variables, environments) = tokio::join!(
+        tokio::join!(
             github.list_repo_secrets(&repo),
             github.list_repo_organization_secrets(&repo),
             github.list_repo_variables(&repo),
+            github.list_repo_organization_variables(&repo),
             github.get_all_environments(&repo),
-        );
-        let mut names: Vec<String> = match &environments {
-            Ok(list) => list
-                .iter()
-                .map(|e| e.name.clone())
-                .take(MAX_ENVIRONMENTS)
-                .collect(),
-            Err(_) => Vec::new(),
-        };
-        for wanted in [
-            &project.github.staging_environment,
-            &project.github.production_environment,
-        ] {
-            if !names.contains(wanted) {
-                names.push(wanted.clone());
-            }
-        }
-        let mut environment_secrets = BTreeMap::new();
-        let mut environment_variables = BTreeMap::new();
-        for name in names {
-            let (s, v) = tokio::join!(
-                github.list_environment_secrets(&repo, &name),
-                github.list_environment_variables(&repo, &name)
-            );
-            // An environment that does not exist holds nothing.
-            let missing = |e: &ProviderError| matches!(e.kind, ErrorKind::NotFound { .. });
-            let s = match s {
-                Err(e) if missing(&e) => Ok(Vec::new()),
-                other => other,
-            };
-            let v = match v {
-                Err(e) if missing(&e) => Ok(Vec::new()),
-                other => other,
-            };
-            environment_secrets.insert(name.clone(), secrets(s));
-            environment_variables.insert(name, variables(v));
-        }
-        (
-            secrets(repo_secrets),
-            secrets(org_secrets),
-            variables(repo_variables),
-            environment_secrets,
-            environment_variables,
         )
     };
 
@@ -221,15 +182,62 @@ pub async fn gather(project: &Project, netlify: &NetlifyClient, github: &GitHubC
 
     let ((netlify, netlify_site_names), github_parts, files) =
         tokio::join!(netlify_reads, github_reads, file_reads);
-    let (repo_secrets, org_secrets, repo_variables, environment_secrets, environment_variables) =
-        github_parts;
+    let (repo_secrets, org_secrets, repo_variables, org_variables, listed) = github_parts;
+
+    // Environments: those GitHub lists, the configured ones, and those the
+    // workflow's jobs name (GitHub's names ignore case).
+    let mut names: Vec<String> = Vec::new();
+    let mut want = |name: &str| {
+        if !name.is_empty() && !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+            names.push(name.to_string());
+        }
+    };
+    if let Ok(list) = &listed {
+        for e in list.iter().take(MAX_ENVIRONMENTS) {
+            want(&e.name);
+        }
+    }
+    want(&project.github.staging_environment);
+    want(&project.github.production_environment);
+    for r in super::discover::discover(&files).references {
+        if let Some(e) = &r.reference.environment {
+            want(e);
+        }
+    }
+    names.truncate(MAX_ENVIRONMENTS + 2);
+    let repo = &repo;
+    let environment_reads = names.iter().map(|name| async move {
+        let (s, v) = tokio::join!(
+            github.list_environment_secrets(repo, name),
+            github.list_environment_variables(repo, name)
+        );
+        // An environment that does not exist holds nothing.
+        let missing = |e: &ProviderError| matches!(e.kind, ErrorKind::NotFound { .. });
+        let s = match s {
+            Err(e) if missing(&e) => Ok(Vec::new()),
+            other => other,
+        };
+        let v = match v {
+            Err(e) if missing(&e) => Ok(Vec::new()),
+            other => other,
+        };
+        (name.clone(), secrets(s), variables(v))
+    });
+    let mut environment_secrets = BTreeMap::new();
+    let mut environment_variables = BTreeMap::new();
+    for (name, s, v) in futures_util::future::join_all(environment_reads).await {
+        environment_secrets.insert(name.clone(), s);
+        environment_variables.insert(name, v);
+    }
+
     Sources {
         netlify,
         netlify_site_names,
-        repo_secrets,
-        org_secrets,
+        repo_secrets: secrets(repo_secrets),
+        org_secrets: secrets(org_secrets),
         environment_secrets,
-        repo_variables,
+        repo_variables: variables(repo_variables),
+        org_variables: variables(org_variables),
         environment_variables,
         files,
     }

@@ -188,15 +188,13 @@ impl Target {
 
     /// The columns this target reads, most specific first.
     pub fn columns(&self) -> Vec<Location> {
-        let chain = |environment: &Option<String>, org: bool| {
+        let chain = |environment: &Option<String>| {
             let mut levels = Vec::new();
             if let Some(e) = environment {
                 levels.push(GithubLevel::Environment(e.clone()));
             }
             levels.push(GithubLevel::Repository);
-            if org {
-                levels.push(GithubLevel::Organization);
-            }
+            levels.push(GithubLevel::Organization);
             levels
         };
         match self {
@@ -204,14 +202,11 @@ impl Target {
                 site: *site,
                 context: context.clone(),
             }],
-            Self::GithubSecret { environment } => chain(environment, true)
+            Self::GithubSecret { environment } => chain(environment)
                 .into_iter()
                 .map(|level| Location::GithubSecrets { level })
                 .collect(),
-            // Organization variables are not read (their endpoint is not
-            // among the operations Greenroom uses), so the chain stops at
-            // the repository.
-            Self::GithubVariable { environment } => chain(environment, false)
+            Self::GithubVariable { environment } => chain(environment)
                 .into_iter()
                 .map(|level| Location::GithubVariables { level })
                 .collect(),

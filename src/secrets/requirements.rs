@@ -78,6 +78,9 @@ pub struct Requirement {
     pub key: String,
     pub target: Target,
     pub origin: Origin,
+    /// From a job whose environment is an expression: any environment may
+    /// hold it, besides the repository and organization.
+    pub any_environment: bool,
 }
 
 fn parse_targets(texts: &[String]) -> Vec<Target> {
@@ -98,6 +101,7 @@ pub fn declared(project: &Project) -> Vec<Requirement> {
                         key: r.key.clone(),
                         target,
                         origin: Origin::Config,
+                        any_environment: false,
                     })
             })
             .collect();
@@ -114,6 +118,7 @@ pub fn declared(project: &Project) -> Vec<Requirement> {
                 key: key.to_string(),
                 target: target.clone(),
                 origin: Origin::Playbook,
+                any_environment: false,
             });
         }
     }
@@ -122,6 +127,7 @@ pub fn declared(project: &Project) -> Vec<Requirement> {
             key: key.to_string(),
             target: deploy_target.clone(),
             origin: Origin::Playbook,
+            any_environment: false,
         });
     }
     out
@@ -178,6 +184,7 @@ pub fn all(project: &Project, found: &Discovered) -> Vec<Requirement> {
                     line: r.line,
                     job: r.job.clone(),
                 },
+                any_environment: r.environment_is_expression,
             },
             &mut out,
         );
@@ -213,6 +220,7 @@ pub fn all(project: &Project, found: &Discovered) -> Vec<Requirement> {
                             file: file.clone(),
                             context: ctx.context.name().to_string(),
                         },
+                        any_environment: false,
                     },
                     &mut out,
                 );
@@ -230,6 +238,7 @@ pub fn all(project: &Project, found: &Discovered) -> Vec<Requirement> {
                         file: file.clone(),
                         line: e.line,
                     },
+                    any_environment: false,
                 },
                 &mut out,
             );
@@ -266,6 +275,7 @@ mod tests {
                 context: NetlifyContext::Branch("staging".into())
             },
             origin: Origin::Playbook,
+            any_environment: false,
         }));
         assert!(reqs.contains(&Requirement {
             key: "NETLIFY_AUTH_TOKEN".into(),
@@ -273,6 +283,7 @@ mod tests {
                 environment: Some("staging".into())
             },
             origin: Origin::Playbook,
+            any_environment: false,
         }));
     }
 
@@ -301,6 +312,7 @@ mod tests {
                 line: 40,
                 job: Some("deploy-staging".into()),
                 environment: Some("staging".into()),
+                environment_is_expression: false,
             },
         });
         found.references.push(FoundReference {
@@ -311,6 +323,7 @@ mod tests {
                 line: 287,
                 job: Some("deploy-staging".into()),
                 environment: Some("staging".into()),
+                environment_is_expression: false,
             },
         });
         found.netlify = Some((

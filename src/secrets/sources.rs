@@ -96,13 +96,25 @@ pub struct GithubVariable {
 }
 
 /// A file read from the repository (`None` inside `Read::Got`: not there).
-#[derive(Debug, Clone)]
+/// Its `Debug` leaves the text out: `.env.example` holds sample values,
+/// and a careless team may commit real ones.
+#[derive(Clone)]
 pub struct RepoText {
     /// The path as shown in origins (`.github/workflows/ci.yml`).
     pub path: String,
     /// The branch or ref it was read at.
     pub reference: String,
     pub text: String,
+}
+
+impl std::fmt::Debug for RepoText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RepoText")
+            .field("path", &self.path)
+            .field("reference", &self.reference)
+            .field("bytes", &self.text.len())
+            .finish()
+    }
 }
 
 /// The repository files discovery reads.
@@ -124,6 +136,8 @@ pub struct Sources {
     pub org_secrets: Read<Vec<GithubSecret>>,
     pub environment_secrets: BTreeMap<String, Read<Vec<GithubSecret>>>,
     pub repo_variables: Read<Vec<GithubVariable>>,
+    /// Organization variables visible to the repository.
+    pub org_variables: Read<Vec<GithubVariable>>,
     pub environment_variables: BTreeMap<String, Read<Vec<GithubVariable>>>,
     pub files: RepoFiles,
 }

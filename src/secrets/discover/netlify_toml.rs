@@ -22,10 +22,63 @@ pub struct ScanSetting {
     pub section: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// A value the file sets: `[build.environment]` (`context: None`) or
+/// `[context.X.environment]`. Netlify gives these to builds over what the
+/// UI and API hold.
+#[derive(Debug, Clone)]
+pub struct FileValue {
+    pub context: Option<NetlifyContext>,
+    pub key: String,
+    pub value: crate::Secret,
+}
+
+#[derive(Debug, Clone, Default)]
 pub struct NetlifyToml {
     pub contexts: Vec<FileContext>,
     pub scan_settings: Vec<ScanSetting>,
+    pub values: Vec<FileValue>,
+}
+
+impl NetlifyToml {
+    /// The file's value of `key` for a build in `context`: the context's
+    /// own section (for a branch, then `branch-deploy`'s), else `[build]`'s.
+    pub fn value_for(&self, key: &str, context: &NetlifyContext) -> Option<&crate::Secret> {
+        let find = |c: Option<&NetlifyContext>| {
+            self.values
+                .iter()
+                .find(|v| v.key == key && v.context.as_ref() == c)
+                .map(|v| &v.value)
+        };
+        find(Some(context))
+            .or_else(|| match context {
+                NetlifyContext::Branch(_) => find(Some(&NetlifyContext::BranchDeploy)),
+                _ => None,
+            })
+            .or_else(|| find(None))
+    }
+}
+
+fn values(table: Option<&toml::Value>, context: Option<NetlifyContext>, out: &mut Vec<FileValue>) {
+    let Some(env) = table
+        .and_then(|t| t.get("environment"))
+        .and_then(|e| e.as_table())
+    else {
+        return;
+    };
+    for (key, v) in env {
+        let value = match v {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Float(f) => f.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            _ => continue,
+        };
+        out.push(FileValue {
+            context: context.clone(),
+            key: key.clone(),
+            value: crate::Secret::new(value),
+        });
+    }
 }
 
 fn line_of(text: &str, needle: &str) -> Option<usize> {
@@ -77,6 +130,7 @@ pub fn parse(file: &str, text: &str) -> Result<NetlifyToml, FileProblem> {
         "[build.environment]",
         &mut out.scan_settings,
     );
+    values(root.get("build"), None, &mut out.values);
     if let Some(contexts) = root.get("context").and_then(|c| c.as_table()) {
         for (name, table) in contexts {
             out.contexts.push(FileContext {
@@ -88,6 +142,11 @@ pub fn parse(file: &str, text: &str) -> Result<NetlifyToml, FileProblem> {
                 Some(table),
                 &format!("[context.{name}.environment]"),
                 &mut out.scan_settings,
+            );
+            values(
+                Some(table),
+                Some(NetlifyContext::from_name(name)),
+                &mut out.values,
             );
         }
     }
@@ -116,6 +175,16 @@ mod tests {
             ]
         );
         assert_eq!(t.scan_settings.len(), 2);
+        let x = |c: NetlifyContext| t.value_for("X", &c).map(|v| v.expose().to_string());
+        assert_eq!(x(NetlifyContext::Production).as_deref(), Some("1"));
+        assert_eq!(x(NetlifyContext::DeployPreview), None);
+        let scan = t
+            .value_for(
+                "SECRETS_SCAN_ENABLED",
+                &NetlifyContext::Branch("staging".into()),
+            )
+            .unwrap();
+        assert_eq!(scan.expose(), "false");
         assert_eq!(t.scan_settings[0].value, "false");
         assert_eq!(t.scan_settings[1].section, "[context.staging.environment]");
     }

@@ -29,6 +29,9 @@ pub struct Reference {
     /// The job's `environment` (`environment: staging` or `{ name: staging }`),
     /// when it is a plain name rather than an expression.
     pub environment: Option<String>,
+    /// The job has an environment, but it is an expression (`${{ inputs.env }}`):
+    /// which one is known only when it runs.
+    pub environment_is_expression: bool,
 }
 
 #[derive(Debug)]
@@ -248,7 +251,7 @@ pub fn references(file: &str, text: &str) -> Result<Vec<Reference>, FileProblem>
         });
     };
     let mut out = Vec::new();
-    let mut take = |node: &Node, job: Option<&str>, environment: Option<&String>| {
+    let mut take = |node: &Node, job: Option<&str>, environment: Option<&String>, dynamic: bool| {
         scalars(node, &mut |text, line, is_if| {
             for (kind, name, at) in evaluated_references(text, is_if) {
                 // Exact in literal blocks; a folded block has lost its line
@@ -260,6 +263,7 @@ pub fn references(file: &str, text: &str) -> Result<Vec<Reference>, FileProblem>
                     line: line + newlines,
                     job: job.map(str::to_string),
                     environment: environment.cloned(),
+                    environment_is_expression: dynamic,
                 });
             }
         });
@@ -271,14 +275,15 @@ pub fn references(file: &str, text: &str) -> Result<Vec<Reference>, FileProblem>
                 let Node::Scalar { text: job_id, .. } = job_key else {
                     continue;
                 };
-                let environment = match job {
-                    Node::Map(m) => environment_of(m),
-                    _ => None,
+                let (environment, dynamic) = match job {
+                    Node::Map(m) => (environment_of(m), get(m, "environment").is_some()),
+                    _ => (None, false),
                 };
-                take(job, Some(job_id), environment.as_ref());
+                let dynamic = dynamic && environment.is_none();
+                take(job, Some(job_id), environment.as_ref(), dynamic);
             }
         } else {
-            take(value, None, None);
+            take(value, None, None, false);
         }
     }
     out.sort_by(|a, b| a.line.cmp(&b.line).then(a.name.cmp(&b.name)));

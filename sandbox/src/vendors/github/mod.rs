@@ -81,6 +81,10 @@ pub fn routes(state: Shared) -> Router<Shared> {
             get(secrets::repo_variables),
         )
         .route(
+            &format!("{r}/actions/organization-variables"),
+            get(secrets::org_variables),
+        )
+        .route(
             &format!("{r}/environments"),
             get(environments::environments),
         )

@@ -73,6 +73,7 @@ fn secrets_page(
 fn variables_page(sim: &Sim, origin: &str, path: &str, q: &Params, scope: &str) -> Response {
     let store = match scope {
         "repo" => "repo-variables".to_string(),
+        "org" => "org-variables".to_string(),
         env => format!("environment-variables:{env}"),
     };
     if let Some(refused) = forbidden(sim, &store) {
@@ -146,6 +147,19 @@ pub(super) async fn repo_variables(
         return not_found();
     }
     variables_page(&sim, &origin, "/actions/variables", &q, "repo")
+}
+
+pub(super) async fn org_variables(
+    State(state): State<Shared>,
+    Origin(origin): Origin,
+    Path((owner, repo)): RepoPath,
+    Query(q): Query<Params>,
+) -> Response {
+    let sim = lock(&state.sim);
+    if !repo_ok(&sim, &owner, &repo) {
+        return not_found();
+    }
+    variables_page(&sim, &origin, "/actions/organization-variables", &q, "org")
 }
 
 pub(super) async fn env_secrets(
