@@ -282,6 +282,8 @@ struct VariablesPage {
 #[derive(Deserialize)]
 struct EnvironmentsPage {
     #[serde(default)]
+    total_count: Option<usize>,
+    #[serde(default)]
     environments: Vec<Environment>,
 }
 
@@ -652,16 +654,23 @@ impl GitHubClient {
         .await
     }
 
+    /// Every environment of the repository, page by page.
     pub async fn get_all_environments(
         &self,
         repo: &Repo,
     ) -> Result<Vec<Environment>, ProviderError> {
-        let url = with_query(
-            &self.url(&format!("{}/environments", repo.path())),
-            &[("per_page", "100".into())],
-        );
-        let page: EnvironmentsPage = self.api.get("repos/get-all-environments", &url).await?;
-        Ok(page.environments)
+        self.api
+            .collect(
+                "repos/get-all-environments",
+                &self.url(&format!("{}/environments", repo.path())),
+                None,
+                |p: EnvironmentsPage| PageOf {
+                    items: p.environments,
+                    total: p.total_count,
+                },
+                |e| e.id.to_string(),
+            )
+            .await
     }
 
     pub async fn list_deployments(

@@ -508,7 +508,7 @@ pub fn coverage(check: &Check<'_>) -> Coverage {
     let mut keys: Vec<(String, RowGroup)> = Vec::new();
     let add_key = |key: &str, group: RowGroup, keys: &mut Vec<(String, RowGroup)>| match keys
         .iter_mut()
-        .find(|(k, _)| k == key || (k.eq_ignore_ascii_case(key) && is_upper(k) && is_upper(key)))
+        .find(|(k, _)| k == key)
     {
         Some((_, g)) => *g = (*g).min(group),
         None => keys.push((key.to_string(), group)),
@@ -527,9 +527,11 @@ pub fn coverage(check: &Check<'_>) -> Coverage {
             .flat_map(|t| t.values.iter().map(|v| v.key.clone())),
     );
     for key in stored {
-        // A GitHub name is upper case; it is the same row as any key that
-        // differs only in case.
-        if !keys.iter().any(|(k, _)| k.eq_ignore_ascii_case(&key)) {
+        // GitHub keeps names in upper case and matches them without regard
+        // to case, so an upper-case name joins a row that differs only in
+        // case; Netlify's and .env's keys are case-sensitive and stay apart.
+        let joins = |k: &String| k == &key || (is_upper(&key) && k.eq_ignore_ascii_case(&key));
+        if !keys.iter().any(|(k, _)| joins(k)) {
             add_key(&key, RowGroup::Unrequired, &mut keys);
         }
     }

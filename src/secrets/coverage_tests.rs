@@ -612,3 +612,23 @@ fn organization_variables_end_the_chain_and_environment_names_ignore_case() {
         1
     );
 }
+
+#[test]
+fn netlify_keys_are_case_sensitive_and_github_names_are_not() {
+    let p = project(&[("API_KEY", &["netlify:production", "github"])]);
+    let mut s = sources(vec![nv("api_key", false, &[("all", None, "x")])], vec![]);
+    s.repo_secrets = Read::Got(vec![gs("API_KEY", "2026-11-01T00:00:00Z")]);
+    let c = run(&p, &s, None);
+    let r = row(&c, "API_KEY");
+    // Netlify's `api_key` is another variable: API_KEY is missing there.
+    assert_eq!(r.needs[0].verdict, Verdict::Missing);
+    assert_eq!(r.needs[1].verdict, Verdict::Present);
+    assert_eq!(row(&c, "api_key").group, RowGroup::Unrequired);
+    assert_eq!(
+        c.rows
+            .iter()
+            .filter(|r| r.key.eq_ignore_ascii_case("api_key"))
+            .count(),
+        2
+    );
+}

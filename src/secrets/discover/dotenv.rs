@@ -42,19 +42,47 @@ impl EnvFile {
 }
 
 /// The line (1-based) where `key` is assigned last, and the raw text after
-/// its `=`.
-fn assignment<'a>(text: &'a str, key: &str) -> Option<(usize, &'a str)> {
+/// its `=`: through the closing quote when a double-quoted value goes on
+/// over several lines (dotenvy expands `$` on every one of them).
+fn assignment(text: &str, key: &str) -> Option<(usize, String)> {
+    let lines: Vec<&str> = text.lines().collect();
     let mut found = None;
-    for (i, line) in text.lines().enumerate() {
+    for (i, line) in lines.iter().enumerate() {
         let l = line.trim_start();
         let l = l.strip_prefix("export ").map(str::trim_start).unwrap_or(l);
         if let Some(rest) = l.strip_prefix(key) {
             if let Some(value) = rest.trim_start().strip_prefix('=') {
-                found = Some((i + 1, value));
+                let mut raw = value.to_string();
+                if opens_quote(value) {
+                    for next in &lines[i + 1..] {
+                        raw.push('\n');
+                        raw.push_str(next);
+                        if next.contains('"') {
+                            break;
+                        }
+                    }
+                }
+                found = Some((i + 1, raw));
             }
         }
     }
     found
+}
+
+/// Whether a raw value starts a double-quoted string it does not close.
+fn opens_quote(raw: &str) -> bool {
+    let Some(inner) = raw.trim_start().strip_prefix('"') else {
+        return false;
+    };
+    let mut escaped = false;
+    for c in inner.chars() {
+        match c {
+            '\\' if !escaped => escaped = true,
+            '"' if !escaped => return false,
+            _ => escaped = false,
+        }
+    }
+    true
 }
 
 /// Whether dotenvy would have expanded something in this raw value: a `$`
@@ -96,8 +124,8 @@ pub fn parse(name: &str, text: &str) -> EnvFile {
             None => break,
             Some(Ok((key, value))) => {
                 let value = Secret::new(value);
-                let (line, raw) = assignment(text, &key).unwrap_or((0, ""));
-                let value = if expands(raw) {
+                let (line, raw) = assignment(text, &key).unwrap_or((0, String::new()));
+                let value = if expands(&raw) {
                     EnvValue::Expanded
                 } else {
                     EnvValue::Value(value)
@@ -168,6 +196,13 @@ mod tests {
         assert_eq!(value(&f, "HOME_DIR").as_deref(), Some("<expanded>"));
         assert_eq!(value(&f, "PATHS").as_deref(), Some("<expanded>"));
         assert_eq!(value(&f, "Q").as_deref(), Some("a$b"));
+        // A `$` on a later line of a multi-line quoted value counts too.
+        let f = parse(
+            ".env.local",
+            "M=\"first\nsecond ${HOME}\"\nN=\"one\ntwo\"\n",
+        );
+        assert_eq!(value(&f, "M").as_deref(), Some("<expanded>"));
+        assert_eq!(value(&f, "N").as_deref(), Some("one\ntwo"));
     }
 
     #[test]
