@@ -396,17 +396,13 @@ fn a_service_role_key_stored_readable_and_a_vite_key_outside_builds_are_flagged(
     let p = project(&[]);
     let mut vite = nv("VITE_API", false, &[("all", None, "https://api")]);
     vite.scopes = vec!["functions".into()];
-    let s = sources(
-        vec![
-            nv(
-                "SUPABASE_SERVICE_ROLE_KEY",
-                false,
-                &[("production", None, SERVICE_JWT)],
-            ),
-            vite,
-        ],
-        vec![],
+    let mut service = nv(
+        "SUPABASE_SERVICE_ROLE_KEY",
+        false,
+        &[("production", None, SERVICE_JWT)],
     );
+    service.scopes = vec!["functions".into(), "runtime".into()];
+    let mut s = sources(vec![service, vite], vec![]);
     let c = run(&p, &s, None);
     assert_eq!(
         finding(&c, "readable-secret:SUPABASE_SERVICE_ROLE_KEY")
@@ -414,7 +410,20 @@ fn a_service_role_key_stored_readable_and_a_vite_key_outside_builds_are_flagged(
             .severity,
         Severity::Medium
     );
+    assert!(finding(&c, "service-role-exposed:").is_none());
     assert!(finding(&c, "no-builds-scope:VITE_API").is_some());
+    // Readable in the builds scope: exposed, whatever its name.
+    if let Read::Got(vars) = &mut s.netlify[0].1 {
+        vars[0].scopes = vec!["builds".into()];
+    }
+    let c = run(&p, &s, None);
+    assert_eq!(
+        finding(&c, "service-role-exposed:SUPABASE_SERVICE_ROLE_KEY")
+            .unwrap()
+            .severity,
+        Severity::Critical
+    );
+    assert!(finding(&c, "readable-secret:").is_none());
 }
 
 #[test]

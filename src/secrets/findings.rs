@@ -51,6 +51,24 @@ fn is_browser_key(key: &str) -> bool {
     key.starts_with("VITE_")
 }
 
+/// Whether a Netlify column's value of `key` reaches builds: a value from
+/// `netlify.toml` always does, a UI variable when its scopes say so.
+fn in_builds_scope(cx: &Context<'_, '_>, at: &Location, key: &str) -> bool {
+    let Location::Netlify { site, .. } = at else {
+        return false;
+    };
+    let var = cx
+        .check
+        .sources
+        .netlify
+        .iter()
+        .filter(|(s, _)| s == site)
+        .filter_map(|(_, read)| read.ok())
+        .flatten()
+        .find(|v| v.key == key);
+    var.is_none_or(|v| v.has_scope("builds"))
+}
+
 fn labels(c: &Coverage, cols: &[usize]) -> String {
     cols.iter()
         .map(|&i| c.columns[i].label.clone())
@@ -67,20 +85,32 @@ pub(super) fn findings(cx: &Context<'_, '_>) -> Vec<Finding> {
         let key = &row.key;
         let values = &cx.values[r];
 
-        // 1. A service-role key in a variable the browser bundle gets.
-        let exposed: Vec<usize> = values
+        // 1. A service-role key where the browser can get it: a `VITE_`
+        // variable anywhere, or any Netlify variable builds can read (what a
+        // build reads can end up in what it ships).
+        let service_role: Vec<usize> = values
             .iter()
             .filter(|(_, v)| v.is_some_and(jwt::is_service_role))
             .map(|(i, _)| *i)
             .collect();
-        if is_browser_key(key) && !exposed.is_empty() {
+        let exposed: Vec<usize> = service_role
+            .iter()
+            .copied()
+            .filter(|&i| is_browser_key(key) || in_builds_scope(cx, &c.columns[i].location, key))
+            .collect();
+        if !exposed.is_empty() {
+            let why = if is_browser_key(key) {
+                "Vite ships VITE_ variables to every browser"
+            } else {
+                "builds can read it, and what a build reads can be shipped"
+            };
             out.push(Finding {
                 id: format!("service-role-exposed:{key}"),
                 severity: Severity::Critical,
                 key: Some(key.clone()),
-                title: format!("{key} holds a Supabase service-role key, and Vite ships VITE_ variables to every browser"),
+                title: format!("{key} holds a Supabase service-role key, and {why}"),
                 detail: format!(
-                    "Found in: {}. Anyone who opens the site can read it and bypass row-level security. Remove it, rotate the service-role key in Supabase, and use the anon key in the browser.",
+                    "Found readable in: {}. Anyone who can read it bypasses row-level security. Remove it from there, rotate the service-role key in Supabase, keep it as a Netlify secret outside the builds scope, and use the anon key in the browser.",
                     labels(c, &exposed)
                 ),
                 fix: fix_at(exposed[0]),
@@ -179,11 +209,11 @@ pub(super) fn findings(cx: &Context<'_, '_>) -> Vec<Finding> {
             .filter(|(i, cell)| {
                 matches!(cell, Cell::Readable { .. })
                     && !matches!(c.columns[*i].location, Location::EnvLocal)
-                    && (key.contains("SERVICE_ROLE") || exposed.contains(i))
+                    && (key.contains("SERVICE_ROLE") || service_role.contains(i))
             })
             .map(|(i, _)| i)
             .collect();
-        if !readable_service.is_empty() && !is_browser_key(key) {
+        if !readable_service.is_empty() && exposed.is_empty() {
             out.push(Finding {
                 id: format!("readable-secret:{key}"),
                 severity: Severity::Medium,
