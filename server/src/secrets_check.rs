@@ -5,7 +5,7 @@
 
 use crate::error::ServerError;
 use greenroom::config::Project;
-use greenroom::secrets::coverage::{Check, Coverage, Outcome};
+use greenroom::secrets::coverage::{Check, Coverage, Outcome, RowGroup};
 use greenroom::secrets::discover::dotenv;
 use greenroom::secrets::{coverage, gather, Cell, FingerprintKey, Verdict};
 use greenroom::{Config, Mode};
@@ -149,9 +149,9 @@ pub fn table(r: &Coverage, mode: Mode) -> String {
     out.push('\n');
     for row in &r.rows {
         let group = match row.group {
-            greenroom::secrets::coverage::RowGroup::Required => "required",
-            greenroom::secrets::coverage::RowGroup::Discovered => "discovered",
-            greenroom::secrets::coverage::RowGroup::Unrequired => "unrequired",
+            RowGroup::Required => "required",
+            RowGroup::Discovered => "discovered",
+            RowGroup::Unrequired => "unrequired",
         };
         let _ = write!(out, "{:width$}  {group:10}", row.key);
         for cell in &row.cells {

@@ -12,7 +12,7 @@ use super::location::{GithubLevel, Location, NetlifyContext, Site, Target};
 use super::netlify::effective;
 use super::placeholder::{placeholder, Placeholder};
 use super::requirements::{self, Requirement};
-use super::sources::{GithubSecret, GithubVariable, NetlifyVar, Read, Sources, ValueContext};
+use super::sources::{NetlifyVar, Read, Sources, ValueContext};
 use crate::config::Project;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -175,16 +175,13 @@ fn read<'a>(
     key: &str,
     at: &Location,
 ) -> Reading<'a> {
-    match at {
-        Location::Netlify { context, .. }
-            if toml.and_then(|t| t.value_for(key, context)).is_some() =>
-        {
-            // netlify.toml's value is what a build gets, over the UI's.
-            let value = toml
-                .and_then(|t| t.value_for(key, context))
-                .expect("checked just above");
-            Reading::Value(value.expose())
+    // netlify.toml's value is what a build gets, over the UI's.
+    if let (Location::Netlify { context, .. }, Some(toml)) = (at, toml) {
+        if let Some(value) = toml.value_for(key, context) {
+            return Reading::Value(value.expose());
         }
+    }
+    match at {
         Location::Netlify { site, context } => {
             let Some((_, read)) = sources.netlify.iter().find(|(s, _)| s == site) else {
                 return Reading::Unknown("this Netlify site was not read".into());
@@ -208,40 +205,30 @@ fn read<'a>(
             }
         }
         Location::GithubSecrets { level } => {
-            let list = match level {
+            let store = match level {
                 GithubLevel::Repository => Some(&sources.repo_secrets),
                 GithubLevel::Organization => Some(&sources.org_secrets),
                 GithubLevel::Environment(e) => by_environment(&sources.environment_secrets, e),
             };
-            match list {
-                None => Reading::Unknown("this environment was not read".into()),
-                Some(Read::Unknown(why)) => Reading::Unknown(why.clone()),
-                Some(Read::Got(list)) => {
-                    match find_github(list.iter().map(|s: &GithubSecret| (&s.name, s)), key) {
-                        None => Reading::Absent,
-                        Some(s) => Reading::WriteOnly {
-                            updated_at: s.updated_at.clone(),
-                            updated_by: None,
-                        },
-                    }
-                }
+            match find_github(store, key, |s| &s.name) {
+                Err(why) => Reading::Unknown(why),
+                Ok(None) => Reading::Absent,
+                Ok(Some(s)) => Reading::WriteOnly {
+                    updated_at: s.updated_at.clone(),
+                    updated_by: None,
+                },
             }
         }
         Location::GithubVariables { level } => {
-            let list = match level {
+            let store = match level {
                 GithubLevel::Repository => Some(&sources.repo_variables),
                 GithubLevel::Organization => Some(&sources.org_variables),
                 GithubLevel::Environment(e) => by_environment(&sources.environment_variables, e),
             };
-            match list {
-                None => Reading::Unknown("not read".into()),
-                Some(Read::Unknown(why)) => Reading::Unknown(why.clone()),
-                Some(Read::Got(list)) => {
-                    match find_github(list.iter().map(|v: &GithubVariable| (&v.name, v)), key) {
-                        None => Reading::Absent,
-                        Some(v) => Reading::Value(v.value.expose()),
-                    }
-                }
+            match find_github(store, key, |v| &v.name) {
+                Err(why) => Reading::Unknown(why),
+                Ok(None) => Reading::Absent,
+                Ok(Some(v)) => Reading::Value(v.value.expose()),
             }
         }
         Location::EnvLocal => match env.and_then(|e| e.get(key)) {
@@ -262,14 +249,18 @@ fn by_environment<'a, T>(stores: &'a BTreeMap<String, T>, name: &str) -> Option<
         .map(|(_, t)| t)
 }
 
-/// GitHub names match without regard to case.
+/// `key` in a GitHub store (names match without regard to case), or why
+/// the store is unknown (`None`: an environment that was not read).
 fn find_github<'a, T>(
-    mut items: impl Iterator<Item = (&'a String, &'a T)>,
+    store: Option<&'a Read<Vec<T>>>,
     key: &str,
-) -> Option<&'a T> {
-    items
-        .find(|(n, _)| n.eq_ignore_ascii_case(key))
-        .map(|(_, t)| t)
+    name: impl Fn(&T) -> &String,
+) -> Result<Option<&'a T>, String> {
+    match store {
+        None => Err("this environment was not read".into()),
+        Some(Read::Unknown(why)) => Err(why.clone()),
+        Some(Read::Got(list)) => Ok(list.iter().find(|t| name(t).eq_ignore_ascii_case(key))),
+    }
 }
 
 /// The columns: Netlify contexts per site read, GitHub secrets and
@@ -542,7 +533,7 @@ pub fn coverage(check: &Check<'_>) -> Coverage {
     for (key, group) in &keys {
         let mut groups: BTreeMap<Fingerprint, String> = BTreeMap::new();
         let mut cells = Vec::new();
-        let mut values: Vec<(usize, Option<&str>)> = Vec::new();
+        let mut values: Vec<(usize, &str)> = Vec::new();
         for (i, at) in locations.iter().enumerate() {
             let cell = match read(sources, check.env_local, toml, key, at) {
                 Reading::Value(v) => match placeholder(v, sample(key)) {
@@ -551,7 +542,7 @@ pub fn coverage(check: &Check<'_>) -> Coverage {
                         let fp = check.key.of(key, v);
                         let n = groups.len();
                         let letter = groups.entry(fp).or_insert_with(|| group_label(n)).clone();
-                        values.push((i, Some(v)));
+                        values.push((i, v));
                         Cell::Readable {
                             group: Some(letter),
                         }
@@ -611,10 +602,7 @@ pub fn coverage(check: &Check<'_>) -> Coverage {
         })
         .collect();
 
-    let mut unread: Vec<Unread> = Vec::new();
-    for (source, reason) in unknown_stores(sources) {
-        unread.push(Unread { source, reason });
-    }
+    let mut unread = unknown_stores(sources);
     for (source, reason) in &found.unread {
         unread.push(Unread {
             source: source.clone(),
@@ -711,7 +699,7 @@ fn stored_keys(sources: &Sources, env: Option<&EnvFile>) -> Vec<String> {
 }
 
 /// The stores that could not be read, named for people.
-fn unknown_stores(sources: &Sources) -> Vec<(String, String)> {
+fn unknown_stores(sources: &Sources) -> Vec<Unread> {
     let mut out = Vec::new();
     let one_site = sources.netlify.len() == 1;
     for (site, read) in &sources.netlify {
@@ -727,12 +715,18 @@ fn unknown_stores(sources: &Sources) -> Vec<(String, String)> {
                     }
                 )
             };
-            out.push((name, why.clone()));
+            out.push(Unread {
+                source: name,
+                reason: why.clone(),
+            });
         }
     }
-    let mut named = |name: String, read: Option<&str>| {
+    let mut named = |source: String, read: Option<&str>| {
         if let Some(why) = read {
-            out.push((name, why.to_string()));
+            out.push(Unread {
+                source,
+                reason: why.to_string(),
+            });
         }
     };
     named(
@@ -758,11 +752,6 @@ fn unknown_stores(sources: &Sources) -> Vec<(String, String)> {
         named(format!("GitHub variables of environment {e}"), r.unknown());
     }
     out
-}
-
-/// The origin shown for findings about a row (its first requirement's).
-pub fn first_origin(row: &Row) -> Option<&str> {
-    row.needs.first().map(|n| n.origin.as_str())
 }
 
 #[cfg(test)]

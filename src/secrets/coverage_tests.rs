@@ -5,7 +5,7 @@ use super::*;
 use crate::config::{sandbox_project, RequiredSecret};
 use crate::secrets::discover::dotenv;
 use crate::secrets::findings::Severity;
-use crate::secrets::sources::{NetlifyValue, RepoFiles, RepoText};
+use crate::secrets::sources::{GithubSecret, GithubVariable, NetlifyValue, RepoFiles, RepoText};
 use crate::Secret;
 
 const SERVICE_JWT: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZSIsInJvbGUiOiJzZXJ2aWNlX3JvbGUifQ.c2ln";

@@ -42,7 +42,7 @@ pub(super) struct Context<'a, 'b> {
     pub coverage: &'a Coverage,
     /// Per row, the readable (non-placeholder) values by column. Only read
     /// here to recognise a JWT's role; never copied into a finding.
-    pub values: &'a [Vec<(usize, Option<&'a str>)>],
+    pub values: &'a [Vec<(usize, &'a str)>],
     pub consistent: &'a [String],
 }
 
@@ -90,7 +90,7 @@ pub(super) fn findings(cx: &Context<'_, '_>) -> Vec<Finding> {
         // build reads can end up in what it ships).
         let service_role: Vec<usize> = values
             .iter()
-            .filter(|(_, v)| v.is_some_and(jwt::is_service_role))
+            .filter(|(_, v)| jwt::is_service_role(v))
             .map(|(i, _)| *i)
             .collect();
         let exposed: Vec<usize> = service_role
@@ -143,7 +143,9 @@ pub(super) fn findings(cx: &Context<'_, '_>) -> Vec<Finding> {
                 key: Some(key.clone()),
                 title: format!(
                     "{key} is {what} in {}",
-                    labels(c, &need.columns[..need.columns.len().min(1)])
+                    need.columns
+                        .first()
+                        .map_or(String::new(), |&i| c.columns[i].label.clone())
                 ),
                 detail: format!(
                     "Required by {} (looked in: {}).",
@@ -305,7 +307,7 @@ pub(super) fn findings(cx: &Context<'_, '_>) -> Vec<Finding> {
         let netlify_values = cx.values[r]
             .iter()
             .filter(|(i, _)| matches!(c.columns[*i].location, Location::Netlify { .. }))
-            .filter_map(|(i, v)| v.map(|v| (*i, v)));
+            .map(|(i, v)| (*i, *v));
         match row.key.as_str() {
             "SECRETS_SCAN_ENABLED" => {
                 let off: Vec<usize> = netlify_values

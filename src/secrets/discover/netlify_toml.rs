@@ -1,5 +1,6 @@
-//! What `netlify.toml` says about deploy contexts and secret scanning,
-//! parsed with the `toml` crate.
+//! What `netlify.toml` says about deploy contexts and the environment
+//! values it gives builds (secret-scanning settings among them), parsed
+//! with the `toml` crate.
 
 use super::FileProblem;
 use crate::secrets::location::NetlifyContext;
@@ -9,17 +10,6 @@ use crate::secrets::location::NetlifyContext;
 pub struct FileContext {
     pub context: NetlifyContext,
     pub line: Option<usize>,
-}
-
-/// A secret-scanning setting in an `environment` table of the file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScanSetting {
-    /// `SECRETS_SCAN_ENABLED` or `SECRETS_SCAN_OMIT_KEYS`.
-    pub key: String,
-    /// A setting's value is configuration, not a secret.
-    pub value: String,
-    /// `[build.environment]` or `[context.staging.environment]`.
-    pub section: String,
 }
 
 /// A value the file sets: `[build.environment]` (`context: None`) or
@@ -35,7 +25,6 @@ pub struct FileValue {
 #[derive(Debug, Clone, Default)]
 pub struct NetlifyToml {
     pub contexts: Vec<FileContext>,
-    pub scan_settings: Vec<ScanSetting>,
     pub values: Vec<FileValue>,
 }
 
@@ -87,35 +76,6 @@ fn line_of(text: &str, needle: &str) -> Option<usize> {
         .map(|i| i + 1)
 }
 
-fn scan_settings(table: Option<&toml::Value>, section: &str, out: &mut Vec<ScanSetting>) {
-    let Some(env) = table
-        .and_then(|t| t.get("environment"))
-        .and_then(|e| e.as_table())
-    else {
-        return;
-    };
-    for key in ["SECRETS_SCAN_ENABLED", "SECRETS_SCAN_OMIT_KEYS"] {
-        if let Some(v) = env.get(key) {
-            let value = match v {
-                toml::Value::String(s) => s.clone(),
-                toml::Value::Boolean(b) => b.to_string(),
-                toml::Value::Integer(i) => i.to_string(),
-                toml::Value::Array(items) => items
-                    .iter()
-                    .filter_map(|i| i.as_str())
-                    .collect::<Vec<_>>()
-                    .join(","),
-                _ => String::new(),
-            };
-            out.push(ScanSetting {
-                key: key.to_string(),
-                value,
-                section: section.to_string(),
-            });
-        }
-    }
-}
-
 pub fn parse(file: &str, text: &str) -> Result<NetlifyToml, FileProblem> {
     let root: toml::Table = toml::from_str(text).map_err(|e| FileProblem {
         file: file.to_string(),
@@ -125,11 +85,6 @@ pub fn parse(file: &str, text: &str) -> Result<NetlifyToml, FileProblem> {
         message: format!("not valid TOML: {}", e.message()),
     })?;
     let mut out = NetlifyToml::default();
-    scan_settings(
-        root.get("build"),
-        "[build.environment]",
-        &mut out.scan_settings,
-    );
     values(root.get("build"), None, &mut out.values);
     if let Some(contexts) = root.get("context").and_then(|c| c.as_table()) {
         for (name, table) in contexts {
@@ -138,11 +93,6 @@ pub fn parse(file: &str, text: &str) -> Result<NetlifyToml, FileProblem> {
                 line: line_of(text, &format!("[context.{name}"))
                     .or_else(|| line_of(text, &format!("[context.\"{name}\""))),
             });
-            scan_settings(
-                Some(table),
-                &format!("[context.{name}.environment]"),
-                &mut out.scan_settings,
-            );
             values(
                 Some(table),
                 Some(NetlifyContext::from_name(name)),
@@ -158,7 +108,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_contexts_with_lines_and_scan_settings() {
+    fn reads_contexts_with_lines_and_the_values_builds_get() {
         let text = "[build]\n  command = \"npm run build\"\n[build.environment]\n  SECRETS_SCAN_ENABLED = false\n\n[context.production.environment]\n  X = \"1\"\n\n[context.staging]\n  command = \"b\"\n[context.staging.environment]\n  SECRETS_SCAN_OMIT_KEYS = \"A,B\"\n";
         let t = parse("netlify.toml", text).unwrap();
         assert_eq!(
@@ -174,7 +124,6 @@ mod tests {
                 },
             ]
         );
-        assert_eq!(t.scan_settings.len(), 2);
         let x = |c: NetlifyContext| t.value_for("X", &c).map(|v| v.expose().to_string());
         assert_eq!(x(NetlifyContext::Production).as_deref(), Some("1"));
         assert_eq!(x(NetlifyContext::DeployPreview), None);
@@ -185,8 +134,16 @@ mod tests {
             )
             .unwrap();
         assert_eq!(scan.expose(), "false");
-        assert_eq!(t.scan_settings[0].value, "false");
-        assert_eq!(t.scan_settings[1].section, "[context.staging.environment]");
+        let omit = t
+            .value_for(
+                "SECRETS_SCAN_OMIT_KEYS",
+                &NetlifyContext::Branch("staging".into()),
+            )
+            .unwrap();
+        assert_eq!(omit.expose(), "A,B");
+        assert!(t
+            .value_for("SECRETS_SCAN_OMIT_KEYS", &NetlifyContext::Production)
+            .is_none());
     }
 
     #[test]
