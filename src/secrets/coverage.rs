@@ -683,8 +683,9 @@ fn stored_keys(sources: &Sources, env: Option<&EnvFile>) -> Vec<String> {
             keys.extend(list.iter().map(|s| s.name.clone()));
         }
     }
-    let variables =
-        std::iter::once(&sources.repo_variables).chain(sources.environment_variables.values());
+    let variables = [&sources.repo_variables, &sources.org_variables]
+        .into_iter()
+        .chain(sources.environment_variables.values());
     for read in variables {
         if let Read::Got(list) = read {
             keys.extend(list.iter().map(|v| v.name.clone()));

@@ -605,13 +605,22 @@ fn a_job_whose_environment_is_an_expression_may_be_served_by_any_environment() {
 fn organization_variables_end_the_chain_and_environment_names_ignore_case() {
     let p = project(&[("REGION", &["github-vars:Staging"])]);
     let mut s = sources(vec![], vec![]);
-    s.org_variables = Read::Got(vec![GithubVariable {
-        name: "REGION".into(),
-        value: Secret::new("eu"),
-        updated_at: None,
-    }]);
+    s.org_variables = Read::Got(vec![
+        GithubVariable {
+            name: "REGION".into(),
+            value: Secret::new("eu"),
+            updated_at: None,
+        },
+        GithubVariable {
+            name: "ORG_ONLY".into(),
+            value: Secret::new("x"),
+            updated_at: None,
+        },
+    ]);
     let c = run(&p, &s, None);
     assert_eq!(row(&c, "REGION").needs[0].verdict, Verdict::Present);
+    // A variable only the organization holds is a row too.
+    assert_eq!(row(&c, "ORG_ONLY").group, RowGroup::Unrequired);
     // "Staging" and "staging" are one environment, one column.
     assert_eq!(
         c.columns
