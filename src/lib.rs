@@ -15,6 +15,7 @@ pub mod providers;
 pub mod read_model;
 pub mod runs;
 pub mod secret;
+pub mod secret_checks;
 pub mod secrets;
 pub mod services;
 pub mod steps;

@@ -38,6 +38,8 @@ pub struct Operations {
     pub targets: Arc<Vec<crate::sync::SyncTarget>>,
     /// What the overview pages read: kept current from the database.
     pub overviews: crate::read_model::Overviews,
+    /// Secret coverage: checks, stored reports, dismissals.
+    pub secrets: crate::secret_checks::SecretChecks,
     /// Turns true when the server begins to shut down: long-lived streams
     /// end then, so that shutdown does not wait on them.
     pub stopping: tokio::sync::watch::Receiver<bool>,

@@ -88,6 +88,8 @@ pub struct Syncer {
     notifier: Notifier,
     targets: Vec<SyncTarget>,
     full_passes: AtomicU64,
+    /// Secret coverage, checked after each project's full pass.
+    secrets: Option<crate::secret_checks::SecretChecks>,
 }
 
 impl Syncer {
@@ -103,7 +105,14 @@ impl Syncer {
             notifier,
             targets,
             full_passes: AtomicU64::new(0),
+            secrets: None,
         }
+    }
+
+    /// Also checks each project's secret coverage on every full pass.
+    pub fn with_secrets(mut self, secrets: crate::secret_checks::SecretChecks) -> Self {
+        self.secrets = Some(secrets);
+        self
     }
 
     pub fn targets(&self) -> &[SyncTarget] {
@@ -119,7 +128,14 @@ impl Syncer {
     pub async fn sync_all(&self) -> Vec<PassReport> {
         let mut out = Vec::with_capacity(self.targets.len());
         for t in &self.targets {
-            out.push(self.sync_project(t).await);
+            let mut report = self.sync_project(t).await;
+            if let Some(secrets) = &self.secrets {
+                if let Err(e) = secrets.refresh(t).await {
+                    tracing::warn!(project = %t.project.name, error = %e, "secret coverage could not be stored");
+                    report.errors.push(e.to_string());
+                }
+            }
+            out.push(report);
         }
         if self.full_passes.fetch_add(1, Ordering::Relaxed) == 0 {
             // This instance's first pass is the large one (a first load).

@@ -261,3 +261,189 @@ async fn a_malformed_workflow_is_a_finding_and_the_rest_is_checked() {
     assert_eq!(row(&c, "SUPABASE_URL").needs[0].verdict, Verdict::Present);
     sb.stop().await;
 }
+
+/// The server's side of coverage against the sandbox: reports stored in a
+/// real SQLite file, a change for the worse told to Slack once however
+/// many instances store it, concurrent re-checks sharing one read, and an
+/// uploaded `.env.local` checked without a trace of its values.
+mod service {
+    use super::*;
+    use greenroom::notify::Notifier;
+    use greenroom::providers::slack::SlackWebhook;
+    use greenroom::providers::supabase::SupabaseClient;
+    use greenroom::providers::VendorClients;
+    use greenroom::secret_checks::SecretChecks;
+    use greenroom::sync::SyncTarget;
+    use greenroom::Storage;
+    use std::sync::Arc;
+
+    struct Setup {
+        sb: RunningSandbox,
+        storage: Storage,
+        _dir: tempfile::TempDir,
+        project_id: i64,
+    }
+
+    async fn setup() -> Setup {
+        let sb = sandbox(World::seeded(1)).await;
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("greenroom.db").display());
+        let storage = Storage::connect(&url).await.unwrap();
+        storage.migrate().await.unwrap();
+        let project_id = storage
+            .upsert_project(sandbox_project().name.as_str(), "{}")
+            .await
+            .unwrap()
+            .id;
+        Setup {
+            sb,
+            storage,
+            _dir: dir,
+            project_id,
+        }
+    }
+
+    /// One Greenroom instance on the shared database and sandbox.
+    fn instance(s: &Setup) -> SecretChecks {
+        let (netlify, github) = clients(&s.sb);
+        let base = s.sb.base_url();
+        let supabase = SupabaseClient::new(
+            &format!("{base}/supabase"),
+            Secret::new("sb"),
+            Timeouts::default(),
+        )
+        .unwrap();
+        let webhook = SlackWebhook::new(
+            reqwest::Client::new(),
+            Secret::new(format!("{base}/slack/services/T0/B0/x")),
+        );
+        let notifier = Notifier::new(s.storage.clone(), Some(webhook), "http://greenroom.test");
+        SecretChecks::new(
+            s.storage.clone(),
+            Arc::new(VendorClients {
+                netlify,
+                github,
+                supabase,
+            }),
+            notifier,
+            FingerprintKey::random(),
+        )
+    }
+
+    fn target(s: &Setup, project: greenroom::config::Project) -> SyncTarget {
+        SyncTarget {
+            project_id: s.project_id,
+            project,
+        }
+    }
+
+    async fn slack(s: &Setup) -> Vec<String> {
+        let v: Value = reqwest::get(format!("{}/__sandbox/slack", s.sb.base_url()))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m.to_string())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_key_that_goes_missing_is_told_to_slack_once() {
+        let s = setup().await;
+        let (a, b) = (instance(&s), instance(&s));
+        let before = target(&s, sandbox_project());
+        let first = a.refresh(&before).await.unwrap();
+        assert!(!first.report.rows.is_empty());
+        assert_eq!(slack(&s).await.len(), 0, "a first check is no change");
+        assert_eq!(
+            a.stored(s.project_id).await.unwrap().unwrap().report,
+            first.report,
+            "the report reads back as it was stored"
+        );
+
+        // The project now requires a key no store holds: it "went missing".
+        let mut p = sandbox_project();
+        p.secrets.required = Some(vec![RequiredSecret {
+            key: "GR_NEW_REQUIRED_KEY".into(),
+            locations: vec!["github".into()],
+        }]);
+        let after = target(&s, p);
+        a.refresh(&after).await.unwrap();
+        b.refresh(&after).await.unwrap();
+        a.refresh(&after).await.unwrap();
+        let messages = slack(&s).await;
+        let about: Vec<_> = messages
+            .iter()
+            .filter(|m| m.contains("GR_NEW_REQUIRED_KEY"))
+            .collect();
+        assert_eq!(about.len(), 1, "{messages:?}");
+        assert!(about[0].contains("/secrets?project="), "{}", about[0]);
+        s.sb.stop().await;
+    }
+
+    #[tokio::test]
+    async fn concurrent_rechecks_share_one_read() {
+        let s = setup().await;
+        let a = instance(&s);
+        let t = target(&s, sandbox_project());
+        let reads = |sb: &RunningSandbox| {
+            let url = format!(
+                "{}/__sandbox/requests?path=/netlify/api/v1/accounts",
+                sb.base_url()
+            );
+            async move {
+                let v: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+                v.as_array().map(Vec::len).unwrap_or(0)
+            }
+        };
+        let before = reads(&s.sb).await;
+        let runs = futures::future::join_all((0..5).map(|_| a.refresh(&t))).await;
+        assert!(runs.iter().all(Result::is_ok));
+        let per_check = reads(&s.sb).await - before;
+        let once = {
+            let b = reads(&s.sb).await;
+            a.refresh(&t).await.unwrap();
+            reads(&s.sb).await - b
+        };
+        assert!(once > 0);
+        assert_eq!(
+            per_check, once,
+            "five callers at once made one check's reads"
+        );
+        s.sb.stop().await;
+    }
+
+    #[tokio::test]
+    async fn an_uploaded_env_local_is_compared_and_not_kept() {
+        let s = setup().await;
+        let a = instance(&s);
+        let t = target(&s, sandbox_project());
+        a.refresh(&t).await.unwrap();
+        let stored_before = s.storage.secret_report(s.project_id).await.unwrap();
+        let canary = "gr-upload-canary-5d81c2";
+        let text = format!("SUPABASE_URL={canary}\nDEFAULT_ORGANIZATION_ID={canary}\n");
+        let c = a.with_env_local(&t, &text).await.unwrap();
+        assert!(c.env_local_checked);
+        let missing = row(&c, "SUPABASE_ACCESS_TOKEN")
+            .needs
+            .iter()
+            .find(|n| n.target == "env-local")
+            .unwrap();
+        assert_eq!(missing.verdict, Verdict::Missing);
+        let json = serde_json::to_string(&c).unwrap();
+        assert!(!json.contains(canary) && !format!("{c:?}").contains(canary));
+        assert_eq!(
+            s.storage.secret_report(s.project_id).await.unwrap(),
+            stored_before,
+            "an upload changes nothing stored"
+        );
+        let big = "A=1\n".repeat(20_000);
+        let err = a.with_env_local(&t, &big).await.unwrap_err();
+        assert!(err.to_string().contains("64 KiB"), "{err}");
+        s.sb.stop().await;
+    }
+}

@@ -45,6 +45,8 @@ storage_suite!(
     notifications_are_claimed_once,
     sync_status_keeps_the_error_and_since_when,
     change_marks_of_every_project_come_in_one_call,
+    secret_reports_replace_and_hand_back_the_previous_one,
+    dismissals_are_kept_undone_and_listed,
 );
 
 mod suite {
@@ -472,6 +474,70 @@ mod suite {
             next.iter().map(|r| r.id).collect::<Vec<_>>(),
             all[5..].iter().map(|r| r.id).collect::<Vec<_>>()
         );
+    }
+
+    pub async fn secret_reports_replace_and_hand_back_the_previous_one(storage: Storage) {
+        let p = project(&storage).await;
+        assert_eq!(storage.secret_report(p).await.unwrap(), None);
+        let first = storage
+            .replace_secret_report(p, 10, "{\"a\":1}")
+            .await
+            .unwrap();
+        assert_eq!(first, None, "nothing before the first report");
+        let second = storage
+            .replace_secret_report(p, 20, "{\"a\":2}")
+            .await
+            .unwrap();
+        let second = second.expect("the first report comes back");
+        assert_eq!(
+            (second.checked_at_ms, second.report_json.as_str()),
+            (10, "{\"a\":1}")
+        );
+        let now = storage.secret_report(p).await.unwrap().unwrap();
+        assert_eq!(
+            (now.checked_at_ms, now.report_json.as_str()),
+            (20, "{\"a\":2}")
+        );
+        // Reports go with their project.
+        storage
+            .dismiss_finding(p, "x", "why", None, "ada")
+            .await
+            .unwrap();
+        assert!(storage.delete_project(p).await.unwrap());
+        assert_eq!(storage.secret_report(p).await.unwrap(), None);
+    }
+
+    pub async fn dismissals_are_kept_undone_and_listed(storage: Storage) {
+        let p = project(&storage).await;
+        let now = greenroom::storage::now_ms();
+        let a = storage
+            .dismiss_finding(p, "missing:KEY:github", "rotating today", None, "ada")
+            .await
+            .unwrap();
+        let b = storage
+            .dismiss_finding(p, "scan-disabled", "on purpose", Some(now + 60_000), "ada")
+            .await
+            .unwrap();
+        let listed = storage.dismissals(p).await.unwrap();
+        assert_eq!(listed.len(), 2);
+        assert!(listed.iter().all(|d| d.active_at(now)));
+        let later = listed.iter().find(|d| d.id == b).unwrap();
+        assert!(!later.active_at(now + 60_000), "ends at its date");
+        let undone = storage.undo_dismissal(p, a, "bo").await.unwrap().unwrap();
+        assert_eq!(undone.undone_by.as_deref(), Some("bo"));
+        assert!(!undone.active_at(now));
+        assert_eq!(
+            storage.undo_dismissal(p, a, "bo").await.unwrap(),
+            None,
+            "once"
+        );
+        assert_eq!(
+            storage.undo_dismissal(p + 1, b, "bo").await.unwrap(),
+            None,
+            "only its project's"
+        );
+        let listed = storage.dismissals(p).await.unwrap();
+        assert_eq!(listed.iter().filter(|d| d.active_at(now)).count(), 1);
     }
 
     pub async fn deleting_a_project_removes_its_cached_rows(storage: Storage) {

@@ -35,6 +35,22 @@ pub const POLICY: &[(&str, Access, bool)] = &[
     ("/api/fragments/run", Access::Role(Role::Viewer), false),
     ("/api/actions/plan", Access::Role(Role::Deployer), false),
     ("/api/actions/start", Access::Role(Role::Deployer), true),
+    ("/api/secrets", Access::Role(Role::Viewer), false),
+    ("/api/fragments/secrets", Access::Role(Role::Viewer), false),
+    // Reads the vendors and stores the report: any member may ask.
+    ("/api/secrets/recheck", Access::Role(Role::Viewer), true),
+    // Stores nothing: the file is compared and dropped.
+    (
+        "/api/fragments/secrets-env-local",
+        Access::Role(Role::Viewer),
+        false,
+    ),
+    ("/api/secrets/dismiss", Access::Role(Role::Admin), true),
+    (
+        "/api/secrets/undo-dismissal",
+        Access::Role(Role::Admin),
+        true,
+    ),
 ];
 
 /// The access a server function requires; `None` when it has none declared.

@@ -25,6 +25,8 @@ pub enum ServerError {
     Vendors(String),
     #[error("{0}")]
     Check(String),
+    #[error("{0}")]
+    FingerprintKey(String),
     #[error("the server stopped with an error: {0}")]
     Serve(std::io::Error),
 }

@@ -30,6 +30,9 @@ const STALE_GRACE: u32 = 3;
 const MAX_BODY: usize = 2 * 1024 * 1024;
 /// Paths that are never pages.
 const NOT_PAGES: &[&str] = &["/api/", "/pkg/", "/healthz", "/readyz"];
+/// Pages whose forms redirect back to them: the page after a dismissal or
+/// a re-check must show it, not a copy from a second ago.
+const NEVER_CACHED: &[&str] = &["/secrets"];
 
 #[derive(Clone)]
 pub struct PageCache {
@@ -81,7 +84,12 @@ impl PageCache {
             return None;
         }
         let path = req.uri().path();
-        if NOT_PAGES.iter().any(|p| path.starts_with(p)) || path.contains('.') {
+        if NOT_PAGES
+            .iter()
+            .chain(NEVER_CACHED)
+            .any(|p| path.starts_with(p))
+            || path.contains('.')
+        {
             return None;
         }
         Some(

@@ -291,12 +291,21 @@ fn operations(
     );
     // Sync, Slack notices and the actions' work run in the background: their
     // database calls are counted apart from the pages' (see `Storage::calls`).
-    let syncer = Arc::new(greenroom::sync::Syncer::new(
+    let secrets = greenroom::secret_checks::SecretChecks::new(
         storage.counted_apart(),
         clients.clone(),
         notifier.clone(),
-        targets.clone(),
-    ));
+        fingerprint_key()?,
+    );
+    let syncer = Arc::new(
+        greenroom::sync::Syncer::new(
+            storage.counted_apart(),
+            clients.clone(),
+            notifier.clone(),
+            targets.clone(),
+        )
+        .with_secrets(secrets.clone()),
+    );
     let actions = greenroom::actions::Actions::new(
         storage.counted_apart(),
         clients,
@@ -311,8 +320,22 @@ fn operations(
         trends: Arc::new(greenroom::trends::TrendCache::default()),
         overviews: greenroom::read_model::Overviews::new(storage.counted_apart(), targets.clone()),
         targets,
+        secrets,
         stopping,
     })
+}
+
+/// The key of the secret fingerprints: `GREENROOM_FINGERPRINT_KEY` when
+/// set (at least 32 bytes), else a random key for this process. Letters
+/// are assigned within one report, so nothing depends on the key lasting.
+fn fingerprint_key() -> Result<greenroom::secrets::FingerprintKey, ServerError> {
+    match std::env::var("GREENROOM_FINGERPRINT_KEY") {
+        Ok(k) if k.len() >= 32 => Ok(greenroom::secrets::FingerprintKey::new(k.into_bytes())),
+        Ok(_) => Err(ServerError::FingerprintKey(
+            "GREENROOM_FINGERPRINT_KEY is shorter than 32 bytes; use a longer random string or unset it".into(),
+        )),
+        Err(_) => Ok(greenroom::secrets::FingerprintKey::random()),
+    }
 }
 
 /// Sign-in against the sandbox's OAuth page in sandbox mode, or the GitHub

@@ -14,11 +14,11 @@ use super::placeholder::{placeholder, Placeholder};
 use super::requirements::{self, Requirement};
 use super::sources::{NetlifyVar, Read, Sources, ValueContext};
 use crate::config::Project;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One cell of the matrix.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "kebab-case")]
 pub enum Cell {
     /// Present and readable by Greenroom. `group` is the same letter for
@@ -52,7 +52,7 @@ impl Cell {
 }
 
 /// Whether one requirement is met.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     Present,
@@ -63,7 +63,7 @@ pub enum Verdict {
     Unknown,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Column {
     pub location: Location,
     pub label: String,
@@ -71,7 +71,7 @@ pub struct Column {
     pub link: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RowGroup {
     /// Asked for by the configuration or the playbook's defaults.
@@ -83,7 +83,7 @@ pub enum RowGroup {
 }
 
 /// A requirement of a row and whether it is met.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Need {
     /// The target as written in the config (`netlify:staging-site/staging`).
     pub target: String,
@@ -91,11 +91,11 @@ pub struct Need {
     pub declared: bool,
     pub verdict: Verdict,
     /// The columns it was looked for in, most specific first.
-    #[serde(skip)]
+    #[serde(default)]
     pub columns: Vec<usize>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Row {
     pub key: String,
     pub group: RowGroup,
@@ -104,7 +104,7 @@ pub struct Row {
 }
 
 /// The check's overall result, as the CLI's exit code gives it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
     /// Every requirement is present and non-empty.
@@ -126,14 +126,14 @@ impl Outcome {
 }
 
 /// A store or file that could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Unread {
     pub source: String,
     pub reason: String,
 }
 
 /// The whole page (and the CLI's JSON): names, letters and dates only.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Coverage {
     pub project: String,
     pub columns: Vec<Column>,

@@ -8,7 +8,7 @@ use super::coverage::{link, Cell, Check, Coverage, Verdict};
 use super::jwt;
 use super::location::Location;
 use super::sources::Read;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 /// a rotation that reached only some stores.
 const ROTATION_DRIFT_DAYS: i64 = 30;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Severity {
     Critical,
@@ -25,7 +25,7 @@ pub enum Severity {
     Low,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// Stable across checks while the cause stays, so it can be dismissed.
     pub id: String,

@@ -1,12 +1,12 @@
 //! Where a key can live (the matrix's columns) and where a requirement asks
 //! for it (a target, which may resolve over several columns).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Which of the project's two Netlify sites. When both ids are the same site,
 /// only `Production` columns are made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Site {
     Production,
@@ -15,7 +15,7 @@ pub enum Site {
 
 /// A Netlify deploy context. `Branch` is a branch context such as `staging`
 /// (Netlify's `context: branch` with `context_parameter`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "branch", rename_all = "kebab-case")]
 pub enum NetlifyContext {
     Production,
@@ -60,7 +60,7 @@ impl NetlifyContext {
 }
 
 /// A level of GitHub Actions configuration.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "name", rename_all = "kebab-case")]
 pub enum GithubLevel {
     Environment(String),
@@ -69,7 +69,7 @@ pub enum GithubLevel {
 }
 
 /// One column of the matrix: a single store of values.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "store", rename_all = "kebab-case")]
 pub enum Location {
     /// The value Netlify would use in this context after its precedence rules.
@@ -126,7 +126,7 @@ fn level_label(level: &GithubLevel) -> String {
 
 /// Where a requirement asks for a key. GitHub targets resolve the way a job
 /// does: its environment, then the repository, then the organization.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "target", rename_all = "kebab-case")]
 pub enum Target {
     Netlify { site: Site, context: NetlifyContext },

@@ -9,6 +9,7 @@
 
 pub mod coverage;
 pub mod discover;
+pub mod filter;
 pub mod findings;
 pub mod fingerprint;
 pub mod gather;

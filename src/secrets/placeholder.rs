@@ -1,10 +1,10 @@
 //! Values that are there but are not a real value: an empty string, a
 //! sample left in place, a mask pasted back.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Why a present value counts as empty.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Placeholder {
     /// Empty or only whitespace.

@@ -7,6 +7,7 @@ mod audit;
 mod deploys;
 mod projects;
 mod runs;
+mod secrets;
 mod sessions;
 mod sync_state;
 
@@ -15,6 +16,7 @@ pub use audit::{AuditCursor, AuditEvent, AuditFilter, AuditOutcome, NewAuditEven
 pub use deploys::{DeployCursor, DeployFact, DeployFilter, DeployRecord, SiteRole};
 pub use projects::ProjectRecord;
 pub use runs::{WorkflowJobRecord, WorkflowRunRecord};
+pub use secrets::{DismissalRecord, SecretReportRecord};
 pub use sessions::RECENT_FOR;
 pub use sync_state::{BranchHead, ChangeMark, SiteLive, SyncStatus};
 

@@ -110,3 +110,14 @@ pub async fn run_fragment(id: i64) -> Result<String, ApiError> {
     let r = super::with_status(super::deploy::run(id).await)?;
     Ok(crate::views::deploy::run_html(&r))
 }
+
+/// `GET /api/fragments/secrets?query[...]`: the secret coverage page's
+/// report, findings and matrix as HTML.
+#[server(prefix = "/api", endpoint = "fragments/secrets", input = GetUrl)]
+pub async fn secrets_fragment(
+    #[server(default)] query: crate::model::SecretsQuery,
+) -> Result<String, ApiError> {
+    let user = super::with_status(super::authorize("/api/fragments/secrets"))?;
+    let v = super::with_status(super::secrets::stored(&user, &query).await)?;
+    Ok(crate::views::secrets::html(&v, &query))
+}

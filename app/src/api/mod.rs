@@ -11,6 +11,7 @@ pub mod deploy;
 pub mod fragments;
 pub mod history;
 pub mod overview;
+pub mod secrets;
 pub mod shell;
 
 #[cfg(feature = "ssr")]

@@ -57,5 +57,6 @@ pub(super) async fn view(
         can_act: super::has_role(user, Role::Deployer),
         slack_failures,
         mark,
+        secret_findings: services.ops.secrets.open_count(t.project_id).await?,
     })
 }

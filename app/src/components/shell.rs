@@ -60,6 +60,7 @@ pub fn Header() -> impl IntoView {
                                     <nav aria-label="Main" class="flex gap-4 text-sm">
                                         <a href="/" class="text-slate-700 underline-offset-2 hover:underline">"Overview"</a>
                                         <a href="/history" class="text-slate-700 underline-offset-2 hover:underline">"History"</a>
+                                        <a href="/secrets" class="text-slate-700 underline-offset-2 hover:underline">"Secrets"</a>
                                         <a href="/activity" class="text-slate-700 underline-offset-2 hover:underline">"Activity"</a>
                                     </nav>
                                 })}

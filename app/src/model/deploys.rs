@@ -88,6 +88,8 @@ pub struct OverviewView {
     pub slack_failures: Vec<String>,
     /// The change mark this view was built at (the live view compares it).
     pub mark: i64,
+    /// Open secret coverage findings; `None` before the first check.
+    pub secret_findings: Option<usize>,
 }
 
 /// The history page's filters, as query parameters.

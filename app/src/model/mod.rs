@@ -8,6 +8,7 @@ pub mod deploy_row;
 pub mod deploys;
 pub mod error;
 pub mod fragments;
+pub mod secrets;
 pub mod shell;
 
 pub use actions::{ActionView, PlanView, ProgressView, StartedView};
@@ -19,4 +20,8 @@ pub use deploys::{
 };
 pub use error::ApiError;
 pub use fragments::{DeployHtml, OverviewHtml};
+pub use secrets::{
+    CellView, ColumnView, DismissalView, FindingView, NeedView, SecretRow, SecretsQuery,
+    SecretsView,
+};
 pub use shell::{ProjectSummary, ShellInfo, SignInState, StatusView, UserView};

@@ -5,4 +5,5 @@ pub mod deploy;
 pub mod history;
 pub mod home;
 pub mod not_found;
+pub mod secrets;
 pub mod sign_in;

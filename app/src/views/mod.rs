@@ -9,3 +9,4 @@ pub mod deploy;
 pub mod history;
 pub mod overview;
 pub mod parts;
+pub mod secrets;

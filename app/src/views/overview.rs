@@ -98,6 +98,15 @@ fn OverviewBody(o: OverviewView) -> impl IntoView {
             </div>
         }.into_any()}
         {attention}
+        {o.secret_findings.map(|n| {
+            let href = format!("/secrets?project={}", crate::format::query_escape(&o.project));
+            let (text, class) = if n == 0 {
+                ("Secret coverage: no open findings.".to_string(), "text-slate-600")
+            } else {
+                (format!("Secret coverage: {n} open finding{}.", if n == 1 { "" } else { "s" }), "font-medium text-red-800")
+            };
+            view! { <p class=format!("text-sm {class}") data-testid="secret-findings"><a class="underline" href=href>{text}</a></p> }
+        })}
         <div class="grid gap-4 md:grid-cols-2">
             {live_card("Live on staging", "live-staging", o.staging.clone(), o.staging_url.clone())}
             {live_card("Live on production", "live-production", o.production.clone(), o.production_url.clone())}

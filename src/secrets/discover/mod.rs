@@ -8,12 +8,12 @@ pub mod netlify_toml;
 pub mod workflow;
 
 use super::sources::{Read, RepoFiles};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A file that could not be (fully) read: which, where, and why, never
 /// with the file's content.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileProblem {
     pub file: String,
     pub line: Option<usize>,

@@ -1,0 +1,132 @@
+//! The secret coverage budget: a cold full check of the sandbox project with
+//! 100 ms added to every upstream call must take at most 1.5 times its
+//! longest chain of dependent calls (calls in parallel, not in series).
+//!
+//! `cargo run --release --example secrets_latency [-- RUNS]`
+//!
+//! The chain is measured, not assumed: with every answer 100 ms late, calls
+//! that depend on each other arrive at the sandbox at least 100 ms apart,
+//! while calls made together arrive together; the arrivals (from the
+//! sandbox's request log) fall into waves, and the number of waves is the
+//! longest chain. Each run uses new clients, so nothing is cached.
+
+use greenroom::config::sandbox_project;
+use greenroom::providers::github::GitHubClient;
+use greenroom::providers::http::Timeouts;
+use greenroom::providers::netlify::NetlifyClient;
+use greenroom::secrets::coverage::Check;
+use greenroom::secrets::{coverage, gather, FingerprintKey};
+use greenroom::Secret;
+use std::time::Instant;
+
+const LATENCY_MS: u64 = 100;
+
+#[tokio::main]
+async fn main() {
+    let runs: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(5);
+    let sb = greenroom_sandbox::start(
+        "127.0.0.1:0".parse().unwrap(),
+        greenroom_sandbox::World::seeded(1),
+    )
+    .await
+    .expect("the sandbox starts");
+    let base = sb.base_url();
+    let http = reqwest::Client::new();
+    let fault = serde_json::json!({ "route": "/*", "kind": "latency", "ms": LATENCY_MS });
+    let res = http
+        .post(format!("{base}/__sandbox/faults"))
+        .json(&fault)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "the latency fault is in force");
+    let project = sandbox_project();
+    let mut results = Vec::new();
+    for _ in 0..runs {
+        let t = Timeouts::default();
+        let netlify =
+            NetlifyClient::new(&format!("{base}/netlify/api/v1"), Secret::new("nf"), t).unwrap();
+        let github = GitHubClient::new(
+            &format!("{base}/github"),
+            &format!("{base}/github"),
+            Secret::new("gh"),
+            t,
+        )
+        .unwrap();
+        let seen: serde_json::Value = http
+            .get(format!("{base}/__sandbox/requests"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let before = seen.as_array().map(Vec::len).unwrap_or(0);
+        let started = Instant::now();
+        let sources = gather::gather(&project, &netlify, &github).await;
+        let report = coverage(&Check {
+            project: &project,
+            sources: &sources,
+            env_local: None,
+            key: &FingerprintKey::random(),
+        });
+        let took = started.elapsed().as_secs_f64() * 1000.0;
+        assert!(!report.rows.is_empty());
+        let log: serde_json::Value = http
+            .get(format!("{base}/__sandbox/requests"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let mut arrivals: Vec<i64> = log.as_array().unwrap()[before..]
+            .iter()
+            .map(|r| r["at_ms"].as_i64().unwrap())
+            .collect();
+        arrivals.sort_unstable();
+        let calls = arrivals.len();
+        let waves = waves(&arrivals);
+        results.push((took, calls, waves));
+    }
+    sb.stop().await;
+    let mut took: Vec<f64> = results.iter().map(|r| r.0).collect();
+    took.sort_by(|a, b| a.total_cmp(b));
+    let median = took[took.len() / 2];
+    let (_, calls, chain) = results[results.len() / 2];
+    let budget = 1.5 * (chain as f64) * LATENCY_MS as f64;
+    println!("| measure | value |");
+    println!("| --- | --- |");
+    println!("| upstream calls per check | {calls} |");
+    println!("| longest chain (waves of calls, measured) | {chain} |");
+    println!("| latency added per call | {LATENCY_MS} ms |");
+    println!(
+        "| cold check, median of {runs} | {median:.0} ms (min {:.0}, max {:.0}) |",
+        took[0],
+        took[took.len() - 1]
+    );
+    println!(
+        "| budget: 1.5 x chain x latency | {budget:.0} ms: {} |",
+        if median <= budget { "met" } else { "NOT met" }
+    );
+    println!(
+        "| in series it would take | {} ms |",
+        calls as u64 * LATENCY_MS
+    );
+}
+
+/// Arrivals closer together than half the added latency were sent at once.
+fn waves(sorted: &[i64]) -> usize {
+    let mut n = 0;
+    let mut start = None;
+    for &at in sorted {
+        if start.is_none_or(|s| at - s > (LATENCY_MS / 2) as i64) {
+            n += 1;
+            start = Some(at);
+        }
+    }
+    n
+}

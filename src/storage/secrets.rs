@@ -1,0 +1,167 @@
+//! Secret coverage at rest: each project's latest report (the engine's
+//! value-free output, as JSON) and the findings admins dismissed.
+
+use super::{now_ms, on_pool, Storage, StorageError};
+use serde::Serialize;
+
+/// A project's latest stored report, still as the JSON it was written as.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SecretReportRecord {
+    pub project_id: i64,
+    pub checked_at_ms: i64,
+    pub report_json: String,
+}
+
+/// A dismissal of one finding, active or undone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct DismissalRecord {
+    pub id: i64,
+    pub project_id: i64,
+    pub finding_id: String,
+    pub reason: String,
+    pub until_ms: Option<i64>,
+    pub dismissed_by: String,
+    pub dismissed_at_ms: i64,
+    pub undone_by: Option<String>,
+    pub undone_at_ms: Option<i64>,
+}
+
+impl DismissalRecord {
+    /// Whether it still hides its finding at `now`.
+    pub fn active_at(&self, now: i64) -> bool {
+        self.undone_at_ms.is_none() && self.until_ms.is_none_or(|u| u > now)
+    }
+}
+
+const DISMISSAL_COLUMNS: &str = "id, project_id, finding_id, reason, until_ms, dismissed_by, \
+    dismissed_at_ms, undone_by, undone_at_ms";
+
+impl Storage {
+    /// Replaces the project's report. Returns the report it replaced, read
+    /// and written in one transaction, so that of two instances storing at
+    /// once each sees the other's as "previous" and no change is missed or
+    /// announced twice from the same previous report.
+    pub async fn replace_secret_report(
+        &self,
+        project_id: i64,
+        checked_at_ms: i64,
+        report_json: &str,
+    ) -> Result<Option<SecretReportRecord>, StorageError> {
+        let previous = on_pool!(self, |pool, _Db| {
+            async {
+                let mut tx = pool.begin().await?;
+                // Taking the row's write lock first (SQLite locks the file on
+                // the first write; PostgreSQL the row) keeps read-then-write
+                // atomic against another instance.
+                sqlx::query(
+                    "INSERT INTO secret_reports (project_id, checked_at_ms, report_json)
+                     VALUES ($1, 0, '') ON CONFLICT (project_id) DO NOTHING",
+                )
+                .bind(project_id)
+                .execute(&mut *tx)
+                .await?;
+                let previous = sqlx::query_as::<_, SecretReportRecord>(
+                    "SELECT project_id, checked_at_ms, report_json FROM secret_reports
+                     WHERE project_id = $1",
+                )
+                .bind(project_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE secret_reports SET checked_at_ms = $2, report_json = $3
+                     WHERE project_id = $1",
+                )
+                .bind(project_id)
+                .bind(checked_at_ms)
+                .bind(report_json)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok::<_, sqlx::Error>(previous)
+            }
+            .await
+        })?;
+        Ok(previous.filter(|p| !p.report_json.is_empty()))
+    }
+
+    pub async fn secret_report(
+        &self,
+        project_id: i64,
+    ) -> Result<Option<SecretReportRecord>, StorageError> {
+        let row = on_pool!(self, |pool, _Db| {
+            sqlx::query_as::<_, SecretReportRecord>(
+                "SELECT project_id, checked_at_ms, report_json FROM secret_reports
+                 WHERE project_id = $1 AND report_json <> ''",
+            )
+            .bind(project_id)
+            .fetch_optional(pool)
+            .await
+        })?;
+        Ok(row)
+    }
+
+    /// Dismisses a finding; returns the dismissal's id.
+    pub async fn dismiss_finding(
+        &self,
+        project_id: i64,
+        finding_id: &str,
+        reason: &str,
+        until_ms: Option<i64>,
+        by: &str,
+    ) -> Result<i64, StorageError> {
+        let id = on_pool!(self, |pool, _Db| {
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO secret_dismissals (project_id, finding_id, reason, until_ms,
+                     dismissed_by, dismissed_at_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(project_id)
+            .bind(finding_id)
+            .bind(reason)
+            .bind(until_ms)
+            .bind(by)
+            .bind(now_ms())
+            .fetch_one(pool)
+            .await
+        })?;
+        Ok(id)
+    }
+
+    /// Undoes a dismissal of the project. Returns it as it was, or `None`
+    /// when there is no such active dismissal.
+    pub async fn undo_dismissal(
+        &self,
+        project_id: i64,
+        id: i64,
+        by: &str,
+    ) -> Result<Option<DismissalRecord>, StorageError> {
+        let row = on_pool!(self, |pool, _Db| {
+            sqlx::query_as::<_, DismissalRecord>(&format!(
+                "UPDATE secret_dismissals SET undone_by = $3, undone_at_ms = $4
+                 WHERE id = $1 AND project_id = $2 AND undone_at_ms IS NULL
+                 RETURNING {DISMISSAL_COLUMNS}"
+            ))
+            .bind(id)
+            .bind(project_id)
+            .bind(by)
+            .bind(now_ms())
+            .fetch_optional(pool)
+            .await
+        })?;
+        Ok(row)
+    }
+
+    /// The project's dismissals, newest first (active and past).
+    pub async fn dismissals(&self, project_id: i64) -> Result<Vec<DismissalRecord>, StorageError> {
+        let rows = on_pool!(self, |pool, _Db| {
+            sqlx::query_as::<_, DismissalRecord>(&format!(
+                "SELECT {DISMISSAL_COLUMNS} FROM secret_dismissals WHERE project_id = $1
+                 ORDER BY dismissed_at_ms DESC, id DESC LIMIT 200"
+            ))
+            .bind(project_id)
+            .fetch_all(pool)
+            .await
+        })?;
+        Ok(rows)
+    }
+}
