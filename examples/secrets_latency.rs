@@ -4,11 +4,15 @@
 //!
 //! `cargo run --release --example secrets_latency [-- RUNS]`
 //!
-//! The chain is measured, not assumed: with every answer 100 ms late, calls
-//! that depend on each other arrive at the sandbox at least 100 ms apart,
-//! while calls made together arrive together; the arrivals (from the
-//! sandbox's request log) fall into waves, and the number of waves is the
-//! longest chain. Each run uses new clients, so nothing is cached.
+//! The longest chain comes from what each call needs, not from how the code
+//! happened to schedule them: a later page of a list needs the page before
+//! it, and an environment's secrets or variables need the list of
+//! environments; every other read needs nothing. Each call made (from the
+//! sandbox's request log) gets its depth by those rules; the deepest is the
+//! chain. Code that made its calls in series would take about as many
+//! latencies as calls and fail the budget. The waves of arrivals (calls
+//! sent together) are printed too. Each run uses new clients, so nothing is
+//! cached.
 
 use greenroom::config::sandbox_project;
 use greenroom::providers::github::GitHubClient;
@@ -83,25 +87,24 @@ async fn main() {
             .json()
             .await
             .unwrap();
-        let mut arrivals: Vec<i64> = log.as_array().unwrap()[before..]
-            .iter()
-            .map(|r| r["at_ms"].as_i64().unwrap())
-            .collect();
+        let made = &log.as_array().unwrap()[before..];
+        let mut arrivals: Vec<i64> = made.iter().map(|r| r["at_ms"].as_i64().unwrap()).collect();
         arrivals.sort_unstable();
         let calls = arrivals.len();
-        let waves = waves(&arrivals);
-        results.push((took, calls, waves));
+        let chain = longest_chain(made);
+        results.push((took, calls, chain, waves(&arrivals)));
     }
     sb.stop().await;
     let mut took: Vec<f64> = results.iter().map(|r| r.0).collect();
     took.sort_by(|a, b| a.total_cmp(b));
     let median = took[took.len() / 2];
-    let (_, calls, chain) = results[results.len() / 2];
+    let (_, calls, chain, waves) = results[results.len() / 2];
     let budget = 1.5 * (chain as f64) * LATENCY_MS as f64;
     println!("| measure | value |");
     println!("| --- | --- |");
     println!("| upstream calls per check | {calls} |");
-    println!("| longest chain (waves of calls, measured) | {chain} |");
+    println!("| longest chain of dependent calls | {chain} |");
+    println!("| waves the calls were sent in | {waves} |");
     println!("| latency added per call | {LATENCY_MS} ms |");
     println!(
         "| cold check, median of {runs} | {median:.0} ms (min {:.0}, max {:.0}) |",
@@ -116,6 +119,46 @@ async fn main() {
         "| in series it would take | {} ms |",
         calls as u64 * LATENCY_MS
     );
+}
+
+/// The page a list read asked for (1 when it did not say).
+fn page_of(query: Option<&str>) -> u32 {
+    query
+        .unwrap_or("")
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("page="))
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1)
+}
+
+/// The depth of the deepest call, by what each call needs (see the top).
+fn longest_chain(made: &[serde_json::Value]) -> usize {
+    use std::collections::HashMap;
+    let mut depth: HashMap<(String, u32), usize> = HashMap::new();
+    let mut deepest = 0;
+    for r in made {
+        let path = r["path"].as_str().unwrap_or("").to_string();
+        let page = page_of(r["query"].as_str());
+        let needs = if page > 1 {
+            depth.get(&(path.clone(), page - 1)).copied()
+        } else if let Some((repo, rest)) = path.split_once("/environments/") {
+            // An environment's secrets or variables need the environments
+            // listed first (its last page read).
+            let _ = rest;
+            let list = format!("{repo}/environments");
+            depth
+                .iter()
+                .filter(|((p, _), _)| *p == list)
+                .map(|(_, d)| *d)
+                .max()
+        } else {
+            None
+        };
+        let d = needs.unwrap_or(0) + 1;
+        depth.insert((path, page), d);
+        deepest = deepest.max(d);
+    }
+    deepest
 }
 
 /// Arrivals closer together than half the added latency were sent at once.

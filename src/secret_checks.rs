@@ -10,6 +10,7 @@ use crate::providers::VendorClients;
 use crate::secrets::coverage::{Check, Coverage};
 use crate::secrets::discover::dotenv;
 use crate::secrets::findings::Finding;
+use crate::secrets::Verdict;
 use crate::secrets::{coverage, gather, FingerprintKey};
 use crate::storage::{now_ms, AuditOutcome, DismissalRecord, NewAuditEvent, Storage, StorageError};
 use crate::sync::SyncTarget;
@@ -28,7 +29,15 @@ pub enum SecretCheckError {
     Invalid(String),
     #[error("{0}")]
     NotFound(String),
+    /// It cannot be done now; the text says why.
+    #[error("{0}")]
+    Conflict(String),
 }
+
+/// Checks with an uploaded `.env.local` each read every store afresh; at
+/// most this many per project per minute, so nobody can spend the vendors'
+/// rate limits (or guess values letter by letter) through the page.
+const UPLOADS_PER_MINUTE: usize = 20;
 
 /// A project's report as stored, with when it was made.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,6 +65,8 @@ struct Inner {
     /// dismissals, read again from the database once older than
     /// [`COUNT_TTL`] (another instance's check, a dismissal that expired).
     counts: Mutex<HashMap<i64, (std::time::Instant, Option<usize>)>>,
+    /// When each project's recent upload checks ran.
+    uploads: Mutex<HashMap<i64, std::collections::VecDeque<std::time::Instant>>>,
 }
 
 /// How long a project's count of open findings is trusted.
@@ -80,6 +91,7 @@ impl SecretChecks {
                 key,
                 flights: Mutex::default(),
                 counts: Mutex::default(),
+                uploads: Mutex::default(),
             }),
         }
     }
@@ -91,41 +103,68 @@ impl SecretChecks {
 
     /// Reads the project's stores, checks them, stores the report and tells
     /// Slack what got worse. A caller that had to wait for a check already
-    /// running gets that check's report instead of starting another.
+    /// running gets that check's report if it started after the caller
+    /// asked; otherwise a new one runs.
     pub async fn refresh(&self, t: &SyncTarget) -> Result<StoredCoverage, SecretCheckError> {
         let asked = now_ms();
         let flight = self.flight(t.project_id);
         let _turn = flight.lock().await;
-        if let Some(done) = self.stored(t.project_id).await? {
+        let mut before = self.stored_record(t.project_id).await?;
+        if let Some(done) = before.as_ref().filter(|b| b.reads) {
             if done.checked_at_ms >= asked {
-                return Ok(done);
+                return Ok(StoredCoverage {
+                    checked_at_ms: done.checked_at_ms,
+                    report: done.report.clone(),
+                });
             }
         }
+        // A report is stamped with when its reads began: what it says was
+        // true then, or later.
+        let started = now_ms();
         let report = self.check(t, None).await;
-        let json = serde_json::to_string(&report)
-            .map_err(|e| StorageError::Corrupt(format!("the report could not be encoded: {e}")))?;
-        let checked_at_ms = now_ms().max(asked);
-        let previous = self
-            .inner
-            .storage
-            .replace_secret_report(t.project_id, checked_at_ms, &json)
-            .await?;
-        if let Some(previous) = previous {
-            match serde_json::from_str::<Coverage>(&previous.report_json) {
-                Ok(before) => {
-                    self.announce(t, &before, previous.checked_at_ms, &report)
-                        .await
-                }
-                Err(e) => {
-                    tracing::warn!(project = %t.project.name, error = %e, "the previous secret report could not be read; no change announced")
+        // Another instance may store a report while this one checks: compare
+        // and swap, and on a clash decide again against what it stored.
+        for _ in 0..3 {
+            if let Some(b) = before.as_ref().filter(|b| b.reads) {
+                if b.checked_at_ms > started {
+                    // A newer check is stored: this one is out of date.
+                    return Ok(StoredCoverage {
+                        checked_at_ms: b.checked_at_ms,
+                        report: b.report.clone(),
+                    });
                 }
             }
+            let known = known_findings(&report, before.as_ref());
+            let json = serde_json::to_string(&StoredJson {
+                report: &report,
+                known: &known,
+            })
+            .map_err(|e| StorageError::Corrupt(format!("the report could not be encoded: {e}")))?;
+            let stored = self
+                .inner
+                .storage
+                .store_secret_report(
+                    t.project_id,
+                    before.as_ref().map(|b| b.checked_at_ms),
+                    started,
+                    &json,
+                )
+                .await?;
+            if stored {
+                if let Some(b) = &before {
+                    self.announce(t, &b.known, b.checked_at_ms, &report).await;
+                }
+                self.count_again(t.project_id).await;
+                return Ok(StoredCoverage {
+                    checked_at_ms: started,
+                    report,
+                });
+            }
+            before = self.stored_record(t.project_id).await?;
         }
-        self.count_again(t.project_id).await;
-        Ok(StoredCoverage {
-            checked_at_ms,
-            report,
-        })
+        Err(SecretCheckError::Storage(StorageError::Interrupted(
+            "other checks of this project kept storing reports at the same time".into(),
+        )))
     }
 
     /// The project's open findings (not dismissed); `None` before its first
@@ -171,16 +210,41 @@ impl SecretChecks {
 
     /// The stored report of the project, if a check has run.
     pub async fn stored(&self, project_id: i64) -> Result<Option<StoredCoverage>, StorageError> {
+        Ok(self
+            .stored_record(project_id)
+            .await?
+            .filter(|r| r.reads)
+            .map(|r| StoredCoverage {
+                checked_at_ms: r.checked_at_ms,
+                report: r.report,
+            }))
+    }
+
+    /// The stored report with the findings it counts as known. A report
+    /// that no longer reads (written by another version) counts as none, so
+    /// the next check replaces it instead of failing on it.
+    async fn stored_record(&self, project_id: i64) -> Result<Option<Previous>, StorageError> {
         let Some(row) = self.inner.storage.secret_report(project_id).await? else {
             return Ok(None);
         };
-        let report = serde_json::from_str(&row.report_json).map_err(|e| {
-            StorageError::Corrupt(format!("the stored secret report does not read back: {e}"))
-        })?;
-        Ok(Some(StoredCoverage {
-            checked_at_ms: row.checked_at_ms,
-            report,
-        }))
+        match serde_json::from_str::<StoredOwned>(&row.report_json) {
+            Ok(s) => Ok(Some(Previous {
+                checked_at_ms: row.checked_at_ms,
+                report: s.report,
+                known: s.known,
+                reads: true,
+            })),
+            Err(e) => {
+                tracing::warn!(project_id, error = %e, "a stored secret report does not read back; the next check replaces it");
+                // The report is unusable, but its time still guards the swap.
+                Ok(Some(Previous {
+                    checked_at_ms: row.checked_at_ms,
+                    report: Coverage::empty(&row.project_id.to_string()),
+                    known: BTreeSet::new(),
+                    reads: false,
+                }))
+            }
+        }
     }
 
     /// Checks the project with a person's `.env.local`, read fresh from the
@@ -197,6 +261,20 @@ impl SecretChecks {
                 dotenv::MAX_BYTES / 1024
             )));
         }
+        {
+            let mut uploads = self.inner.uploads.lock().unwrap_or_else(|p| p.into_inner());
+            let recent = uploads.entry(t.project_id).or_default();
+            let minute = std::time::Duration::from_secs(60);
+            while recent.front().is_some_and(|at| at.elapsed() > minute) {
+                recent.pop_front();
+            }
+            if recent.len() >= UPLOADS_PER_MINUTE {
+                return Err(SecretCheckError::Conflict(format!(
+                    "{UPLOADS_PER_MINUTE} .env.local checks of this project ran in the last minute; try again in a minute."
+                )));
+            }
+            recent.push_back(std::time::Instant::now());
+        }
         let env = dotenv::parse(".env.local", text);
         Ok(self.check(t, Some(&env)).await)
     }
@@ -212,16 +290,21 @@ impl SecretChecks {
         })
     }
 
-    /// One message per finding that appeared since `before`; the event key
-    /// names the report it appeared after, so instances storing the same
-    /// change send it once, and a problem that comes back is told again.
-    async fn announce(&self, t: &SyncTarget, before: &Coverage, before_ms: i64, now: &Coverage) {
-        let old: BTreeSet<&str> = before.findings.iter().map(|f| f.id.as_str()).collect();
+    /// One message per finding that is not among those the previous report
+    /// knew; the event key names that report, and only one instance can
+    /// store the report after it, so a change is told once.
+    async fn announce(
+        &self,
+        t: &SyncTarget,
+        known: &BTreeSet<String>,
+        before_ms: i64,
+        now: &Coverage,
+    ) {
         let new: Vec<&Finding> = now
             .findings
             .iter()
             .filter(|f| ANNOUNCED.iter().any(|p| f.id.starts_with(p)))
-            .filter(|f| !old.contains(f.id.as_str()))
+            .filter(|f| !known.contains(&f.id))
             .collect();
         if new.is_empty() {
             return;
@@ -288,6 +371,16 @@ impl SecretChecks {
             ));
         }
         let s = &self.inner.storage;
+        let now = now_ms();
+        if s.dismissals(t.project_id)
+            .await?
+            .iter()
+            .any(|d| d.finding_id == finding_id && d.active_at(now))
+        {
+            return Err(SecretCheckError::Conflict(
+                "This finding is already dismissed; undo that dismissal first to change it.".into(),
+            ));
+        }
         let id = s
             .dismiss_finding(t.project_id, finding_id, reason, until_ms, &user.login)
             .await?;
@@ -338,6 +431,71 @@ impl SecretChecks {
     }
 }
 
+/// The stored form: the report, and the findings counted as known. A
+/// finding a store that could not be read hid this time stays known, so a
+/// vendor's outage and return do not announce it again.
+#[derive(serde::Serialize)]
+struct StoredJson<'a> {
+    report: &'a Coverage,
+    known: &'a BTreeSet<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct StoredOwned {
+    report: Coverage,
+    #[serde(default)]
+    known: BTreeSet<String>,
+}
+
+struct Previous {
+    checked_at_ms: i64,
+    report: Coverage,
+    known: BTreeSet<String>,
+    /// False when the stored report did not read back.
+    reads: bool,
+}
+
+/// The findings of `now`, and those `before` knew whose key now has a
+/// store that could not be read (they may well still hold).
+fn known_findings(now: &Coverage, before: Option<&Previous>) -> BTreeSet<String> {
+    let mut known: BTreeSet<String> = now.findings.iter().map(|f| f.id.clone()).collect();
+    let Some(before) = before else {
+        return known;
+    };
+    let earlier = before
+        .report
+        .findings
+        .iter()
+        .map(|f| f.id.as_str())
+        .chain(before.known.iter().map(String::as_str));
+    let carried: Vec<String> = earlier
+        .filter(|id| !known.contains(*id) && clouded(now, id))
+        .map(str::to_string)
+        .collect();
+    known.extend(carried);
+    known
+}
+
+/// Whether `now` could not tell if an announced finding still holds: for
+/// `missing:KEY:TARGET` and `empty:KEY:TARGET`, that requirement is unknown;
+/// for `inconsistent:KEY`, one of the key's requirements is.
+fn clouded(now: &Coverage, id: &str) -> bool {
+    let mut parts = id.splitn(3, ':');
+    let (Some(kind), Some(key)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    let target = parts.next();
+    let Some(row) = now.rows.iter().find(|r| r.key == key) else {
+        return false;
+    };
+    let mut unknown = row.needs.iter().filter(|n| n.verdict == Verdict::Unknown);
+    match kind {
+        "missing" | "empty" => unknown.any(|n| Some(n.target.as_str()) == target),
+        "inconsistent" => unknown.next().is_some(),
+        _ => false,
+    }
+}
+
 /// Whether an active dismissal hides `f` at `now`.
 pub fn is_dismissed(dismissals: &[DismissalRecord], f: &Finding, now: i64) -> bool {
     dismissals
@@ -372,5 +530,76 @@ fn audit_event(
         params,
         request_id: None,
         client_ip: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets::coverage::{Need, Row, RowGroup};
+    use crate::secrets::findings::Severity;
+
+    fn report(verdict: Verdict, missing: bool) -> Coverage {
+        let mut c = Coverage::empty("p");
+        c.rows.push(Row {
+            key: "KEY".into(),
+            group: RowGroup::Required,
+            cells: vec![],
+            needs: vec![Need {
+                target: "github".into(),
+                origin: "config".into(),
+                declared: true,
+                verdict,
+                columns: vec![],
+            }],
+        });
+        if missing {
+            c.findings.push(Finding {
+                id: "missing:KEY:github".into(),
+                severity: Severity::High,
+                key: Some("KEY".into()),
+                title: "KEY is missing".into(),
+                detail: String::new(),
+                fix: None,
+            });
+        }
+        c
+    }
+
+    fn previous(report: Coverage) -> Previous {
+        let known = report.findings.iter().map(|f| f.id.clone()).collect();
+        Previous {
+            checked_at_ms: 1,
+            report,
+            known,
+            reads: true,
+        }
+    }
+
+    #[test]
+    fn a_finding_hidden_by_an_unreadable_store_stays_known() {
+        let before = previous(report(Verdict::Missing, true));
+        // The store went unreadable: the finding is gone but still known...
+        let blind = report(Verdict::Unknown, false);
+        let known = known_findings(&blind, Some(&before));
+        assert!(known.contains("missing:KEY:github"));
+        // ...and stays known through a second blind check.
+        let still = known_findings(
+            &blind,
+            Some(&Previous {
+                checked_at_ms: 2,
+                report: blind.clone(),
+                known,
+                reads: true,
+            }),
+        );
+        assert!(still.contains("missing:KEY:github"));
+    }
+
+    #[test]
+    fn a_fixed_finding_is_forgotten_so_its_return_is_told() {
+        let before = previous(report(Verdict::Missing, true));
+        let fixed = report(Verdict::Present, false);
+        assert!(known_findings(&fixed, Some(&before)).is_empty());
     }
 }

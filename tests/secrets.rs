@@ -372,7 +372,10 @@ mod service {
             locations: vec!["github".into()],
         }]);
         let after = target(&s, p);
-        a.refresh(&after).await.unwrap();
+        // Two instances check at once, then again one after the other.
+        let (x, y) = tokio::join!(a.refresh(&after), b.refresh(&after));
+        x.unwrap();
+        y.unwrap();
         b.refresh(&after).await.unwrap();
         a.refresh(&after).await.unwrap();
         let messages = slack(&s).await;

@@ -479,24 +479,38 @@ mod suite {
     pub async fn secret_reports_replace_and_hand_back_the_previous_one(storage: Storage) {
         let p = project(&storage).await;
         assert_eq!(storage.secret_report(p).await.unwrap(), None);
-        let first = storage
-            .replace_secret_report(p, 10, "{\"a\":1}")
+        assert!(storage
+            .store_secret_report(p, None, 10, "one")
             .await
-            .unwrap();
-        assert_eq!(first, None, "nothing before the first report");
-        let second = storage
-            .replace_secret_report(p, 20, "{\"a\":2}")
-            .await
-            .unwrap();
-        let second = second.expect("the first report comes back");
-        assert_eq!(
-            (second.checked_at_ms, second.report_json.as_str()),
-            (10, "{\"a\":1}")
+            .unwrap());
+        assert!(
+            !storage
+                .store_secret_report(p, None, 11, "two")
+                .await
+                .unwrap(),
+            "a second first report loses: one was stored meanwhile"
         );
+        assert!(
+            !storage
+                .store_secret_report(p, Some(9), 20, "two")
+                .await
+                .unwrap(),
+            "not the report read"
+        );
+        assert!(storage
+            .store_secret_report(p, Some(10), 20, "two")
+            .await
+            .unwrap());
         let now = storage.secret_report(p).await.unwrap().unwrap();
-        assert_eq!(
-            (now.checked_at_ms, now.report_json.as_str()),
-            (20, "{\"a\":2}")
+        assert_eq!((now.checked_at_ms, now.report_json.as_str()), (20, "two"));
+        // Two instances swapping from the same report: exactly one wins.
+        let (a, b) = tokio::join!(
+            storage.store_secret_report(p, Some(20), 30, "a"),
+            storage.store_secret_report(p, Some(20), 31, "b")
+        );
+        assert!(
+            a.unwrap() ^ b.unwrap(),
+            "one of two swaps from the same report"
         );
         // Reports go with their project.
         storage

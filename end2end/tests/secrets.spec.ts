@@ -63,10 +63,15 @@ test("a viewer sees the matrix and findings without the dismiss control", async 
   await expect(page.getByTestId("secrets-findings")).toBeVisible();
   await expect(page.getByTestId("dismiss")).toHaveCount(0);
   await expect(page.locator('td[data-state="write-only"]').first()).toBeVisible();
-  // Problems only: every row left has something wrong.
+  // Problems only keeps fewer rows, each with something wrong.
+  const all = await page.locator("tr[data-key]").count();
   await page.getByLabel("Problems only").check();
   await page.getByRole("button", { name: "Filter" }).click();
   await expect(page).toHaveURL(/problems=1/);
   await expect(page.getByTestId("secrets-matrix")).toBeVisible();
+  const left = await page.locator("tr[data-key]").count();
+  expect(left).toBeGreaterThan(0);
+  expect(left).toBeLessThan(all);
+  await expect(page.locator('tr[data-key="SUPABASE_ACCESS_TOKEN"]')).toBeVisible();
   expect(problems).toEqual([]);
 });

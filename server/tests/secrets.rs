@@ -201,10 +201,14 @@ async fn planted_values_never_leave_greenroom_whoever_looks() {
             &[("project", "AllIncompassing"), ("text", &env_local)],
         )
         .await;
-        assert_eq!(status, 200, "{login}: {html}");
+        assert_eq!(status, 200, "{login}: the .env.local check");
+        // The upload's own report (HTML in a JSON string): a .env.local
+        // column, and the key the file lacks.
+        let page: String = serde_json::from_str(&html).expect("a JSON string");
+        assert!(page.contains(">.env.local</th>"), "a .env.local column");
         assert!(
-            html.contains("SUPABASE_ACCESS_TOKEN"),
-            "the upload's report"
+            page.contains("data-finding=\"missing:SUPABASE_ACCESS_TOKEN:env-local\""),
+            "the key the file lacks"
         );
         assert_clean(
             &format!("the .env.local check as {login}"),
@@ -212,7 +216,7 @@ async fn planted_values_never_leave_greenroom_whoever_looks() {
             &canaries,
         );
         // A line the parser refuses is named by number, never echoed.
-        let (_, bad) = post_form(
+        let (status, bad) = post_form(
             &client,
             &app,
             "/api/fragments/secrets-env-local",
@@ -225,6 +229,8 @@ async fn planted_values_never_leave_greenroom_whoever_looks() {
             ],
         )
         .await;
+        assert_eq!(status, 200, "a bad line is a finding, not a failure");
+        assert!(bad.contains(".env.local:2"), "the line is named");
         assert_clean(
             &format!("a bad .env.local as {login}"),
             bad.as_bytes(),
@@ -320,7 +326,7 @@ async fn a_viewer_sees_the_matrix_and_an_admin_dismisses_and_undoes() {
     .await;
     assert_eq!(status, 403, "only admins dismiss");
 
-    let (_, admin) = signed_in(&app, "ada-admin").await;
+    let (admin_jar, admin) = signed_in(&app, "ada-admin").await;
     let before = json_of(
         &admin,
         app.url("/api/secrets?query[project]=AllIncompassing"),
@@ -355,6 +361,45 @@ async fn a_viewer_sees_the_matrix_and_an_admin_dismisses_and_undoes() {
     .await;
     assert_eq!(status, 200, "{body}");
     let dismissal: i64 = body.trim().parse().unwrap();
+    let (status, _) = post_form(
+        &admin,
+        &app,
+        "/api/secrets/dismiss",
+        &[
+            ("project", "AllIncompassing"),
+            ("finding", &finding),
+            ("reason", "again"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 409, "one active dismissal per finding");
+    // The page's plain form: refused input comes back to the page, in the
+    // address it is redirected to, for the page to show.
+    let page_url = app.url("/secrets?project=AllIncompassing");
+    let res = stepper(&admin_jar)
+        .post(app.url("/api/secrets/dismiss"))
+        .header("origin", app.origin())
+        .header("referer", &page_url)
+        .header("accept", "text/html")
+        .form(&[
+            ("project", "AllIncompassing"),
+            ("finding", finding.as_str()),
+            ("reason", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 302);
+    let back = res.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        back.starts_with(&page_url) && back.contains("__err="),
+        "{back}"
+    );
+    let shown = text_of(&admin, back).await;
+    assert!(
+        shown.contains("Say why this finding is dismissed"),
+        "the page shows why"
+    );
     let after = json_of(
         &admin,
         app.url("/api/secrets?query[project]=AllIncompassing"),

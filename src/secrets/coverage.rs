@@ -147,6 +147,22 @@ pub struct Coverage {
     pub outcome: Outcome,
 }
 
+impl Coverage {
+    /// A report of nothing: no store read, nothing required known.
+    pub fn empty(project: &str) -> Self {
+        Self {
+            project: project.to_string(),
+            columns: Vec::new(),
+            rows: Vec::new(),
+            findings: Vec::new(),
+            problems: Vec::new(),
+            unread: Vec::new(),
+            env_local_checked: false,
+            outcome: Outcome::Unchecked,
+        }
+    }
+}
+
 /// What one check reads.
 pub struct Check<'a> {
     pub project: &'a Project,

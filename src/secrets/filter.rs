@@ -22,12 +22,17 @@ fn names_row(f: &Finding, row: &Row) -> bool {
     f.key.as_deref().is_none_or(|k| k == row.key)
 }
 
+/// A requirement not met, a placeholder anywhere, a store a requirement
+/// looks in that could not be read, or an open finding about the key. (A
+/// store nobody needs the key in being unreadable is not this row's problem.)
 fn has_problem(row: &Row, open: &[&Finding]) -> bool {
+    let needed = |i: usize| row.needs.iter().any(|n| n.columns.contains(&i));
     row.needs.iter().any(|n| n.verdict != Verdict::Present)
-        || row
-            .cells
-            .iter()
-            .any(|c| matches!(c, Cell::Placeholder { .. } | Cell::Unknown { .. }))
+        || row.cells.iter().enumerate().any(|(i, c)| match c {
+            Cell::Placeholder { .. } => true,
+            Cell::Unknown { .. } => needed(i),
+            _ => false,
+        })
         || open
             .iter()
             .any(|f| f.key.as_deref() == Some(row.key.as_str()))

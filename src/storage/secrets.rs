@@ -37,51 +37,45 @@ const DISMISSAL_COLUMNS: &str = "id, project_id, finding_id, reason, until_ms, d
     dismissed_at_ms, undone_by, undone_at_ms";
 
 impl Storage {
-    /// Replaces the project's report. Returns the report it replaced, read
-    /// and written in one transaction, so that of two instances storing at
-    /// once each sees the other's as "previous" and no change is missed or
-    /// announced twice from the same previous report.
-    pub async fn replace_secret_report(
+    /// Stores the project's report if the stored one is still the one read
+    /// before the check (`expected`: its `checked_at_ms`, `None` when there
+    /// was none). Returns false when another check stored one meanwhile:
+    /// the caller reads again and decides. A compare-and-swap works the
+    /// same on both backends and lets exactly one instance move a project
+    /// from a given report to the next.
+    pub async fn store_secret_report(
         &self,
         project_id: i64,
+        expected: Option<i64>,
         checked_at_ms: i64,
         report_json: &str,
-    ) -> Result<Option<SecretReportRecord>, StorageError> {
-        let previous = on_pool!(self, |pool, _Db| {
-            async {
-                let mut tx = pool.begin().await?;
-                // Taking the row's write lock first (SQLite locks the file on
-                // the first write; PostgreSQL the row) keeps read-then-write
-                // atomic against another instance.
-                sqlx::query(
+    ) -> Result<bool, StorageError> {
+        let n = on_pool!(self, |pool, _Db| {
+            match expected {
+                None => sqlx::query(
                     "INSERT INTO secret_reports (project_id, checked_at_ms, report_json)
-                     VALUES ($1, 0, '') ON CONFLICT (project_id) DO NOTHING",
-                )
-                .bind(project_id)
-                .execute(&mut *tx)
-                .await?;
-                let previous = sqlx::query_as::<_, SecretReportRecord>(
-                    "SELECT project_id, checked_at_ms, report_json FROM secret_reports
-                     WHERE project_id = $1",
-                )
-                .bind(project_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "UPDATE secret_reports SET checked_at_ms = $2, report_json = $3
-                     WHERE project_id = $1",
+                     VALUES ($1, $2, $3) ON CONFLICT (project_id) DO NOTHING",
                 )
                 .bind(project_id)
                 .bind(checked_at_ms)
                 .bind(report_json)
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                Ok::<_, sqlx::Error>(previous)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected()),
+                Some(previous) => sqlx::query(
+                    "UPDATE secret_reports SET checked_at_ms = $3, report_json = $4
+                     WHERE project_id = $1 AND checked_at_ms = $2",
+                )
+                .bind(project_id)
+                .bind(previous)
+                .bind(checked_at_ms)
+                .bind(report_json)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected()),
             }
-            .await
         })?;
-        Ok(previous.filter(|p| !p.report_json.is_empty()))
+        Ok(n == 1)
     }
 
     pub async fn secret_report(
@@ -91,7 +85,7 @@ impl Storage {
         let row = on_pool!(self, |pool, _Db| {
             sqlx::query_as::<_, SecretReportRecord>(
                 "SELECT project_id, checked_at_ms, report_json FROM secret_reports
-                 WHERE project_id = $1 AND report_json <> ''",
+                 WHERE project_id = $1",
             )
             .bind(project_id)
             .fetch_optional(pool)
@@ -151,12 +145,16 @@ impl Storage {
         Ok(row)
     }
 
-    /// The project's dismissals, newest first (active and past).
+    /// The project's dismissals, newest first: every one not undone (they
+    /// hide findings, so none may be cut off) and the latest undone ones.
     pub async fn dismissals(&self, project_id: i64) -> Result<Vec<DismissalRecord>, StorageError> {
         let rows = on_pool!(self, |pool, _Db| {
             sqlx::query_as::<_, DismissalRecord>(&format!(
-                "SELECT {DISMISSAL_COLUMNS} FROM secret_dismissals WHERE project_id = $1
-                 ORDER BY dismissed_at_ms DESC, id DESC LIMIT 200"
+                "SELECT {DISMISSAL_COLUMNS} FROM secret_dismissals
+                 WHERE project_id = $1 AND (undone_at_ms IS NULL OR id IN (
+                     SELECT id FROM secret_dismissals WHERE project_id = $1
+                     AND undone_at_ms IS NOT NULL ORDER BY undone_at_ms DESC LIMIT 50))
+                 ORDER BY dismissed_at_ms DESC, id DESC"
             ))
             .bind(project_id)
             .fetch_all(pool)

@@ -25,7 +25,17 @@ mod ssr {
     /// Sets the response status from the error, so scripts calling the API
     /// with `curl` see 400, 404, 409 ... rather than 500 for everything.
     pub fn with_status<T>(result: Result<T, ApiError>) -> Result<T, ApiError> {
-        if let Err(e) = &result {
+        // A plain HTML form's post is redirected back to its page with the
+        // error in the address (server_fn's form redirect); an error status
+        // on that redirect would stop the browser from following it.
+        let plain_form = use_context::<http::request::Parts>().is_some_and(|p| {
+            p.method == http::Method::POST
+                && p.headers
+                    .get(http::header::ACCEPT)
+                    .and_then(|a| a.to_str().ok())
+                    .is_some_and(|a| a.contains("text/html"))
+        });
+        if let (Err(e), false) = (&result, plain_form) {
             if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
                 if let Ok(code) = http::StatusCode::from_u16(e.status()) {
                     options.set_status(code);

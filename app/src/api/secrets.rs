@@ -285,6 +285,7 @@ impl From<greenroom::secret_checks::SecretCheckError> for ApiError {
             E::Storage(s) => ApiError::Unavailable(s.to_string()),
             E::Invalid(m) => ApiError::BadRequest(m),
             E::NotFound(m) => ApiError::NotFound(m),
+            E::Conflict(m) => ApiError::Conflict(m),
         }
     }
 }

@@ -232,10 +232,16 @@ fn Dismissed(v: SecretsView) -> impl IntoView {
     .into_any()
 }
 
+/// The UTC day a dismissal's end (midnight after its last day) closes.
+fn day(until_ms: i64) -> String {
+    let t = utc_timestamp(until_ms - 1);
+    t.get(..10).unwrap_or(&t).to_string()
+}
+
 fn past(d: &DismissalView) -> String {
     let end = match (&d.undone_by, d.undone_at_ms, d.until_ms) {
         (Some(by), Some(at), _) => format!("undone by {by} {}", utc_timestamp(at)),
-        (_, _, Some(until)) => format!("expired {}", utc_timestamp(until)),
+        (_, _, Some(until)) => format!("ran until the end of {}", day(until)),
         _ => "ended".into(),
     };
     format!(
@@ -251,7 +257,7 @@ fn past(d: &DismissalView) -> String {
 fn DismissalLine(d: DismissalView, project: String, can_undo: bool) -> impl IntoView {
     let until = d
         .until_ms
-        .map(|u| format!(" until {}", utc_timestamp(u)))
+        .map(|u| format!(" until the end of {}", day(u)))
         .unwrap_or_default();
     view! {
         <p class="mt-1 text-slate-700">
