@@ -7,7 +7,8 @@
 //! The longest chain comes from what each call needs, not from how the code
 //! happened to schedule them: a later page of a list needs the page before
 //! it, and an environment's secrets or variables need the list of
-//! environments; every other read needs nothing. Each call made (from the
+//! environments and the workflow (whose jobs name environments); every
+//! other read needs nothing. Each call made (from the
 //! sandbox's request log) gets its depth by those rules; the deepest is the
 //! chain. Code that made its calls in series would take about as many
 //! latencies as calls and fail the budget. The waves of arrivals (calls
@@ -141,14 +142,13 @@ fn longest_chain(made: &[serde_json::Value]) -> usize {
         let page = page_of(r["query"].as_str());
         let needs = if page > 1 {
             depth.get(&(path.clone(), page - 1)).copied()
-        } else if let Some((repo, rest)) = path.split_once("/environments/") {
+        } else if let Some((repo, _)) = path.split_once("/environments/") {
             // An environment's secrets or variables need the environments
-            // listed first (its last page read).
-            let _ = rest;
+            // listed and the workflow read (its jobs name environments).
             let list = format!("{repo}/environments");
             depth
                 .iter()
-                .filter(|((p, _), _)| *p == list)
+                .filter(|((p, _), _)| *p == list || p.contains("/contents/.github/workflows/"))
                 .map(|(_, d)| *d)
                 .max()
         } else {

@@ -44,9 +44,9 @@ async fn planted_world(dir: &std::path::Path) -> (std::path::PathBuf, Vec<String
     let sb = greenroom_sandbox::start("127.0.0.1:0".parse().unwrap(), world.clone())
         .await
         .unwrap();
-    let (mut env, mut variables) = {
+    let (mut env, mut variables, mut files) = {
         let sim = sb.state.sim.lock().unwrap();
-        (sim.env.clone(), sim.variables.clone())
+        (sim.env.clone(), sim.variables.clone(), sim.files.clone())
     };
     sb.stop().await;
     let mut canaries = Vec::new();
@@ -66,8 +66,48 @@ async fn planted_world(dir: &std::path::Path) -> (std::path::PathBuf, Vec<String
         n += 1;
         v.value = plant(n);
     }
+    // The repository's files hold values too: netlify.toml's context
+    // environments and .env.example's samples.
+    for f in &mut files {
+        let planted: Vec<(String, String)> = match f.path.as_str() {
+            "netlify.toml" => ["production", "staging", "preview"]
+                .iter()
+                .map(|v| {
+                    (
+                        format!("VITE_RUNTIME_ENV = \"{v}\""),
+                        format!("VITE_RUNTIME_ENV = \"{}\"", {
+                            n += 1;
+                            plant(n)
+                        }),
+                    )
+                })
+                .collect(),
+            ".env.example" => vec![
+                (
+                    "VITE_RUNTIME_ENV=development".into(),
+                    format!("VITE_RUNTIME_ENV={}", {
+                        n += 1;
+                        plant(n)
+                    }),
+                ),
+                (
+                    "OPENAI_API_KEY=".into(),
+                    format!("OPENAI_API_KEY={}", {
+                        n += 1;
+                        plant(n)
+                    }),
+                ),
+            ],
+            _ => vec![],
+        };
+        for (from, to) in planted {
+            assert!(f.content.contains(&from), "{} holds {from}", f.path);
+            f.content = f.content.replacen(&from, &to, 1);
+        }
+    }
     world.netlify.env = Some(env);
     world.github.variables = Some(variables);
+    world.github.files = Some(files);
     let file = dir.join("world.json");
     std::fs::write(&file, serde_json::to_string(&world).unwrap()).unwrap();
     (file, canaries)

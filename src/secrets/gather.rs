@@ -76,16 +76,21 @@ fn variables(
     })
 }
 
-/// One file at several refs: the first ref that has it wins.
+/// One file at several refs: the first ref that has it wins. The refs are
+/// read at once, so a file missing at one ref does not hold up the next.
 async fn file(
     github: &GitHubClient,
     repo: &Repo,
     path: &str,
     refs: &[Option<String>],
 ) -> Read<Option<RepoText>> {
+    let reads = refs
+        .iter()
+        .map(|reference| github.get_content(repo, path, reference.as_deref()));
+    let answers = futures_util::future::join_all(reads).await;
     let mut unknown = None;
-    for reference in refs {
-        match github.get_content(repo, path, reference.as_deref()).await {
+    for (reference, answer) in refs.iter().zip(answers) {
+        match answer {
             Ok(f) => {
                 return Read::Got(Some(RepoText {
                     path: f.path,
@@ -94,7 +99,9 @@ async fn file(
                 }))
             }
             Err(e) if matches!(e.kind, ErrorKind::NotFound { .. }) => {}
-            Err(e) => unknown = Some(e.to_string()),
+            Err(e) => {
+                unknown.get_or_insert(e.to_string());
+            }
         }
     }
     match unknown {
@@ -161,13 +168,10 @@ pub async fn gather(project: &Project, netlify: &NetlifyClient, github: &GitHubC
     let workflow_path = format!(".github/workflows/{}", project.github.workflow);
     let file_reads = async {
         // The workflow may differ between branches: each is read.
-        let workflows = async {
-            let mut out = Vec::new();
-            for r in &refs {
-                out.push(file(github, &repo, &workflow_path, std::slice::from_ref(r)).await);
-            }
-            out
-        };
+        let workflows = futures_util::future::join_all(
+            refs.iter()
+                .map(|r| file(github, &repo, &workflow_path, std::slice::from_ref(r))),
+        );
         let (workflow, netlify_toml, env_example) = tokio::join!(
             workflows,
             file(github, &repo, "netlify.toml", &refs),
@@ -180,55 +184,71 @@ pub async fn gather(project: &Project, netlify: &NetlifyClient, github: &GitHubC
         }
     };
 
-    let ((netlify, netlify_site_names), github_parts, files) =
-        tokio::join!(netlify_reads, github_reads, file_reads);
-    let (repo_secrets, org_secrets, repo_variables, org_variables, listed) = github_parts;
+    // Environments' secrets and variables need the list of environments and
+    // the workflow (the environments its jobs name), not Netlify's answers:
+    // they start as soon as those two are in.
+    let github_side = async {
+        let (github_parts, files) = tokio::join!(github_reads, file_reads);
+        let listed = &github_parts.4;
 
-    // Environments: those GitHub lists, the configured ones, and those the
-    // workflow's jobs name (GitHub's names ignore case).
-    let mut names: Vec<String> = Vec::new();
-    let mut want = |name: &str| {
-        if !name.is_empty() && !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
-            names.push(name.to_string());
+        // Environments: those GitHub lists, the configured ones, and those the
+        // workflow's jobs name (GitHub's names ignore case).
+        let mut names: Vec<String> = Vec::new();
+        let mut want = |name: &str| {
+            if !name.is_empty() && !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+                names.push(name.to_string());
+            }
+        };
+        if let Ok(list) = listed {
+            for e in list.iter().take(MAX_ENVIRONMENTS) {
+                want(&e.name);
+            }
         }
+        want(&project.github.staging_environment);
+        want(&project.github.production_environment);
+        for r in super::discover::discover(&files).references {
+            if let Some(e) = &r.reference.environment {
+                want(e);
+            }
+        }
+        names.truncate(MAX_ENVIRONMENTS + 2);
+        let repo = &repo;
+        let environment_reads = names.iter().map(|name| async move {
+            let (s, v) = tokio::join!(
+                github.list_environment_secrets(repo, name),
+                github.list_environment_variables(repo, name)
+            );
+            // An environment that does not exist holds nothing.
+            let missing = |e: &ProviderError| matches!(e.kind, ErrorKind::NotFound { .. });
+            let s = match s {
+                Err(e) if missing(&e) => Ok(Vec::new()),
+                other => other,
+            };
+            let v = match v {
+                Err(e) if missing(&e) => Ok(Vec::new()),
+                other => other,
+            };
+            (name.clone(), secrets(s), variables(v))
+        });
+        let mut environment_secrets = BTreeMap::new();
+        let mut environment_variables = BTreeMap::new();
+        for (name, s, v) in futures_util::future::join_all(environment_reads).await {
+            environment_secrets.insert(name.clone(), s);
+            environment_variables.insert(name, v);
+        }
+
+        (
+            github_parts,
+            files,
+            environment_secrets,
+            environment_variables,
+        )
     };
-    if let Ok(list) = &listed {
-        for e in list.iter().take(MAX_ENVIRONMENTS) {
-            want(&e.name);
-        }
-    }
-    want(&project.github.staging_environment);
-    want(&project.github.production_environment);
-    for r in super::discover::discover(&files).references {
-        if let Some(e) = &r.reference.environment {
-            want(e);
-        }
-    }
-    names.truncate(MAX_ENVIRONMENTS + 2);
-    let repo = &repo;
-    let environment_reads = names.iter().map(|name| async move {
-        let (s, v) = tokio::join!(
-            github.list_environment_secrets(repo, name),
-            github.list_environment_variables(repo, name)
-        );
-        // An environment that does not exist holds nothing.
-        let missing = |e: &ProviderError| matches!(e.kind, ErrorKind::NotFound { .. });
-        let s = match s {
-            Err(e) if missing(&e) => Ok(Vec::new()),
-            other => other,
-        };
-        let v = match v {
-            Err(e) if missing(&e) => Ok(Vec::new()),
-            other => other,
-        };
-        (name.clone(), secrets(s), variables(v))
-    });
-    let mut environment_secrets = BTreeMap::new();
-    let mut environment_variables = BTreeMap::new();
-    for (name, s, v) in futures_util::future::join_all(environment_reads).await {
-        environment_secrets.insert(name.clone(), s);
-        environment_variables.insert(name, v);
-    }
+    let (
+        (netlify, netlify_site_names),
+        (github_parts, files, environment_secrets, environment_variables),
+    ) = tokio::join!(netlify_reads, github_side);
+    let (repo_secrets, org_secrets, repo_variables, org_variables, _) = github_parts;
 
     Sources {
         netlify,
