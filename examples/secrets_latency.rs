@@ -6,9 +6,9 @@
 //!
 //! The longest chain comes from what each call needs, not from how the code
 //! happened to schedule them: a later page of a list needs the page before
-//! it, and an environment's secrets or variables need the list of
-//! environments and the workflow (whose jobs name environments); every
-//! other read needs nothing. Each call made (from the
+//! it, and the secrets or variables of an environment that is not
+//! configured need the list of environments and the workflow (whose jobs
+//! name environments); every other read needs nothing. Each call made (from the
 //! sandbox's request log) gets its depth by those rules; the deepest is the
 //! chain. Code that made its calls in series would take about as many
 //! latencies as calls and fail the budget. The waves of arrivals (calls
@@ -92,7 +92,11 @@ async fn main() {
         let mut arrivals: Vec<i64> = made.iter().map(|r| r["at_ms"].as_i64().unwrap()).collect();
         arrivals.sort_unstable();
         let calls = arrivals.len();
-        let chain = longest_chain(made);
+        let configured = [
+            project.github.staging_environment.as_str(),
+            project.github.production_environment.as_str(),
+        ];
+        let chain = longest_chain(made, &configured);
         results.push((took, calls, chain, waves(&arrivals)));
     }
     sb.stop().await;
@@ -133,7 +137,7 @@ fn page_of(query: Option<&str>) -> u32 {
 }
 
 /// The depth of the deepest call, by what each call needs (see the top).
-fn longest_chain(made: &[serde_json::Value]) -> usize {
+fn longest_chain(made: &[serde_json::Value], configured: &[&str]) -> usize {
     use std::collections::HashMap;
     let mut depth: HashMap<(String, u32), usize> = HashMap::new();
     let mut deepest = 0;
@@ -142,15 +146,21 @@ fn longest_chain(made: &[serde_json::Value]) -> usize {
         let page = page_of(r["query"].as_str());
         let needs = if page > 1 {
             depth.get(&(path.clone(), page - 1)).copied()
-        } else if let Some((repo, _)) = path.split_once("/environments/") {
-            // An environment's secrets or variables need the environments
-            // listed and the workflow read (its jobs name environments).
+        } else if let Some((repo, rest)) = path.split_once("/environments/") {
+            // A configured environment's secrets or variables need nothing;
+            // any other environment is known from the list of environments
+            // or the workflow (its jobs name environments).
+            let name = rest.split('/').next().unwrap_or("");
             let list = format!("{repo}/environments");
-            depth
-                .iter()
-                .filter(|((p, _), _)| *p == list || p.contains("/contents/.github/workflows/"))
-                .map(|(_, d)| *d)
-                .max()
+            if configured.iter().any(|c| c.eq_ignore_ascii_case(name)) {
+                None
+            } else {
+                depth
+                    .iter()
+                    .filter(|((p, _), _)| *p == list || p.contains("/contents/.github/workflows/"))
+                    .map(|(_, d)| *d)
+                    .max()
+            }
         } else {
             None
         };

@@ -10,8 +10,8 @@ use crate::providers::VendorClients;
 use crate::secrets::coverage::{Check, Coverage};
 use crate::secrets::discover::dotenv;
 use crate::secrets::findings::Finding;
-use crate::secrets::Verdict;
 use crate::secrets::{coverage, gather, FingerprintKey};
+use crate::secrets::{Cell, Verdict};
 use crate::storage::{now_ms, AuditOutcome, DismissalRecord, NewAuditEvent, Storage, StorageError};
 use crate::sync::SyncTarget;
 use std::collections::{BTreeSet, HashMap};
@@ -35,8 +35,9 @@ pub enum SecretCheckError {
 }
 
 /// Checks with an uploaded `.env.local` each read every store afresh; at
-/// most this many per project per minute, so nobody can spend the vendors'
-/// rate limits (or guess values letter by letter) through the page.
+/// most this many per person and project a minute (on each instance), so
+/// nobody can spend the vendors' rate limits, or guess values by their
+/// letters, through the page.
 const UPLOADS_PER_MINUTE: usize = 20;
 
 /// A project's report as stored, with when it was made.
@@ -59,14 +60,22 @@ struct Inner {
     /// assigned within one report, so a key per process is enough.
     key: FingerprintKey,
     /// One check per project at a time; who waits takes the one that ran.
-    flights: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
+    flights: Mutex<HashMap<i64, Arc<Flight>>>,
     /// Open findings per project, for the overview (which must not read
     /// the report on every view): set by this instance's checks and
     /// dismissals, read again from the database once older than
     /// [`COUNT_TTL`] (another instance's check, a dismissal that expired).
     counts: Mutex<HashMap<i64, (std::time::Instant, Option<usize>)>>,
-    /// When each project's recent upload checks ran.
-    uploads: Mutex<HashMap<i64, std::collections::VecDeque<std::time::Instant>>>,
+    /// When each person's recent upload checks of each project ran.
+    uploads: Mutex<HashMap<(i64, String), std::collections::VecDeque<std::time::Instant>>>,
+}
+
+/// One project's checks on this instance: one at a time, and when the last
+/// one finished.
+#[derive(Default)]
+struct Flight {
+    turn: tokio::sync::Mutex<()>,
+    finished_ms: std::sync::atomic::AtomicI64,
 }
 
 /// How long a project's count of open findings is trusted.
@@ -96,22 +105,22 @@ impl SecretChecks {
         }
     }
 
-    fn flight(&self, project_id: i64) -> Arc<tokio::sync::Mutex<()>> {
+    fn flight(&self, project_id: i64) -> Arc<Flight> {
         let mut flights = self.inner.flights.lock().unwrap_or_else(|p| p.into_inner());
         flights.entry(project_id).or_default().clone()
     }
 
     /// Reads the project's stores, checks them, stores the report and tells
     /// Slack what got worse. A caller that had to wait for a check already
-    /// running gets that check's report if it started after the caller
-    /// asked; otherwise a new one runs.
+    /// running on this instance gets that check's report.
     pub async fn refresh(&self, t: &SyncTarget) -> Result<StoredCoverage, SecretCheckError> {
+        use std::sync::atomic::Ordering;
         let asked = now_ms();
         let flight = self.flight(t.project_id);
-        let _turn = flight.lock().await;
+        let _turn = flight.turn.lock().await;
         let mut before = self.stored_record(t.project_id).await?;
         if let Some(done) = before.as_ref().filter(|b| b.reads) {
-            if done.checked_at_ms >= asked {
+            if flight.finished_ms.load(Ordering::SeqCst) >= asked {
                 return Ok(StoredCoverage {
                     checked_at_ms: done.checked_at_ms,
                     report: done.report.clone(),
@@ -151,10 +160,13 @@ impl SecretChecks {
                 )
                 .await?;
             if stored {
-                if let Some(b) = &before {
+                // After a report that did not read back, nothing is known
+                // to have changed: announce nothing rather than everything.
+                if let Some(b) = before.as_ref().filter(|b| b.reads) {
                     self.announce(t, &b.known, b.checked_at_ms, &report).await;
                 }
                 self.count_again(t.project_id).await;
+                flight.finished_ms.store(now_ms(), Ordering::SeqCst);
                 return Ok(StoredCoverage {
                     checked_at_ms: started,
                     report,
@@ -253,6 +265,7 @@ impl SecretChecks {
     pub async fn with_env_local(
         &self,
         t: &SyncTarget,
+        who: &str,
         text: &str,
     ) -> Result<Coverage, SecretCheckError> {
         if text.len() > dotenv::MAX_BYTES {
@@ -263,14 +276,14 @@ impl SecretChecks {
         }
         {
             let mut uploads = self.inner.uploads.lock().unwrap_or_else(|p| p.into_inner());
-            let recent = uploads.entry(t.project_id).or_default();
+            let recent = uploads.entry((t.project_id, who.to_string())).or_default();
             let minute = std::time::Duration::from_secs(60);
             while recent.front().is_some_and(|at| at.elapsed() > minute) {
                 recent.pop_front();
             }
             if recent.len() >= UPLOADS_PER_MINUTE {
                 return Err(SecretCheckError::Conflict(format!(
-                    "{UPLOADS_PER_MINUTE} .env.local checks of this project ran in the last minute; try again in a minute."
+                    "You checked {UPLOADS_PER_MINUTE} .env.local files of this project in the last minute; try again in a minute."
                 )));
             }
             recent.push_back(std::time::Instant::now());
@@ -371,19 +384,15 @@ impl SecretChecks {
             ));
         }
         let s = &self.inner.storage;
-        let now = now_ms();
-        if s.dismissals(t.project_id)
-            .await?
-            .iter()
-            .any(|d| d.finding_id == finding_id && d.active_at(now))
-        {
-            return Err(SecretCheckError::Conflict(
-                "This finding is already dismissed; undo that dismissal first to change it.".into(),
-            ));
-        }
         let id = s
             .dismiss_finding(t.project_id, finding_id, reason, until_ms, &user.login)
-            .await?;
+            .await?
+            .ok_or_else(|| {
+                SecretCheckError::Conflict(
+                    "This finding is already dismissed; undo that dismissal first to change it."
+                        .into(),
+                )
+            })?;
         let event = audit_event(
             user,
             t,
@@ -485,13 +494,24 @@ fn clouded(now: &Coverage, id: &str) -> bool {
         return false;
     };
     let target = parts.next();
+    // A file that could not be read takes its discovered requirements (and
+    // the findings about them) out of the report.
+    let files_unread = !now.problems.is_empty()
+        || now
+            .unread
+            .iter()
+            .any(|u| u.source.contains('.') || u.source.contains('/'));
     let Some(row) = now.rows.iter().find(|r| r.key == key) else {
-        return false;
+        return files_unread;
     };
-    let mut unknown = row.needs.iter().filter(|n| n.verdict == Verdict::Unknown);
     match kind {
-        "missing" | "empty" => unknown.any(|n| Some(n.target.as_str()) == target),
-        "inconsistent" => unknown.next().is_some(),
+        "missing" | "empty" => match row.needs.iter().find(|n| Some(n.target.as_str()) == target) {
+            Some(n) => n.verdict == Verdict::Unknown,
+            None => files_unread,
+        },
+        // Values are compared across every store the key is in: any store
+        // that could not be read may hold the other value.
+        "inconsistent" => row.cells.iter().any(|c| matches!(c, Cell::Unknown { .. })),
         _ => false,
     }
 }

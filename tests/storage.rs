@@ -527,12 +527,40 @@ mod suite {
         let a = storage
             .dismiss_finding(p, "missing:KEY:github", "rotating today", None, "ada")
             .await
+            .unwrap()
             .unwrap();
         let b = storage
             .dismiss_finding(p, "scan-disabled", "on purpose", Some(now + 60_000), "ada")
             .await
+            .unwrap()
             .unwrap();
-        let listed = storage.dismissals(p).await.unwrap();
+        // One active dismissal per finding, even when two arrive at once.
+        let (x, y) = tokio::join!(
+            storage.dismiss_finding(p, "dup", "one", None, "ada"),
+            storage.dismiss_finding(p, "dup", "two", None, "bo")
+        );
+        assert!(x.unwrap().is_some() ^ y.unwrap().is_some());
+        // A dismissal whose date has passed is closed by the next one.
+        storage
+            .dismiss_finding(p, "old", "then", Some(now - 1), "ada")
+            .await
+            .unwrap()
+            .unwrap();
+        let again = storage
+            .dismiss_finding(p, "old", "now", None, "ada")
+            .await
+            .unwrap();
+        assert!(
+            again.is_some(),
+            "an expired dismissal does not block a new one"
+        );
+        let listed: Vec<_> = storage
+            .dismissals(p)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|d| d.finding_id != "dup" && d.finding_id != "old")
+            .collect();
         assert_eq!(listed.len(), 2);
         assert!(listed.iter().all(|d| d.active_at(now)));
         let later = listed.iter().find(|d| d.id == b).unwrap();
@@ -551,7 +579,13 @@ mod suite {
             "only its project's"
         );
         let listed = storage.dismissals(p).await.unwrap();
-        assert_eq!(listed.iter().filter(|d| d.active_at(now)).count(), 1);
+        let active: Vec<&str> = listed
+            .iter()
+            .filter(|d| d.active_at(now))
+            .map(|d| d.finding_id.as_str())
+            .collect();
+        assert_eq!(active.len(), 3, "{active:?}");
+        assert!(!active.contains(&"missing:KEY:github"));
     }
 
     pub async fn deleting_a_project_removes_its_cached_rows(storage: Storage) {

@@ -21,3 +21,8 @@ CREATE TABLE secret_dismissals (
     undone_at_ms    INTEGER
 );
 CREATE INDEX secret_dismissals_by_project ON secret_dismissals (project_id, finding_id);
+-- One active dismissal per finding, however many admins submit at once. A
+-- dismissal whose date has passed is closed (undone_at_ms = until_ms) when
+-- the finding is dismissed again.
+CREATE UNIQUE INDEX secret_dismissals_one_active ON secret_dismissals (project_id, finding_id)
+    WHERE undone_at_ms IS NULL;

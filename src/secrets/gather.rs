@@ -112,14 +112,19 @@ async fn file(
 
 /// The refs files are read at: the default branch, then the configured
 /// branches (by default the staging branch).
+/// At most [`MAX_REFS`] of them: each file is read at every ref at once.
 fn refs(project: &Project) -> Vec<Option<String>> {
     let mut refs = vec![None];
     match &project.secrets.read_branches {
         Some(branches) => refs.extend(branches.iter().cloned().map(Some)),
         None => refs.push(Some(project.github.staging_branch.as_str().to_string())),
     }
+    refs.truncate(MAX_REFS);
     refs
 }
+
+/// Branches files are read at, the default branch included.
+const MAX_REFS: usize = 5;
 
 /// Reads every store of `project`.
 pub async fn gather(project: &Project, netlify: &NetlifyClient, github: &GitHubClient) -> Sources {
@@ -154,101 +159,111 @@ pub async fn gather(project: &Project, netlify: &NetlifyClient, github: &GitHubC
         (vars, names)
     };
 
-    let github_reads = async {
+    let others = async {
         tokio::join!(
             github.list_repo_secrets(&repo),
             github.list_repo_organization_secrets(&repo),
             github.list_repo_variables(&repo),
             github.list_repo_organization_variables(&repo),
-            github.get_all_environments(&repo),
         )
     };
 
     let refs = refs(project);
     let workflow_path = format!(".github/workflows/{}", project.github.workflow);
-    let file_reads = async {
-        // The workflow may differ between branches: each is read.
-        let workflows = futures_util::future::join_all(
-            refs.iter()
-                .map(|r| file(github, &repo, &workflow_path, std::slice::from_ref(r))),
-        );
-        let (workflow, netlify_toml, env_example) = tokio::join!(
-            workflows,
+    // The workflow may differ between branches: each is read.
+    let workflows = futures_util::future::join_all(
+        refs.iter()
+            .map(|r| file(github, &repo, &workflow_path, std::slice::from_ref(r))),
+    );
+    let other_files = async {
+        tokio::join!(
             file(github, &repo, "netlify.toml", &refs),
             file(github, &repo, ".env.example", &refs),
-        );
-        RepoFiles {
-            workflow,
-            netlify_toml,
-            env_example,
-        }
+        )
     };
 
-    // Environments' secrets and variables need the list of environments and
-    // the workflow (the environments its jobs name), not Netlify's answers:
-    // they start as soon as those two are in.
-    let github_side = async {
-        let (github_parts, files) = tokio::join!(github_reads, file_reads);
-        let listed = &github_parts.4;
-
-        // Environments: those GitHub lists, the configured ones, and those the
-        // workflow's jobs name (GitHub's names ignore case).
+    // An environment's secrets and variables, in one step.
+    let repo = &repo;
+    let environment = |name: String| async move {
+        let (s, v) = tokio::join!(
+            github.list_environment_secrets(repo, &name),
+            github.list_environment_variables(repo, &name)
+        );
+        // An environment that does not exist holds nothing.
+        let missing = |e: &ProviderError| matches!(e.kind, ErrorKind::NotFound { .. });
+        let s = match s {
+            Err(e) if missing(&e) => Ok(Vec::new()),
+            other => other,
+        };
+        let v = match v {
+            Err(e) if missing(&e) => Ok(Vec::new()),
+            other => other,
+        };
+        (name, secrets(s), variables(v))
+    };
+    // The configured environments need nothing first: read them at once.
+    let mut configured: Vec<String> = Vec::new();
+    for name in [
+        &project.github.staging_environment,
+        &project.github.production_environment,
+    ] {
+        if !name.is_empty() && !configured.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+            configured.push(name.clone());
+        }
+    }
+    let first = futures_util::future::join_all(configured.iter().cloned().map(environment));
+    // Those GitHub lists or the workflow's jobs name (names ignore case)
+    // need the list and the workflow.
+    let later = async {
+        let (listed, workflow) = tokio::join!(github.get_all_environments(repo), workflows);
         let mut names: Vec<String> = Vec::new();
         let mut want = |name: &str| {
-            if !name.is_empty() && !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+            let known = names
+                .iter()
+                .chain(&configured)
+                .any(|n| n.eq_ignore_ascii_case(name));
+            if !name.is_empty() && !known {
                 names.push(name.to_string());
             }
         };
-        if let Ok(list) = listed {
+        if let Ok(list) = &listed {
             for e in list.iter().take(MAX_ENVIRONMENTS) {
                 want(&e.name);
             }
         }
-        want(&project.github.staging_environment);
-        want(&project.github.production_environment);
-        for r in super::discover::discover(&files).references {
+        let just_workflow = RepoFiles {
+            workflow: workflow.clone(),
+            netlify_toml: Read::Got(None),
+            env_example: Read::Got(None),
+        };
+        for r in super::discover::discover(&just_workflow).references {
             if let Some(e) = &r.reference.environment {
                 want(e);
             }
         }
-        names.truncate(MAX_ENVIRONMENTS + 2);
-        let repo = &repo;
-        let environment_reads = names.iter().map(|name| async move {
-            let (s, v) = tokio::join!(
-                github.list_environment_secrets(repo, name),
-                github.list_environment_variables(repo, name)
-            );
-            // An environment that does not exist holds nothing.
-            let missing = |e: &ProviderError| matches!(e.kind, ErrorKind::NotFound { .. });
-            let s = match s {
-                Err(e) if missing(&e) => Ok(Vec::new()),
-                other => other,
-            };
-            let v = match v {
-                Err(e) if missing(&e) => Ok(Vec::new()),
-                other => other,
-            };
-            (name.clone(), secrets(s), variables(v))
-        });
-        let mut environment_secrets = BTreeMap::new();
-        let mut environment_variables = BTreeMap::new();
-        for (name, s, v) in futures_util::future::join_all(environment_reads).await {
-            environment_secrets.insert(name.clone(), s);
-            environment_variables.insert(name, v);
-        }
-
-        (
-            github_parts,
-            files,
-            environment_secrets,
-            environment_variables,
-        )
+        names.truncate(MAX_ENVIRONMENTS);
+        let read = futures_util::future::join_all(names.into_iter().map(environment)).await;
+        (workflow, read)
     };
+
     let (
         (netlify, netlify_site_names),
-        (github_parts, files, environment_secrets, environment_variables),
-    ) = tokio::join!(netlify_reads, github_side);
-    let (repo_secrets, org_secrets, repo_variables, org_variables, _) = github_parts;
+        (repo_secrets, org_secrets, repo_variables, org_variables),
+        (netlify_toml, env_example),
+        first,
+        (workflow, later),
+    ) = tokio::join!(netlify_reads, others, other_files, first, later);
+    let mut environment_secrets = BTreeMap::new();
+    let mut environment_variables = BTreeMap::new();
+    for (name, s, v) in first.into_iter().chain(later) {
+        environment_secrets.insert(name.clone(), s);
+        environment_variables.insert(name, v);
+    }
+    let files = RepoFiles {
+        workflow,
+        netlify_toml,
+        env_example,
+    };
 
     Sources {
         netlify,

@@ -94,7 +94,9 @@ impl Storage {
         Ok(row)
     }
 
-    /// Dismisses a finding; returns the dismissal's id.
+    /// Dismisses a finding; returns the dismissal's id, or `None` when the
+    /// finding already has an active dismissal. One whose date has passed
+    /// is closed first (as undone at its date, by nobody).
     pub async fn dismiss_finding(
         &self,
         project_id: i64,
@@ -102,8 +104,22 @@ impl Storage {
         reason: &str,
         until_ms: Option<i64>,
         by: &str,
-    ) -> Result<i64, StorageError> {
-        let id = on_pool!(self, |pool, _Db| {
+    ) -> Result<Option<i64>, StorageError> {
+        let now = now_ms();
+        on_pool!(self, |pool, _Db| {
+            sqlx::query(
+                "UPDATE secret_dismissals SET undone_at_ms = until_ms
+                 WHERE project_id = $1 AND finding_id = $2 AND undone_at_ms IS NULL
+                   AND until_ms IS NOT NULL AND until_ms <= $3",
+            )
+            .bind(project_id)
+            .bind(finding_id)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })?;
+        let inserted = on_pool!(self, |pool, _Db| {
             sqlx::query_scalar::<_, i64>(
                 "INSERT INTO secret_dismissals (project_id, finding_id, reason, until_ms,
                      dismissed_by, dismissed_at_ms)
@@ -114,11 +130,15 @@ impl Storage {
             .bind(reason)
             .bind(until_ms)
             .bind(by)
-            .bind(now_ms())
+            .bind(now)
             .fetch_one(pool)
             .await
-        })?;
-        Ok(id)
+        });
+        match inserted {
+            Ok(id) => Ok(Some(id)),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Undoes a dismissal of the project. Returns it as it was, or `None`

@@ -51,7 +51,8 @@ pub async fn check_env_local(
             let user = super::authorize("/api/fragments/secrets-env-local")?;
             let services = super::services()?;
             let t = select(&services, &project)?;
-            let report = services.ops.secrets.with_env_local(t, &text).await?;
+            let who = user.as_ref().map(|u| u.login.as_str()).unwrap_or("");
+            let report = services.ops.secrets.with_env_local(t, who, &text).await?;
             drop(text);
             let query = SecretsQuery {
                 project: Some(t.project.name.to_string()),
