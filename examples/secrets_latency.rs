@@ -61,15 +61,7 @@ async fn main() {
             t,
         )
         .unwrap();
-        let seen: serde_json::Value = http
-            .get(format!("{base}/__sandbox/requests"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let before = seen.as_array().map(Vec::len).unwrap_or(0);
+        let before = requests(&http, &base).await.len();
         let started = Instant::now();
         let sources = gather::gather(&project, &netlify, &github).await;
         let report = coverage(&Check {
@@ -80,15 +72,8 @@ async fn main() {
         });
         let took = started.elapsed().as_secs_f64() * 1000.0;
         assert!(!report.rows.is_empty());
-        let log: serde_json::Value = http
-            .get(format!("{base}/__sandbox/requests"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let made = &log.as_array().unwrap()[before..];
+        let log = requests(&http, &base).await;
+        let made = &log[before..];
         let mut arrivals: Vec<i64> = made.iter().map(|r| r["at_ms"].as_i64().unwrap()).collect();
         arrivals.sort_unstable();
         let calls = arrivals.len();
@@ -124,6 +109,19 @@ async fn main() {
         "| in series it would take | {} ms |",
         calls as u64 * LATENCY_MS
     );
+}
+
+/// Every request the sandbox's vendor routes have received, oldest first.
+async fn requests(http: &reqwest::Client, base: &str) -> Vec<serde_json::Value> {
+    let log: serde_json::Value = http
+        .get(format!("{base}/__sandbox/requests"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    log.as_array().cloned().unwrap_or_default()
 }
 
 /// The page a list read asked for (1 when it did not say).

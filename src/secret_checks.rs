@@ -119,13 +119,9 @@ impl SecretChecks {
         let flight = self.flight(t.project_id);
         let _turn = flight.turn.lock().await;
         let mut before = self.stored_record(t.project_id).await?;
-        if let Some(done) = before.as_ref().filter(|b| b.reads) {
-            if flight.finished_ms.load(Ordering::SeqCst) >= asked {
-                return Ok(StoredCoverage {
-                    checked_at_ms: done.checked_at_ms,
-                    report: done.report.clone(),
-                });
-            }
+        let finished = flight.finished_ms.load(Ordering::SeqCst);
+        if let Some(done) = before.take_if(|b| b.reads && finished >= asked) {
+            return Ok(done.into_stored());
         }
         // A report is stamped with when its reads began: what it says was
         // true then, or later.
@@ -134,14 +130,9 @@ impl SecretChecks {
         // Another instance may store a report while this one checks: compare
         // and swap, and on a clash decide again against what it stored.
         for _ in 0..3 {
-            if let Some(b) = before.as_ref().filter(|b| b.reads) {
-                if b.checked_at_ms > started {
-                    // A newer check is stored: this one is out of date.
-                    return Ok(StoredCoverage {
-                        checked_at_ms: b.checked_at_ms,
-                        report: b.report.clone(),
-                    });
-                }
+            // A newer check is stored: this one is out of date.
+            if let Some(newer) = before.take_if(|b| b.reads && b.checked_at_ms > started) {
+                return Ok(newer.into_stored());
             }
             let known = known_findings(&report, before.as_ref());
             let json = serde_json::to_string(&StoredJson {
@@ -226,10 +217,7 @@ impl SecretChecks {
             .stored_record(project_id)
             .await?
             .filter(|r| r.reads)
-            .map(|r| StoredCoverage {
-                checked_at_ms: r.checked_at_ms,
-                report: r.report,
-            }))
+            .map(Previous::into_stored))
     }
 
     /// The stored report with the findings it counts as known. A report
@@ -462,6 +450,15 @@ struct Previous {
     known: BTreeSet<String>,
     /// False when the stored report did not read back.
     reads: bool,
+}
+
+impl Previous {
+    fn into_stored(self) -> StoredCoverage {
+        StoredCoverage {
+            checked_at_ms: self.checked_at_ms,
+            report: self.report,
+        }
+    }
 }
 
 /// The findings of `now`, and those `before` knew whose key now has a
