@@ -11,7 +11,12 @@
       upstream change -> page: starts the deploy job in the sandbox, waits
       until Greenroom follows the run, opens the live stream, moves the
       sandbox clock, and times the first event; prints one line per round
+  bench_client.py pressure BASE COOKIE STREAMS EXPORTERS SECONDS
+      holds STREAMS live-view streams open and has EXPORTERS clients each
+      downloading the history export over and over (again 0.5 s after a
+      429) for SECONDS; prints what was opened, refused and downloaded
 """
+import asyncio
 import http.cookiejar
 import json
 import sys
@@ -116,6 +121,67 @@ def live(base, cookie_header, rounds):
         print(f"round {n + 1}: {elapsed:.0f} ms")
 
 
+async def _request(base, path, cookie_header):
+    u = urllib.parse.urlsplit(base)
+    reader, writer = await asyncio.open_connection(u.hostname, u.port)
+    writer.write(
+        f"GET {path} HTTP/1.1\r\nHost: {u.netloc}\r\nCookie: {cookie_header}\r\n"
+        f"Accept-Encoding: identity\r\nConnection: close\r\n\r\n".encode()
+    )
+    await writer.drain()
+    status = int((await reader.readline()).split()[1])
+    return status, reader, writer
+
+
+async def _pressure(base, cookie_header, streams, exporters, seconds):
+    counts = {"streams_open": 0, "streams_refused": 0, "exports_done": 0,
+              "exports_refused": 0, "export_bytes": 0, "errors": 0}
+    held = []
+    for _ in range(streams):
+        try:
+            status, reader, writer = await _request(
+                base, "/api/live?project=AllIncompassing&since=0", cookie_header)
+        except OSError:
+            counts["errors"] += 1
+            continue
+        if status == 200:
+            counts["streams_open"] += 1
+            held.append(writer)
+        else:
+            counts["streams_refused"] += 1
+            writer.close()
+    deadline = time.monotonic() + seconds
+
+    async def exporter():
+        while time.monotonic() < deadline:
+            try:
+                status, reader, writer = await _request(base, "/history/export?format=csv", cookie_header)
+                body = 0
+                while chunk := await reader.read(65536):
+                    body += len(chunk)
+                writer.close()
+            except OSError:
+                counts["errors"] += 1
+                await asyncio.sleep(0.5)
+                continue
+            if status == 200:
+                counts["exports_done"] += 1
+                counts["export_bytes"] += body
+            else:
+                counts["exports_refused"] += 1
+                await asyncio.sleep(0.5)
+
+    await asyncio.gather(*(exporter() for _ in range(exporters)))
+    for w in held:
+        w.close()
+    return counts
+
+
+def pressure(base, cookie_header, streams, exporters, seconds):
+    counts = asyncio.run(_pressure(base, cookie_header, streams, exporters, seconds))
+    print(" ".join(f"{k}={v}" for k, v in counts.items()))
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "cookie":
@@ -127,5 +193,7 @@ if __name__ == "__main__":
         print(f"/deploys/{d['site_id']}/{d['deploy_id']}")
     elif cmd == "live":
         live(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif cmd == "pressure":
+        pressure(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6]))
     else:
         raise SystemExit(__doc__)

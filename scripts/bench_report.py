@@ -56,6 +56,19 @@ def main(path):
         out.append(
             f"| upstream change to the live view's event ({len(live)} rounds, worst) | < 2 s | {max(live)} ms | {verdict(max(live) < LIVE_MS)} |"
         )
+    pages = {r[1]: r[3].split() for r in by_kind["pressure_page"]}
+    if "loaded" in pages:
+        med, p99, rps = pages["loaded"]
+        q = pages.get("quiet", ["?", "?", "?"])
+        counts = by_kind["pressure_counts"][0][3] if by_kind["pressure_counts"] else ""
+        out.append(
+            f"| uncached overview while streams stay open and exports run ({counts}) | p99 < 25 ms | {med} ms, p99 {p99} ms ({rps} req/s); alone: {q[0]} ms, p99 {q[1]} ms ({q[2]} req/s) | {verdict(float(p99) < PAGE_P99_MS)} |"
+        )
+    rss = {r[1]: r[3] for r in by_kind["pressure_rss"]}
+    if "peak" in rss:
+        out.append(
+            f"| resident memory under that pressure, peak (after) | bounded | {rss['peak']} MB ({rss.get('after', '?')} MB) | measured |"
+        )
     print("\n".join(out))
 
     print("\nFirst load, bytes on the wire:\n")

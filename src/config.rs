@@ -18,7 +18,13 @@ use url::Url;
 /// `GREENROOM_CONFIG` names one. A missing default file is not an error.
 pub const DEFAULT_CONFIG_FILE: &str = "greenroom.toml";
 /// Environment variables with the `GREENROOM_` prefix that are not config keys.
-const NON_CONFIG_ENV: &[&str] = &["CONFIG", "SANDBOX_WORLD", "SESSION_KEY", "FINGERPRINT_KEY"];
+const NON_CONFIG_ENV: &[&str] = &[
+    "CONFIG",
+    "SANDBOX_WORLD",
+    "SANDBOX_URL",
+    "SESSION_KEY",
+    "FINGERPRINT_KEY",
+];
 
 /// Whether Greenroom talks to the real vendors or to the embedded sandbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -192,12 +198,18 @@ struct FileConfig {
     log: LogConfig,
     /// How long a rendered anonymous page may be served again, in ms; 0 = off.
     page_cache_ms: u64,
+    /// How long a vendor call may take before Greenroom gives up on it, in ms.
+    vendor_timeout_ms: u64,
     #[serde(default)]
     vendors: VendorUrls,
     #[serde(default)]
     auth: AuthFile,
     #[serde(default)]
     sync: SyncConfig,
+    #[serde(default)]
+    proxy: crate::client_ip::ProxyConfig,
+    #[serde(default)]
+    limits: crate::limits::LimitsConfig,
     #[serde(default)]
     projects: Vec<Project>,
 }
@@ -344,9 +356,12 @@ impl Default for FileConfig {
             mode: ModeSetting::Auto,
             log: LogConfig::default(),
             page_cache_ms: 1000,
+            vendor_timeout_ms: 20_000,
             vendors: VendorUrls::default(),
             auth: AuthFile::default(),
             sync: SyncConfig::default(),
+            proxy: Default::default(),
+            limits: Default::default(),
             projects: Vec::new(),
         }
     }
@@ -391,8 +406,9 @@ pub struct Overrides {
     pub log_format: Option<LogFormat>,
 }
 
-/// Validated configuration.
-#[derive(Debug, Clone)]
+/// Validated configuration. Its `Debug` shows the database URL without its
+/// password or query (the credentials are [`Secret`]s already).
+#[derive(Clone)]
 pub struct Config {
     pub listen: SocketAddr,
     pub public_url: Url,
@@ -403,10 +419,16 @@ pub struct Config {
     pub log: LogConfig,
     /// Lifetime of the rendered-page cache (zero: no caching).
     pub page_cache: std::time::Duration,
+    /// The total time one vendor call may take (`vendor_timeout_ms`).
+    pub vendor_timeout: std::time::Duration,
     /// The vendors' API addresses for live mode.
     pub vendors: VendorUrls,
     pub auth: AuthConfig,
     pub sync: SyncConfig,
+    /// Reverse proxies whose client-address header is believed (`[proxy]`).
+    pub proxy: crate::client_ip::ProxyConfig,
+    /// What one instance takes on at once (`[limits]`).
+    pub limits: crate::limits::LimitsConfig,
     pub projects: Vec<Project>,
     pub credentials: Credentials,
     /// The file that was read, if any.
@@ -565,10 +587,48 @@ fn validate(
         }
         (None, Mode::Sandbox) => default_public_url(file.listen),
     };
+    // Over plain http the session cookie loses `Secure` and HSTS is off: in
+    // live mode that is only acceptable on this machine's own loopback.
+    if mode == Mode::Live && public_url.scheme() != "https" && !is_loopback(&public_url) {
+        problems.push(KeyProblem {
+            problem: format!(
+                "must be https in live mode ({public_url} would send session cookies without `Secure`); http is allowed only for a loopback address such as http://127.0.0.1:3000"
+            ),
+            ..origin("public_url")
+        });
+    }
     if file.page_cache_ms > 60_000 {
         problems.push(KeyProblem {
             problem: "at most 60000 (a minute); pages would show data that old".into(),
             ..origin("page_cache_ms")
+        });
+    }
+    if reqwest::header::HeaderName::from_bytes(file.proxy.client_ip_header.as_bytes()).is_err() {
+        problems.push(KeyProblem {
+            problem: "must be an HTTP header name, such as x-forwarded-for".into(),
+            ..origin("proxy.client_ip_header")
+        });
+    }
+    for (key, problem) in file.limits.problems() {
+        problems.push(KeyProblem {
+            problem,
+            ..origin(key)
+        });
+    }
+    if !(500..=120_000).contains(&file.vendor_timeout_ms) {
+        problems.push(KeyProblem {
+            problem: "must be between 500 and 120000 (milliseconds)".into(),
+            ..origin("vendor_timeout_ms")
+        });
+    } else if file.limits.request_timeout_secs * 1000 <= file.vendor_timeout_ms {
+        // Otherwise a page that waits on one vendor call is cut off (503)
+        // before the call itself gives up and can say why.
+        problems.push(KeyProblem {
+            problem: format!(
+                "must be longer than vendor_timeout_ms ({} ms), or a page waiting on a vendor is cut off first",
+                file.vendor_timeout_ms
+            ),
+            ..origin("limits.request_timeout_secs")
         });
     }
     if !(1..=3600).contains(&file.sync.interval_secs) {
@@ -743,13 +803,69 @@ fn validate(
         mode,
         log: file.log,
         page_cache: std::time::Duration::from_millis(file.page_cache_ms),
+        vendor_timeout: std::time::Duration::from_millis(file.vendor_timeout_ms),
         vendors: file.vendors,
         auth,
         sync: file.sync,
+        proxy: file.proxy,
+        limits: file.limits,
         projects,
         credentials,
         source_file,
     })
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("public_url", &self.public_url)
+            .field("data_dir", &self.data_dir)
+            .field(
+                "database_url",
+                &crate::storage::redact_url(&self.database_url),
+            )
+            .field("site_dir", &self.site_dir)
+            .field("mode", &self.mode)
+            .field("log", &self.log)
+            .field("page_cache", &self.page_cache)
+            .field("vendor_timeout", &self.vendor_timeout)
+            .field(
+                "vendors",
+                &[
+                    &self.vendors.netlify_api_url,
+                    &self.vendors.github_api_url,
+                    &self.vendors.github_web_url,
+                    &self.vendors.supabase_api_url,
+                ]
+                .map(|u| crate::storage::redact_url(&without_userinfo(u))),
+            )
+            .field("auth", &self.auth)
+            .field("sync", &self.sync)
+            .field("proxy", &self.proxy)
+            .field("limits", &self.limits)
+            .field("projects", &self.projects)
+            .field("credentials", &self.credentials)
+            .field("source_file", &self.source_file)
+            .finish()
+    }
+}
+
+/// A URL without its user and password (a proxy's, say), for printing.
+fn without_userinfo(url: &Url) -> String {
+    let mut u = url.clone();
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u.to_string()
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
 }
 
 fn default_public_url(listen: SocketAddr) -> Url {

@@ -159,17 +159,29 @@ impl Role {
     }
 }
 
-/// Netlify deploy states as documented, with room for states Netlify adds later.
+/// Netlify deploy states as its API description lists them (`listSiteDeploys`'
+/// `state`), with room for states Netlify adds later.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DeployState {
     New,
+    /// Waiting for someone to approve it (a deploy from an untrusted
+    /// contributor): it goes nowhere by itself.
+    PendingReview,
+    /// Approved after review; it builds next.
+    Accepted,
+    /// Refused at review: it will never be published.
+    Rejected,
     Enqueued,
     Building,
     Uploading,
     Processing,
+    /// Netlify is trying the build again.
+    Retrying,
     Ready,
     Error,
     Cancelled,
+    /// Netlify no longer has it (deleted while Greenroom watched it).
+    Deleted,
     Unknown(String),
 }
 
@@ -177,6 +189,11 @@ impl DeployState {
     pub fn as_str(&self) -> &str {
         match self {
             DeployState::New => "new",
+            DeployState::PendingReview => "pending_review",
+            DeployState::Accepted => "accepted",
+            DeployState::Rejected => "rejected",
+            DeployState::Retrying => "retrying",
+            DeployState::Deleted => "deleted",
             DeployState::Enqueued => "enqueued",
             DeployState::Building => "building",
             DeployState::Uploading => "uploading",
@@ -188,19 +205,56 @@ impl DeployState {
         }
     }
 
-    /// Whether the deploy can still change state.
+    /// Whether the deploy can no longer change state.
     pub fn is_final(&self) -> bool {
         matches!(
             self,
-            DeployState::Ready | DeployState::Error | DeployState::Cancelled
+            DeployState::Ready
+                | DeployState::Error
+                | DeployState::Cancelled
+                | DeployState::Rejected
+                | DeployState::Deleted
         )
     }
+
+    /// Whether Netlify is working on it now: these are watched closely and
+    /// block another staging deploy. A deploy waiting for review, or in a
+    /// state Netlify added after this was written, is neither; the regular
+    /// sync pass still picks up what becomes of it.
+    pub fn is_in_progress(&self) -> bool {
+        matches!(
+            self,
+            DeployState::New
+                | DeployState::Accepted
+                | DeployState::Enqueued
+                | DeployState::Building
+                | DeployState::Uploading
+                | DeployState::Processing
+                | DeployState::Retrying
+        )
+    }
+
+    /// The stored names of the states [`Self::is_in_progress`] holds for.
+    pub const IN_PROGRESS: &'static [&'static str] = &[
+        "new",
+        "accepted",
+        "enqueued",
+        "building",
+        "uploading",
+        "processing",
+        "retrying",
+    ];
 }
 
 impl From<String> for DeployState {
     fn from(s: String) -> Self {
         match s.as_str() {
             "new" => DeployState::New,
+            "pending_review" => DeployState::PendingReview,
+            "accepted" => DeployState::Accepted,
+            "rejected" => DeployState::Rejected,
+            "retrying" => DeployState::Retrying,
+            "deleted" => DeployState::Deleted,
             "enqueued" => DeployState::Enqueued,
             "building" => DeployState::Building,
             "uploading" | "uploaded" | "preparing" | "prepared" => DeployState::Uploading,
@@ -247,11 +301,45 @@ mod tests {
 
     #[test]
     fn unknown_deploy_states_survive_a_round_trip() {
-        let s = DeployState::from("retrying".to_string());
-        assert_eq!(s, DeployState::Unknown("retrying".into()));
-        assert_eq!(s.as_str(), "retrying");
-        assert!(!s.is_final());
+        let s = DeployState::from("quarantined".to_string());
+        assert_eq!(s, DeployState::Unknown("quarantined".into()));
+        assert_eq!(s.as_str(), "quarantined");
+        assert!(!s.is_final() && !s.is_in_progress());
         assert!(DeployState::from("ready".to_string()).is_final());
+    }
+
+    /// Every state the Netlify description lists maps to a known state, and
+    /// each is final, in progress, or waiting for a person: none is polled
+    /// for ever or blocks a deploy for ever.
+    #[test]
+    fn every_documented_deploy_state_is_known() {
+        let spec = include_str!("../specs/netlify-swagger.yml");
+        let at = spec.find("  /sites/{site_id}/deploys:").unwrap();
+        let block = &spec[at..];
+        let block = &block[block.find("- name: state").unwrap()..];
+        let block = &block[..block.find("in: query").unwrap()];
+        let states: Vec<&str> = block
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("- "))
+            .filter(|l| !l.starts_with("name:"))
+            .collect();
+        assert!(states.len() >= 15, "{states:?}");
+        for s in states {
+            let state = DeployState::from(s.to_string());
+            assert!(!matches!(state, DeployState::Unknown(_)), "{s}");
+            let waiting = state == DeployState::PendingReview;
+            assert!(
+                state.is_final() ^ state.is_in_progress() ^ waiting,
+                "{s} is exactly one of final, in progress, waiting"
+            );
+            assert_eq!(
+                DeployState::IN_PROGRESS.contains(&state.as_str()),
+                state.is_in_progress(),
+                "{s}"
+            );
+        }
+        assert!(DeployState::from("rejected".to_string()).is_final());
+        assert!(DeployState::from("retrying".to_string()).is_in_progress());
     }
 
     #[test]

@@ -5,9 +5,11 @@
 
 pub mod actions;
 pub mod auth;
+pub mod client_ip;
 pub mod config;
 pub mod domain;
 pub mod filters;
+pub mod limits;
 pub mod memory;
 pub mod notify;
 pub mod overview;

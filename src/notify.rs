@@ -41,7 +41,9 @@ impl Notifier {
         format!("{}{path}", self.public_url)
     }
 
-    /// Posts `text` unless `event_key` was announced before.
+    /// Posts `text` unless `event_key` was announced before. The text is
+    /// escaped for Slack here, once for every message: nothing a vendor or a
+    /// commit author wrote can ping the channel.
     pub async fn announce(&self, event_key: &str, text: &str) -> Delivery {
         let Some(slack) = &self.slack else {
             return Delivery::NotConfigured;
@@ -54,7 +56,9 @@ impl Notifier {
                 return Delivery::Failed(e.to_string());
             }
         }
-        let result = slack.post(&SlackMessage::text(text)).await;
+        let result = slack
+            .post(&SlackMessage::text(crate::text::slack_escape(text)))
+            .await;
         let (delivered, error) = match &result {
             Ok(()) => (true, None),
             Err(e) => {

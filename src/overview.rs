@@ -185,7 +185,7 @@ pub fn attention_of(
     }
     if let (Some(head), Some(live)) = (head, staging_live) {
         let building_head = latest_staging.is_some_and(|d| {
-            d.commit_sha.as_deref() == Some(head.sha.as_str()) && !d.state.is_final()
+            d.commit_sha.as_deref() == Some(head.sha.as_str()) && d.state.is_in_progress()
         });
         if live.commit_sha.as_deref() != Some(head.sha.as_str()) && !building_head {
             out.push(Attention {

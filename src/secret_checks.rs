@@ -578,6 +578,7 @@ mod tests {
                 title: "KEY is missing".into(),
                 detail: String::new(),
                 fix: None,
+                columns: vec![],
             });
         }
         c

@@ -22,7 +22,7 @@ use crate::domain::DeployState;
 use crate::notify::Notifier;
 use crate::providers::github::{self, RunFilter};
 use crate::providers::netlify::{self, DeployFilter as NetlifyFilter};
-use crate::providers::{ProviderError, VendorClients};
+use crate::providers::{ErrorKind, ProviderError, VendorClients};
 use crate::steps::{smoke_of, StepResult, StoredStep};
 use crate::storage::{
     now_ms, BranchHead, DeployRecord, SiteLive, SiteRole, Storage, StorageError, WorkflowJobRecord,
@@ -455,25 +455,42 @@ impl Syncer {
         Ok(())
     }
 
-    /// Checks each deploy and run still in progress; writes what moved.
+    /// Checks each deploy and run still in progress; writes what moved. One
+    /// item that fails (a deleted deploy, a vendor hiccup) never stops the
+    /// others; failures are logged and recorded as the source's sync error,
+    /// which the overview shows.
     pub async fn watch_project(&self, t: &SyncTarget) {
         if let Err(e) = self.watch_inner(t).await {
-            tracing::debug!(project = %t.project.name, error = %e, "watch pass failed; the next full pass will retry");
+            tracing::warn!(project = %t.project.name, error = %e, "watch pass failed; the next full pass will retry");
         }
     }
 
     async fn watch_inner(&self, t: &SyncTarget) -> Result<(), SyncError> {
         let mut deploy_moved = false;
+        let mut netlify_failures = Vec::new();
         for d in self.storage.unfinished_deploys(t.project_id).await? {
-            let fresh = self
+            match self
                 .clients
                 .netlify
                 .get_site_deploy(&d.site_id, &d.deploy_id)
-                .await?;
-            let n = self
-                .store_deploys(t, d.site_role, std::slice::from_ref(&fresh), true)
-                .await?;
-            deploy_moved |= n > 0;
+                .await
+            {
+                Ok(fresh) => {
+                    let n = self
+                        .store_deploys(t, d.site_role, std::slice::from_ref(&fresh), true)
+                        .await?;
+                    deploy_moved |= n > 0;
+                }
+                Err(e) if matches!(e.kind, ErrorKind::NotFound { .. }) => {
+                    tracing::info!(project = %t.project.name, deploy = %d.deploy_id, "Netlify no longer has a deploy in progress; it is marked deleted");
+                    self.storage.mark_deploy_gone(&d.deploy_id).await?;
+                    deploy_moved = true;
+                }
+                Err(e) => {
+                    tracing::warn!(project = %t.project.name, deploy = %d.deploy_id, error = %e, "could not check a deploy in progress");
+                    netlify_failures.push(format!("deploy {}: {e}", d.deploy_id));
+                }
+            }
         }
         if deploy_moved {
             for (_, site) in sites(&t.project) {
@@ -485,21 +502,43 @@ impl Syncer {
         }
         let repo = repo_of(&t.project);
         let unfinished = self.storage.unfinished_runs(t.project_id).await?;
+        let mut github_failures = Vec::new();
+        let mut run_moved = false;
         for r in &unfinished {
-            let fresh = self
-                .clients
-                .github
-                .get_workflow_run(&repo, r.run_id as u64)
-                .await?;
-            self.store_runs(t, std::slice::from_ref(&fresh)).await?;
-            // Jobs move (steps start and end) while the run's own fields may not.
-            self.fetch_jobs(t, r.run_id, true).await?;
+            let checked = async {
+                let fresh = self
+                    .clients
+                    .github
+                    .get_workflow_run(&repo, r.run_id as u64)
+                    .await?;
+                self.store_runs(t, std::slice::from_ref(&fresh)).await?;
+                // Jobs move (steps start and end) while the run's own fields may not.
+                self.fetch_jobs(t, r.run_id, true).await
+            };
+            match checked.await {
+                Ok(()) => run_moved = true,
+                Err(e) => {
+                    tracing::warn!(project = %t.project.name, run = r.run_id, error = %e, "could not check a run in progress");
+                    github_failures.push(format!("run {}: {e}", r.run_id));
+                }
+            }
         }
-        if !unfinished.is_empty() {
+        if run_moved {
             self.storage.link_deploys_to_runs(t.project_id).await?;
             self.storage
                 .record_sync_success(t.project_id, "github", now_ms(), true)
                 .await?;
+        }
+        for (source, failures) in [("netlify", netlify_failures), ("github", github_failures)] {
+            if let Some(first) = failures.first() {
+                let more = match failures.len() {
+                    1 => String::new(),
+                    n => format!(" (and {} more)", n - 1),
+                };
+                self.storage
+                    .record_sync_failure(t.project_id, source, now_ms(), &format!("{first}{more}"))
+                    .await?;
+            }
         }
         Ok(())
     }

@@ -25,6 +25,24 @@ pub fn utc_label(ms: i64) -> String {
     }
 }
 
+/// Text made safe for a Slack message: `&`, `<` and `>` become the entities
+/// Slack documents, so that a commit message holding `<!channel>` or
+/// `<https://evil|a link>` is shown as written instead of pinging the channel
+/// or turning into a link. Greenroom's own links are plain URLs, which Slack
+/// still links.
+pub fn slack_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 pub fn short_sha(sha: Option<&str>) -> String {
     sha.map(|s| s.chars().take(7).collect())
         .unwrap_or_else(|| "unknown commit".into())
@@ -109,5 +127,16 @@ mod tests {
         ] {
             assert_eq!(parse_day(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn slack_control_sequences_are_shown_as_written() {
+        assert_eq!(
+            slack_escape("fix <!channel> & <https://x.test|click> <@U1>"),
+            "fix &lt;!channel&gt; &amp; &lt;https://x.test|click&gt; &lt;@U1&gt;"
+        );
+        assert_eq!(slack_escape("plain text: ok"), "plain text: ok");
+        // Escaping twice shows the entity, never the control sequence.
+        assert!(!slack_escape(&slack_escape("<!here>")).contains('<'));
     }
 }

@@ -15,7 +15,8 @@
 use crate::storage::{DeployFact, DeployFilter, Storage, StorageError};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 const WEEK_MS: i64 = 7 * 86_400_000;
 /// 1970-01-01 was a Thursday: Monday 1969-12-29 is three days earlier.
@@ -166,39 +167,61 @@ pub fn percentile(values: &mut [i64], p: u32) -> Option<i64> {
 /// deploy since. When it has, the first view to notice starts one
 /// recomputation in the background and every view meanwhile gets the
 /// previous figures (a second or so behind), so a page never waits on a
-/// scan of the whole table once it has been computed. Only a filter seen
-/// for the first time is computed while the request waits, one computation
-/// at a time, so concurrent first views do not each scan the table.
-#[derive(Debug, Default)]
+/// scan of the whole table once it has been computed. A filter seen for the
+/// first time is computed while its request waits; concurrent first views
+/// of that filter wait for the one computation, other filters go on in
+/// parallel, and at most [`SCANS_AT_ONCE`] scans run at a time so that
+/// pages keep the CPU. Entries live in a bounded concurrent cache
+/// (quick_cache, sharded: no lock over the whole cache), which evicts the
+/// least useful entry when full.
 pub struct TrendCache {
-    trends: Mutex<HashMap<String, Slot<Arc<Trends>>>>,
-    totals: Mutex<HashMap<String, Slot<i64>>>,
-    computing: tokio::sync::Mutex<()>,
+    trends: Slots<Arc<Trends>>,
+    totals: Slots<i64>,
+    scans: tokio::sync::Semaphore,
 }
 
-#[derive(Debug)]
+/// Filters remembered, per kind of figure.
+const CACHE_ENTRIES: usize = 256;
+/// Whole-table scans (first views and refreshes) running at once.
+pub const SCANS_AT_ONCE: usize = 2;
+
+type Slots<T> = quick_cache::sync::Cache<String, Arc<Slot<T>>>;
+
 struct Slot<T> {
     mark: i64,
     value: T,
     /// A background recomputation for a newer mark is under way.
-    refreshing: bool,
+    refreshing: AtomicBool,
 }
 
-const CACHE_ENTRIES: usize = 64;
-
-/// What a lookup found.
-enum Found<T> {
-    Fresh(T),
-    /// Computed for an older mark; `refresh` is true for the one caller that
-    /// should start the recomputation.
-    Stale {
-        value: T,
-        refresh: bool,
-    },
-    Missing,
+impl<T> Slot<T> {
+    fn new(mark: i64, value: T) -> Arc<Self> {
+        Arc::new(Self {
+            mark,
+            value,
+            refreshing: AtomicBool::new(false),
+        })
+    }
 }
 
-type Slots<T> = Mutex<HashMap<String, Slot<T>>>;
+impl Default for TrendCache {
+    fn default() -> Self {
+        Self {
+            trends: Slots::new(CACHE_ENTRIES),
+            totals: Slots::new(CACHE_ENTRIES),
+            scans: tokio::sync::Semaphore::new(SCANS_AT_ONCE),
+        }
+    }
+}
+
+impl std::fmt::Debug for TrendCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrendCache")
+            .field("trends", &self.trends.len())
+            .field("totals", &self.totals.len())
+            .finish()
+    }
+}
 
 impl TrendCache {
     /// The figures of `filter` as of the deploys' change mark in the database.
@@ -223,9 +246,9 @@ impl TrendCache {
         self.fetch(
             |c| &c.trends,
             storage,
-            filter,
+            cache_key(&filter),
             mark,
-            |storage, filter| async move {
+            |storage| async move {
                 let facts = storage.deploy_facts(&filter).await?;
                 // Tens of milliseconds of CPU over 100,000 rows: off the async workers.
                 tokio::task::spawn_blocking(move || Arc::new(compute(&facts)))
@@ -261,9 +284,9 @@ impl TrendCache {
         self.fetch(
             |c| &c.totals,
             storage,
-            filter,
+            cache_key(&filter),
             mark,
-            |storage, filter| async move { storage.count_matching_deploys(&filter).await },
+            |storage| async move { storage.count_matching_deploys(&filter).await },
         )
         .await
     }
@@ -272,93 +295,190 @@ impl TrendCache {
         self: &Arc<Self>,
         slots: fn(&Self) -> &Slots<T>,
         storage: &Storage,
-        filter: DeployFilter,
+        key: String,
         mark: i64,
         load: L,
     ) -> Result<T, StorageError>
     where
-        T: Clone + Send + 'static,
-        L: FnOnce(Storage, DeployFilter) -> F + Send + 'static,
+        T: Clone + Send + Sync + 'static,
+        L: FnOnce(Storage) -> F + Send + 'static,
         F: std::future::Future<Output = Result<T, StorageError>> + Send + 'static,
     {
-        let key = serde_json::to_string(&filter).unwrap_or_default();
-        match lookup(slots(self), &key, mark) {
-            Found::Fresh(v) => Ok(v),
-            Found::Stale { value, refresh } => {
-                if refresh {
-                    // Background work: counted apart from the page that started it.
-                    let (cache, storage) = (self.clone(), storage.counted_apart());
-                    tokio::spawn(async move {
-                        let outcome = {
-                            let _one = cache.computing.lock().await;
-                            load(storage, filter).await
-                        };
-                        match outcome {
-                            Ok(v) => store(slots(&cache), key, mark, v),
-                            Err(e) => {
-                                tracing::warn!(error = %e, "recomputing the deploy figures failed; the previous ones stay");
-                                if let Ok(mut map) = slots(&cache).lock() {
-                                    if let Some(slot) = map.get_mut(&key) {
-                                        slot.refreshing = false;
-                                    }
-                                }
-                            }
+        if let Some(slot) = slots(self).get(&key) {
+            if slot.mark < mark && !slot.refreshing.swap(true, Ordering::AcqRel) {
+                // Background work: counted apart from the page that started it.
+                let (cache, storage, stale) = (self.clone(), storage.counted_apart(), slot.clone());
+                tokio::spawn(async move {
+                    let outcome = match cache.scans.acquire().await {
+                        Ok(_scan) => load(storage).await,
+                        Err(_) => return,
+                    };
+                    match outcome {
+                        Ok(v) => put(slots(&cache), key, mark, v),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "recomputing the deploy figures failed; the previous ones stay");
+                            stale.refreshing.store(false, Ordering::Release);
                         }
-                    });
-                }
-                Ok(value)
+                    }
+                });
             }
-            Found::Missing => {
-                let _one = self.computing.lock().await;
-                if let Found::Fresh(v) = lookup(slots(self), &key, mark) {
-                    return Ok(v);
-                }
-                let v = load(storage.clone(), filter).await?;
-                store(slots(self), key, mark, v.clone());
+            return Ok(slot.value.clone());
+        }
+        match slots(self).get_value_or_guard_async(&key).await {
+            // Another view of this filter computed it meanwhile.
+            Ok(slot) => Ok(slot.value.clone()),
+            Err(guard) => {
+                let _scan = self.scans.acquire().await.map_err(|_| {
+                    StorageError::Interrupted("the figures cache was closed".into())
+                })?;
+                // On an error the guard is dropped and a waiting view tries.
+                let v = load(storage.clone()).await?;
+                let _ = guard.insert(Slot::new(mark, v.clone()));
                 Ok(v)
             }
         }
     }
 }
 
-fn lookup<T: Clone>(map: &Slots<T>, key: &str, mark: i64) -> Found<T> {
-    let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
-    match map.get_mut(key) {
-        None => Found::Missing,
-        Some(slot) if slot.mark == mark => Found::Fresh(slot.value.clone()),
-        Some(slot) => {
-            let refresh = !slot.refreshing;
-            slot.refreshing = true;
-            Found::Stale {
-                value: slot.value.clone(),
-                refresh,
-            }
-        }
-    }
+fn cache_key(filter: &DeployFilter) -> String {
+    serde_json::to_string(filter).unwrap_or_default()
 }
 
-fn store<T>(map: &Slots<T>, key: String, mark: i64, value: T) {
-    let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
-    if map.len() >= CACHE_ENTRIES && !map.contains_key(&key) {
-        map.clear();
-    }
-    // A slower computation for an older mark never replaces a newer one.
-    if map.get(&key).is_some_and(|s| s.mark > mark) {
+/// Stores `value` for `mark`, unless a newer mark is already there (a slow
+/// computation for an older mark never replaces a newer one).
+fn put<T: Clone>(slots: &Slots<T>, key: String, mark: i64, value: T) {
+    if slots.get(&key).is_some_and(|s| s.mark > mark) {
         return;
     }
-    map.insert(
-        key,
-        Slot {
-            mark,
-            value,
-            refreshing: false,
-        },
-    );
+    slots.insert(key, Slot::new(mark, value));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    async fn scratch_storage() -> (tempfile::TempDir, Storage) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let storage = Storage::connect(&url).await.unwrap();
+        (dir, storage)
+    }
+
+    /// A load that counts its calls and takes a little while.
+    fn counting(
+        calls: &Arc<std::sync::atomic::AtomicUsize>,
+        value: i64,
+    ) -> impl FnOnce(
+        Storage,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<i64, StorageError>> + Send>,
+    > + Send
+           + 'static {
+        let calls = calls.clone();
+        move |_| {
+            Box::pin(async move {
+                calls.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                Ok(value)
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn concurrent_first_views_of_a_filter_compute_it_once() {
+        let (_dir, storage) = scratch_storage().await;
+        let cache = Arc::new(TrendCache::default());
+        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let views = (0..20).map(|_| {
+            let (cache, storage, load) = (cache.clone(), storage.clone(), counting(&calls, 7));
+            tokio::spawn(async move {
+                cache
+                    .fetch(|c| &c.totals, &storage, "f".into(), 1, load)
+                    .await
+                    .unwrap()
+            })
+        });
+        for v in futures_util::future::join_all(views).await {
+            assert_eq!(v.unwrap(), 7);
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_newer_mark_serves_the_last_figures_while_one_refresh_runs() {
+        let (_dir, storage) = scratch_storage().await;
+        let cache = Arc::new(TrendCache::default());
+        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let first = cache
+            .fetch(|c| &c.totals, &storage, "f".into(), 1, counting(&calls, 1))
+            .await
+            .unwrap();
+        assert_eq!(first, 1);
+        for _ in 0..5 {
+            let stale = cache
+                .fetch(|c| &c.totals, &storage, "f".into(), 2, counting(&calls, 2))
+                .await
+                .unwrap();
+            assert_eq!(stale, 1, "no view waits for the recomputation");
+        }
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let now = cache
+                .fetch(|c| &c.totals, &storage, "f".into(), 2, counting(&calls, 3))
+                .await
+                .unwrap();
+            if now == 2 {
+                break;
+            }
+            assert!(std::time::Instant::now() < until, "the refresh lands");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "one refresh for mark 2");
+    }
+
+    #[tokio::test]
+    async fn a_full_cache_evicts_some_filters_not_all() {
+        let (_dir, storage) = scratch_storage().await;
+        let cache = Arc::new(TrendCache::default());
+        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        for i in 0..(CACHE_ENTRIES + 44) {
+            cache
+                .fetch(
+                    |c| &c.totals,
+                    &storage,
+                    format!("f{i}"),
+                    1,
+                    move |_| async move { Ok(i as i64) },
+                )
+                .await
+                .unwrap();
+            // One filter everybody looks at.
+            let _ = cache.totals.get("f0");
+        }
+        assert!(
+            cache.totals.len() < CACHE_ENTRIES + 44,
+            "a full cache evicts: kept all {}",
+            cache.totals.len()
+        );
+        assert!(
+            cache.totals.len() > CACHE_ENTRIES / 2,
+            "kept {} of {}",
+            cache.totals.len(),
+            CACHE_ENTRIES + 44
+        );
+        let kept = cache
+            .fetch(
+                |c| &c.totals,
+                &storage,
+                "f0".into(),
+                1,
+                counting(&calls, -1),
+            )
+            .await
+            .unwrap();
+        assert_eq!(kept, 0, "the filter in use is kept");
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+    }
 
     const DAY: i64 = 86_400_000;
     // Monday 2026-11-23 00:00 UTC.

@@ -341,6 +341,98 @@ fn credentials_come_from_the_environment_and_never_print() {
 }
 
 #[test]
+fn live_mode_refuses_a_plain_http_public_url_except_on_loopback() {
+    Jail::expect_with(|jail| {
+        jail.create_file(
+            "plain.toml",
+            &GOOD.replace(
+                "https://greenroom.example.com",
+                "http://greenroom.example.com",
+            ),
+        )?;
+        let err = load("plain.toml", live_tokens()).unwrap_err();
+        let p = &err.problems()[0];
+        assert_eq!(p.key, "public_url", "{err}");
+        assert!(p.problem.contains("must be https"), "{err}");
+        for loopback in [
+            "http://127.0.0.1:3000",
+            "http://localhost:3000",
+            "http://[::1]:3000",
+        ] {
+            jail.create_file(
+                "loopback.toml",
+                &GOOD.replace("https://greenroom.example.com", loopback),
+            )?;
+            load("loopback.toml", live_tokens())
+                .unwrap_or_else(|e| panic!("{loopback} is allowed: {e}"));
+        }
+        Ok(())
+    });
+}
+
+#[test]
+fn a_printed_config_hides_the_database_password() {
+    Jail::expect_with(|jail| {
+        jail.create_file(
+            "greenroom.toml",
+            "database_url = \"postgres://greenroom:canary-db-password@db.internal:5432/gr?sslpassword=canary-q\"\n[vendors]\ngithub_api_url = \"https://proxy-user:canary-proxy@proxy.internal/github\"\n",
+        )?;
+        let config =
+            Config::load_with(None, &Overrides::default(), Credentials::default()).unwrap();
+        let printed = format!("{config:?} {config:#?}");
+        assert!(!printed.contains("canary"), "{printed}");
+        assert!(printed.contains("db.internal"), "{printed}");
+        assert!(printed.contains("proxy.internal"), "{printed}");
+        Ok(())
+    });
+}
+
+#[test]
+fn the_vendor_timeout_is_bounded() {
+    Jail::expect_with(|jail| {
+        jail.create_file("greenroom.toml", "vendor_timeout_ms = 1500\n")?;
+        let config =
+            Config::load_with(None, &Overrides::default(), Credentials::default()).unwrap();
+        assert_eq!(config.vendor_timeout.as_millis(), 1500);
+        jail.create_file("greenroom.toml", "vendor_timeout_ms = 10\n")?;
+        let err =
+            Config::load_with(None, &Overrides::default(), Credentials::default()).unwrap_err();
+        assert_eq!(err.problems()[0].key, "vendor_timeout_ms", "{err}");
+        Ok(())
+    });
+}
+
+#[test]
+fn the_request_timeout_outlasts_a_vendor_call_and_bodies_stay_under_2_mib() {
+    Jail::expect_with(|jail| {
+        jail.create_file(
+            "greenroom.toml",
+            "vendor_timeout_ms = 20000\n[limits]\nrequest_timeout_secs = 20\n",
+        )?;
+        let err =
+            Config::load_with(None, &Overrides::default(), Credentials::default()).unwrap_err();
+        assert_eq!(
+            err.problems()[0].key,
+            "limits.request_timeout_secs",
+            "{err}"
+        );
+        assert!(err.to_string().contains("vendor_timeout_ms"), "{err}");
+        jail.create_file(
+            "greenroom.toml",
+            "vendor_timeout_ms = 20000\n[limits]\nrequest_timeout_secs = 21\nrequest_body_bytes = 2097152\n",
+        )?;
+        let config =
+            Config::load_with(None, &Overrides::default(), Credentials::default()).unwrap();
+        assert_eq!(config.limits.request_body_bytes, 2 * 1024 * 1024);
+        jail.create_file("greenroom.toml", "[limits]\nrequest_body_bytes = 2097153\n")?;
+        let err =
+            Config::load_with(None, &Overrides::default(), Credentials::default()).unwrap_err();
+        assert_eq!(err.problems()[0].key, "limits.request_body_bytes", "{err}");
+        Ok(())
+    });
+}
+
+#[test]
 fn the_example_config_is_valid() {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("greenroom.example.toml");
     let config = Config::load_with(Some(&example), &Overrides::default(), live_tokens())

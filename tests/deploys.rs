@@ -13,7 +13,10 @@ use greenroom::notify::Notifier;
 use greenroom::providers::http::Timeouts;
 use greenroom::providers::slack::SlackWebhook;
 use greenroom::providers::VendorClients;
-use greenroom::storage::{ActionState, AuditFilter, AuditOutcome, DeployFilter, SiteRole};
+use greenroom::storage::{
+    now_ms, ActionState, AuditFilter, AuditOutcome, Claim, DeployFilter, NewAction, NewAuditEvent,
+    SiteRole,
+};
 use greenroom::sync::{SyncTarget, Syncer};
 use greenroom::{Config, Secret, Storage};
 use greenroom_sandbox::request_log::RequestFilter;
@@ -33,13 +36,17 @@ struct Rig {
     actions: Actions,
 }
 
-fn sandbox_config() -> Config {
+fn sandbox_config(vendor_timeout_ms: u64) -> Config {
     let dir = std::env::temp_dir();
     let file = dir.join(format!(
-        "greenroom-deploys-test-{}.toml",
+        "greenroom-deploys-test-{}-{vendor_timeout_ms}.toml",
         std::process::id()
     ));
-    std::fs::write(&file, "mode = \"sandbox\"\n").unwrap();
+    std::fs::write(
+        &file,
+        format!("mode = \"sandbox\"\nvendor_timeout_ms = {vendor_timeout_ms}\n"),
+    )
+    .unwrap();
     Config::load_with(
         Some(&file),
         &Default::default(),
@@ -48,13 +55,25 @@ fn sandbox_config() -> Config {
     .unwrap()
 }
 
+/// How long a silent owner keeps its actions, and how long the vendor must
+/// show no trace of an unanswered request, in these tests.
+const LEASE: Duration = Duration::from_millis(600);
+const QUIET: Duration = Duration::from_secs(2);
+
 impl Rig {
     async fn new(storage: Storage) -> Self {
+        Self::with_timeout(storage, 20_000).await
+    }
+
+    /// A rig whose vendor calls give up after `vendor_timeout_ms`.
+    async fn with_timeout(storage: Storage, vendor_timeout_ms: u64) -> Self {
         let sb = start("127.0.0.1:0".parse().unwrap(), World::seeded(1))
             .await
             .unwrap();
-        let clients =
-            Arc::new(VendorClients::from_config(&sandbox_config(), Some(&sb.base_url())).unwrap());
+        let clients = Arc::new(
+            VendorClients::from_config(&sandbox_config(vendor_timeout_ms), Some(&sb.base_url()))
+                .unwrap(),
+        );
         let project = sandbox_project();
         let row = storage
             .upsert_project(project.name.as_str(), "{}")
@@ -81,7 +100,8 @@ impl Rig {
             notifier,
             syncer.clone(),
             Duration::from_millis(100),
-        );
+        )
+        .with_timing(LEASE, QUIET);
         Self {
             sb,
             storage,
@@ -89,6 +109,49 @@ impl Rig {
             syncer,
             actions,
         }
+    }
+
+    /// Another instance on the same database and sandbox, with clients of
+    /// its own (so that its connections live and die with its runtime).
+    fn another_instance(&self) -> Actions {
+        let clients = Arc::new(
+            VendorClients::from_config(&sandbox_config(20_000), Some(&self.sb.base_url())).unwrap(),
+        );
+        let slack = SlackWebhook::new(
+            greenroom::providers::http::client(Timeouts::default()).unwrap(),
+            Secret::new(format!("{}/slack/services/T0/B0/test", self.sb.base_url())),
+        );
+        let notifier = Notifier::new(self.storage.clone(), Some(slack), "http://greenroom.test");
+        let syncer = Arc::new(Syncer::new(
+            self.storage.clone(),
+            clients.clone(),
+            notifier.clone(),
+            vec![self.target.clone()],
+        ));
+        Actions::new(
+            self.storage.clone(),
+            clients,
+            notifier,
+            syncer,
+            Duration::from_millis(100),
+        )
+        .with_timing(LEASE, QUIET)
+    }
+
+    /// The newest audit row of an action kind.
+    async fn audit_of(&self, kind: ActionKind) -> greenroom::storage::AuditEvent {
+        self.storage
+            .list_audit(
+                &AuditFilter {
+                    action: Some(format!("action.{}", kind.as_str())),
+                    ..Default::default()
+                },
+                None,
+                1,
+            )
+            .await
+            .unwrap()
+            .remove(0)
     }
 
     async fn control(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
@@ -440,7 +503,8 @@ async fn a_second_instance_takes_the_sync_over_within_two_intervals() {
         let b_syncer = Arc::new(Syncer::new(
             storage.clone(),
             Arc::new(
-                VendorClients::from_config(&sandbox_config(), Some(&rig.sb.base_url())).unwrap(),
+                VendorClients::from_config(&sandbox_config(20_000), Some(&rig.sb.base_url()))
+                    .unwrap(),
             ),
             Notifier::new(storage.clone(), None, "http://b.test"),
             vec![rig.target.clone()],
@@ -718,42 +782,57 @@ async fn a_restore_of_a_deploy_netlify_deleted_says_so_and_changes_nothing() {
 }
 
 #[tokio::test]
-async fn a_vendor_down_or_a_token_without_permission_fails_clearly() {
+async fn a_vendor_down_is_unknown_until_it_shows_nothing_changed_and_a_refusal_fails_at_once() {
     let (_dir, storage) = sqlite().await;
     let rig = Rig::new(storage).await;
     assert!(rig.syncer.sync_project(&rig.target).await.errors.is_empty());
+    let before = rig.overview().await.staging_live.unwrap().deploy.deploy_id;
+    // A 503 may hide a change the vendor made: never "nothing was changed" at once.
     rig.fault(json!({"route": "POST /netlify/api/v1/sites/*/deploys/*/restore", "kind": "status", "status": 503, "count": 1}))
         .await;
-    let err = rig
+    let Started::Started(a) = rig
         .actions
         .start(&rig.target, ActionKind::RedeployLastGood, &Rig::deployer())
         .await
-        .unwrap_err();
-    let ActionError::Upstream(m) = err else {
-        panic!()
+        .unwrap()
+    else {
+        panic!("started")
     };
+    assert_eq!(a.state, ActionState::Unknown, "{a:?}");
+    let m = a.message.clone().unwrap();
     assert!(
         m.contains("Netlify failed to answer restoreSiteDeploy (503)")
-            && m.contains("Nothing was changed"),
+            && m.contains("may have acted")
+            && !m.contains("Nothing was changed"),
         "{m}"
     );
-    // Nothing half-done shown as done: the action failed, staging unchanged.
-    let a = &rig
-        .storage
-        .recent_actions(rig.target.project_id, 1)
-        .await
-        .unwrap()[0];
-    assert_eq!(a.state, ActionState::Failed);
-    assert_eq!(a.message.as_deref(), Some(m.as_str()));
     assert_eq!(
-        rig.storage
-            .list_audit(&AuditFilter::default(), None, 1)
-            .await
-            .unwrap()[0]
-            .outcome,
-        AuditOutcome::Failed
+        rig.audit_of(ActionKind::RedeployLastGood).await.outcome,
+        AuditOutcome::Unknown
     );
+    // Asked, Netlify shows no trace for the quiet time: then it is said.
+    let done = rig.wait_for_action(a.id, Duration::from_secs(20)).await;
+    assert_eq!(done.state, ActionState::Failed, "{done:?}");
+    let m = done.message.clone().unwrap();
+    assert!(
+        m.contains("Netlify shows no trace") && m.contains("nothing was changed"),
+        "{m}"
+    );
+    let audit = rig.audit_of(ActionKind::RedeployLastGood).await;
+    assert_eq!(audit.outcome, AuditOutcome::Failed);
+    assert_eq!(audit.message.as_deref(), Some(m.as_str()));
+    assert_eq!(
+        rig.overview().await.staging_live.unwrap().deploy.deploy_id,
+        before,
+        "staging unchanged"
+    );
+    assert!(rig
+        .slack_texts_once("Redeploy last good build for AllIncompassing failed")
+        .await
+        .iter()
+        .any(|t| t.contains("nothing was changed")));
 
+    // A refusal with a reason is definitive: failed at once.
     rig.fault(json!({"route": "POST /github/repos/*/*/actions/runs/*/*", "kind": "status", "status": 403, "count": 1}))
         .await;
     let err = rig
@@ -768,6 +847,261 @@ async fn a_vendor_down_or_a_token_without_permission_fails_clearly() {
         m.contains("GITHUB_TOKEN") && m.contains("actions: write"),
         "{m}"
     );
+    assert_eq!(
+        rig.audit_of(ActionKind::RerunDeployJob).await.outcome,
+        AuditOutcome::Failed
+    );
+}
+
+/// The vendor carries the request out but its answer never arrives (the
+/// sandbox's `apply_then_hang`): each action is `unknown`, holds its key (a
+/// retry sends nothing), and is reconciled to what the vendor did.
+#[tokio::test]
+async fn an_unanswered_action_is_unknown_then_reconciled_to_what_the_vendor_did() {
+    let (_dir, storage) = sqlite().await;
+    let rig = Rig::with_timeout(storage, 1_000).await;
+    assert!(rig.syncer.sync_project(&rig.target).await.errors.is_empty());
+    rig.force("github", "success", 10).await;
+    rig.force("netlify", "success", 10).await;
+    for (kind, method, path) in [
+        (
+            ActionKind::RedeployLastGood,
+            "POST",
+            "/netlify/api/v1/sites/*/deploys/*/restore",
+        ),
+        (
+            ActionKind::DeployStaging,
+            "POST",
+            "/github/repos/*/*/actions/workflows/*/dispatches",
+        ),
+        (
+            ActionKind::RerunDeployJob,
+            "POST",
+            "/github/repos/*/*/actions/runs/*/rerun",
+        ),
+    ] {
+        rig.fault(json!({"route": format!("{method} {path}"), "kind": "apply_then_hang", "ms": 4000, "count": 1}))
+            .await;
+        let Started::Started(a) = rig
+            .actions
+            .start(&rig.target, kind, &Rig::deployer())
+            .await
+            .unwrap()
+        else {
+            panic!("{kind:?} started")
+        };
+        assert_eq!(a.state, ActionState::Unknown, "{kind:?}: {a:?}");
+        assert!(
+            a.message
+                .as_deref()
+                .unwrap_or_default()
+                .contains("may have acted"),
+            "{a:?}"
+        );
+        assert_eq!(rig.audit_of(kind).await.outcome, AuditOutcome::Unknown);
+        // A second click while it is being found out sends nothing.
+        assert!(matches!(
+            rig.actions
+                .start(&rig.target, kind, &Rig::deployer())
+                .await
+                .unwrap(),
+            Started::AlreadyUnderWay(_)
+        ));
+        // (The sandbox logs a request when it answers: the held one is not
+        // listed yet.)
+        assert!(
+            rig.requests(method, path) <= 1,
+            "{kind:?}: one upstream call"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        rig.advance(900_000).await;
+        let done = rig.wait_for_action(a.id, Duration::from_secs(30)).await;
+        assert_eq!(done.state, ActionState::Succeeded, "{kind:?}: {done:?}");
+        let audit = rig.audit_of(kind).await;
+        assert_eq!(
+            audit.outcome,
+            AuditOutcome::Succeeded,
+            "{kind:?}: {audit:?}"
+        );
+        assert!(
+            audit
+                .message
+                .as_deref()
+                .unwrap_or_default()
+                .contains("did act"),
+            "{kind:?}: {audit:?}"
+        );
+        assert_eq!(rig.requests(method, path), 1, "{kind:?}: still one call");
+    }
+}
+
+/// The request that started an action goes away while the vendor call is in
+/// flight: the server still completes and audits it.
+#[tokio::test]
+async fn an_action_whose_caller_goes_away_still_completes_and_is_audited() {
+    let (_dir, storage) = sqlite().await;
+    let rig = Arc::new(Rig::new(storage).await);
+    assert!(rig.syncer.sync_project(&rig.target).await.errors.is_empty());
+    rig.fault(json!({"route": "POST /netlify/api/v1/sites/*/deploys/*/restore", "kind": "latency", "ms": 1000, "count": 1}))
+        .await;
+    let caller = {
+        let rig = rig.clone();
+        tokio::spawn(async move {
+            rig.actions
+                .start(&rig.target, ActionKind::RedeployLastGood, &Rig::deployer())
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    caller.abort();
+    let a = rig
+        .storage
+        .recent_actions(rig.target.project_id, 1)
+        .await
+        .unwrap()
+        .remove(0);
+    let done = rig.wait_for_action(a.id, Duration::from_secs(20)).await;
+    assert_eq!(done.state, ActionState::Succeeded, "{done:?}");
+    assert_eq!(
+        rig.audit_of(ActionKind::RedeployLastGood).await.outcome,
+        AuditOutcome::Succeeded
+    );
+}
+
+/// Two live instances on one PostgreSQL; a third crashes (its runtime torn
+/// down) while its vendor call is in flight. Exactly one live instance adopts
+/// the orphan and finishes it with the vendor's truth; an action a live
+/// instance is working on is never taken from it.
+#[tokio::test]
+async fn an_action_a_crashed_instance_left_is_finished_by_exactly_one_live_instance() {
+    db::with_postgres(|storage| async move {
+        let rig = Rig::new(storage).await;
+        assert!(rig.syncer.sync_project(&rig.target).await.errors.is_empty());
+        rig.force("github", "success", 10).await;
+        rig.force("netlify", "success", 10).await;
+        let (b, c) = (rig.actions.clone(), rig.another_instance());
+        let targets = vec![rig.target.clone()];
+
+        // B starts a deploy of develop and follows it (its run waits for the clock).
+        let Started::Started(live) = b
+            .start(&rig.target, ActionKind::DeployStaging, &Rig::deployer())
+            .await
+            .unwrap()
+        else {
+            panic!("started")
+        };
+
+        // A crashed in the middle of a redeploy, as a `kill -9` leaves it: the
+        // claim and the pending audit row are written, the call reached
+        // Netlify (which restored the deploy), and A's heartbeat stopped.
+        let plan = b
+            .plan(&rig.target, ActionKind::RedeployLastGood)
+            .await
+            .unwrap();
+        let deploy = plan.target.clone().unwrap();
+        let Claim::Won(orphan) = rig
+            .storage
+            .claim_action(
+                &NewAction {
+                    project_id: rig.target.project_id,
+                    kind: "redeploy-last-good".into(),
+                    active_key: format!("{}:redeploy-last-good", rig.target.project.name),
+                    actor_login: Some("dev-deployer".into()),
+                    summary: plan.summary.clone(),
+                    target_json: json!({"deploy_id": deploy.deploy_id}).to_string(),
+                    owner: "crashed-instance".into(),
+                },
+                now_ms(),
+                greenroom::actions::ACTION_WINDOW_MS,
+                greenroom::actions::STALE_CLAIM_MS,
+            )
+            .await
+            .unwrap()
+        else {
+            panic!("claimed")
+        };
+        let audit_id = rig
+            .storage
+            .record_audit(
+                &NewAuditEvent {
+                    actor_login: Some("dev-deployer".into()),
+                    action: "action.redeploy-last-good".into(),
+                    project: Some(rig.target.project.name.to_string()),
+                    ..Default::default()
+                },
+                AuditOutcome::Pending,
+            )
+            .await
+            .unwrap();
+        rig.storage
+            .set_action_audit(orphan.id, audit_id)
+            .await
+            .unwrap();
+        let restored = reqwest::Client::new()
+            .post(format!(
+                "{}/netlify/api/v1/sites/{}/deploys/{}/restore",
+                rig.sb.base_url(),
+                deploy.site_id,
+                deploy.deploy_id
+            ))
+            .bearer_auth("t")
+            .send()
+            .await
+            .unwrap();
+        assert!(restored.status().is_success());
+        // A retry while its owner is silent sends nothing.
+        assert!(matches!(
+            c.start(&rig.target, ActionKind::RedeployLastGood, &Rig::deployer())
+                .await
+                .unwrap(),
+            Started::AlreadyUnderWay(_)
+        ));
+
+        // B and C reconcile side by side for several leases.
+        let mut adopted = (0, 0);
+        let until = Instant::now() + LEASE * 5;
+        while Instant::now() < until {
+            let (x, y) = tokio::join!(b.reconcile_once(&targets), c.reconcile_once(&targets));
+            adopted.0 += x;
+            adopted.1 += y;
+            tokio::time::sleep(LEASE / 4).await;
+        }
+        assert_eq!(
+            adopted.0 + adopted.1,
+            1,
+            "exactly one adoption: {adopted:?}"
+        );
+        let done = rig
+            .wait_for_action(orphan.id, Duration::from_secs(20))
+            .await;
+        assert_eq!(done.state, ActionState::Succeeded, "{done:?}");
+        let owner = done.owner.clone().unwrap();
+        assert!(owner == b.instance() || owner == c.instance(), "{owner}");
+        assert_eq!(
+            rig.audit_of(ActionKind::RedeployLastGood).await.outcome,
+            AuditOutcome::Succeeded
+        );
+        assert_eq!(
+            rig.requests("POST", "/netlify/api/v1/sites/*/deploys/*/restore"),
+            1,
+            "nobody asked Netlify twice"
+        );
+
+        // B's own action was never adopted: it is still B's, and B finishes it.
+        let still = rig.storage.get_action(live.id).await.unwrap().unwrap();
+        assert_eq!(still.owner.as_deref(), Some(b.instance()), "{still:?}");
+        rig.advance(900_000).await;
+        let finished = rig.wait_for_action(live.id, Duration::from_secs(20)).await;
+        assert_eq!(finished.state, ActionState::Succeeded, "{finished:?}");
+        let ends = rig
+            .slack_texts_once("Redeploy last good build for AllIncompassing finished")
+            .await
+            .into_iter()
+            .filter(|t| t.contains("Redeploy last good build for AllIncompassing"))
+            .count();
+        assert_eq!(ends, 1, "announced once");
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -940,4 +1274,111 @@ async fn trend_figures_are_kept_until_a_deploy_changes_then_refreshed_behind_the
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// A commit message (or any vendor text) holding Slack's control sequences
+/// reaches the channel as written: no `<!channel>` ping, no disguised link.
+#[tokio::test]
+async fn slack_messages_show_control_sequences_as_written() {
+    let (_dir, storage) = sqlite().await;
+    let rig = Rig::new(storage.clone()).await;
+    let slack = SlackWebhook::new(
+        greenroom::providers::http::client(Timeouts::default()).unwrap(),
+        Secret::new(format!("{}/slack/services/T0/B0/test", rig.sb.base_url())),
+    );
+    let notifier = Notifier::new(storage, Some(slack), "http://greenroom.test");
+    notifier
+        .announce(
+            "deploy-failed:test",
+            ":red_circle: Staging deploy failed: \"fix <!channel> & <https://evil.test|docs>\"\nhttp://greenroom.test/deploys/s/d",
+        )
+        .await;
+    assert_eq!(
+        rig.slack_texts(),
+        vec![":red_circle: Staging deploy failed: \"fix &lt;!channel&gt; &amp; &lt;https://evil.test|docs&gt;\"\nhttp://greenroom.test/deploys/s/d".to_string()]
+    );
+}
+
+/// A deploy Netlify no longer has (404) is marked deleted and no longer
+/// watched, and it does not stop the rest of the watch pass: the run in
+/// progress is still followed to its end.
+#[tokio::test]
+async fn one_deploy_that_cannot_be_checked_never_stops_the_watch_pass() {
+    let (_dir, storage) = sqlite().await;
+    let rig = Rig::new(storage).await;
+    assert!(rig.syncer.sync_project(&rig.target).await.errors.is_empty());
+    rig.dispatch_develop().await;
+    let pid = rig.target.project_id;
+    // The run reaches its deploy step, which starts a Netlify deploy.
+    let mut building = Vec::new();
+    for _ in 0..40 {
+        assert!(rig.syncer.sync_project(&rig.target).await.errors.is_empty());
+        building = rig.storage.unfinished_deploys(pid).await.unwrap();
+        if !building.is_empty() {
+            break;
+        }
+        rig.advance(15_000).await;
+    }
+    assert!(!building.is_empty(), "a staging deploy in progress");
+    assert!(!rig.storage.unfinished_runs(pid).await.unwrap().is_empty());
+    let gone = building[0].clone();
+    rig.fault(json!({"route": format!("GET /netlify/api/v1/sites/*/deploys/{}", gone.deploy_id), "kind": "status", "status": 404}))
+        .await;
+    rig.advance(900_000).await;
+    rig.syncer.watch_project(&rig.target).await;
+    let d = rig
+        .storage
+        .get_deploy(&gone.site_id, &gone.deploy_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.state, DeployState::Deleted);
+    assert!(rig
+        .storage
+        .unfinished_deploys(pid)
+        .await
+        .unwrap()
+        .iter()
+        .all(|d| d.deploy_id != gone.deploy_id));
+    assert!(
+        rig.storage.unfinished_runs(pid).await.unwrap().is_empty(),
+        "the run was still followed to its end"
+    );
+}
+
+/// Slack answers only after 3 s: the vendor call does not wait for the
+/// "started" message, and the message is still sent.
+#[tokio::test]
+async fn a_slow_slack_never_delays_the_vendor_call() {
+    let (_dir, storage) = sqlite().await;
+    let rig = Rig::new(storage).await;
+    assert!(rig.syncer.sync_project(&rig.target).await.errors.is_empty());
+    rig.fault(json!({"route": "POST /slack/*", "kind": "latency", "ms": 3000}))
+        .await;
+    let asked = Instant::now();
+    let Started::Started(a) = rig
+        .actions
+        .start(&rig.target, ActionKind::RedeployLastGood, &Rig::deployer())
+        .await
+        .unwrap()
+    else {
+        panic!("started")
+    };
+    assert!(
+        asked.elapsed() < Duration::from_millis(2000),
+        "answered after {:?}",
+        asked.elapsed()
+    );
+    assert_eq!(
+        rig.requests("POST", "/netlify/api/v1/sites/*/deploys/*/restore"),
+        1,
+        "Netlify was asked before Slack answered"
+    );
+    let done = rig.wait_for_action(a.id, Duration::from_secs(20)).await;
+    assert_eq!(done.state, ActionState::Succeeded);
+    assert!(rig
+        .slack_texts_once("started redeploy")
+        .await
+        .iter()
+        .any(|t| t.contains("started redeploy")));
 }

@@ -47,6 +47,7 @@ storage_suite!(
     change_marks_of_every_project_come_in_one_call,
     secret_reports_replace_and_hand_back_the_previous_one,
     dismissals_are_kept_undone_and_listed,
+    sign_in_attempts_are_counted_per_client_and_minute_for_every_instance,
 );
 
 mod suite {
@@ -641,12 +642,12 @@ mod suite {
             storage.load(&record.id).await.unwrap().unwrap().data.len(),
             2
         );
-        let expired = Record {
+        let mut expired = Record {
             id: Id::default(),
             data: Default::default(),
             expiry_date: time::OffsetDateTime::now_utc() - time::Duration::seconds(1),
         };
-        storage.save(&expired).await.unwrap();
+        storage.create(&mut expired).await.unwrap();
         assert!(storage.load(&expired.id).await.unwrap().is_none());
         assert_eq!(storage.session_count().await.unwrap(), 3);
         storage.delete_expired().await.unwrap();
@@ -663,6 +664,11 @@ mod suite {
         );
         assert!(storage.load(&clash.id).await.unwrap().is_none());
         storage.delete(&record.id).await.unwrap();
+        assert!(storage.load(&record.id).await.unwrap().is_none());
+        assert_eq!(storage.session_count().await.unwrap(), 0);
+        // A request still in flight when its session ended saves it at its
+        // end: the session stays ended.
+        storage.save(&record).await.unwrap();
         assert!(storage.load(&record.id).await.unwrap().is_none());
         assert_eq!(storage.session_count().await.unwrap(), 0);
     }
@@ -722,6 +728,7 @@ mod suite {
             actor_login: Some("dev-deployer".into()),
             summary: "Publish d1 again".into(),
             target_json: "{}".into(),
+            owner: "a".into(),
         };
         let t = 10_000_000;
         let Claim::Won(first) = storage
@@ -780,7 +787,67 @@ mod suite {
             Claim::Won(a) if a.id != second.id
         ));
         assert_eq!(storage.recent_actions(p, 10).await.unwrap().len(), 3);
-        assert_eq!(storage.unfinished_actions().await.unwrap().len(), 2);
+        // The two unfinished ones lost their owner's heartbeat: each is
+        // adopted once, by whoever asks first.
+        let now = t + 61_001 + 600_001 + 10_000;
+        let adopted = storage
+            .adopt_orphaned_actions("b", &[], now, 5_000)
+            .await
+            .unwrap();
+        assert_eq!(adopted.len(), 2);
+        assert!(adopted.iter().all(|a| a.owner.as_deref() == Some("b")));
+        assert!(storage
+            .adopt_orphaned_actions("c", &[], now, 5_000)
+            .await
+            .unwrap()
+            .is_empty());
+        // While their new owner's heartbeat goes on, nobody else takes them.
+        let ids: Vec<i64> = adopted.iter().map(|a| a.id).collect();
+        storage
+            .heartbeat_actions("b", &ids, now + 4_000)
+            .await
+            .unwrap();
+        assert!(storage
+            .adopt_orphaned_actions("c", &[], now + 8_000, 5_000)
+            .await
+            .unwrap()
+            .is_empty());
+        // Another instance's heartbeat does not count, and it learns the
+        // actions are not its own.
+        assert_eq!(
+            storage
+                .heartbeat_actions("c", &ids, now + 9_500)
+                .await
+                .unwrap(),
+            ids
+        );
+        assert_eq!(
+            storage
+                .adopt_orphaned_actions("c", &[], now + 9_500, 5_000)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        // A finished action is never adopted.
+        storage
+            .update_action(ids[0], ActionState::Failed, None, None, "[]", now + 10_000)
+            .await
+            .unwrap();
+        // An instance never adopts what it is working on itself.
+        assert!(storage
+            .adopt_orphaned_actions("d", &[ids[1]], now + 60_000, 5_000)
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            storage
+                .adopt_orphaned_actions("d", &[], now + 60_000, 5_000)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
     }
 
     pub async fn notifications_are_claimed_once(storage: Storage) {
@@ -889,5 +956,80 @@ mod suite {
             0,
             "a handle counted apart starts from nothing"
         );
+    }
+
+    pub async fn sign_in_attempts_are_counted_per_client_and_minute_for_every_instance(
+        storage: Storage,
+    ) {
+        // Another instance on the same database: a second handle.
+        let other = storage.counted_apart();
+        let minute = 29_000_000;
+        assert_eq!(
+            storage
+                .count_sign_in_attempt("10.0.0.1", minute)
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            other
+                .count_sign_in_attempt("10.0.0.1", minute)
+                .await
+                .unwrap(),
+            2
+        );
+        assert_eq!(
+            storage
+                .count_sign_in_attempt("10.0.0.2", minute)
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            other
+                .count_sign_in_attempt("10.0.0.1", minute + 1)
+                .await
+                .unwrap(),
+            1,
+            "a new minute starts again"
+        );
+        // Once the old minutes are forgotten, their counts start again.
+        storage
+            .forget_sign_in_attempts_before(minute + 1)
+            .await
+            .unwrap();
+        assert_eq!(
+            storage
+                .count_sign_in_attempt("10.0.0.1", minute)
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            other
+                .count_sign_in_attempt("10.0.0.1", minute + 1)
+                .await
+                .unwrap(),
+            2,
+            "the current minute is kept"
+        );
+        // Two instances, each with its own limiter, on one database.
+        let here = greenroom::auth::rate_limit::SignInLimiter::new(2);
+        let there = greenroom::auth::rate_limit::SignInLimiter::new(2);
+        let ip: std::net::IpAddr = "10.9.9.9".parse().unwrap();
+        let now = (minute + 5) * 60_000 + 15_000;
+        assert!(here.attempt(&storage, ip, now).await.is_ok());
+        assert!(there.attempt(&other, ip, now).await.is_ok());
+        assert_eq!(
+            here.attempt(&storage, ip, now).await,
+            Err(45),
+            "the third attempt of the minute, whichever instance counts it"
+        );
+        // One IPv6 client is its /64: a new address in it does not reset the count.
+        let a: std::net::IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let b: std::net::IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        assert!(here.attempt(&storage, a, now).await.is_ok());
+        assert!(there.attempt(&other, b, now).await.is_ok());
+        assert!(here.attempt(&storage, b, now).await.is_err());
     }
 }

@@ -50,7 +50,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     // Mode and projects are needed by every page; load them once, blocking, so
     // the banner and the switcher are in the first HTML even without JS.
-    let shell_info = Resource::new_blocking(|| (), |_| api::shell::get_shell_info());
+    let shell_info = Resource::new_blocking(|| (), |_| api::shell::get_shell_frame());
     provide_context(shell_info);
     mark_hydrated();
 

@@ -17,6 +17,9 @@ pub const POLICY: &[(&str, Access, bool)] = &[
     // (path, access, mutates)
     ("/api/sign-in-state", Access::Public, false),
     ("/api/shell", Access::Public, false),
+    ("/api/shell-frame", Access::Public, false),
+    ("/api/fragments/sign-in", Access::Public, false),
+    ("/api/fragments/status", Access::Role(Role::Viewer), false),
     ("/api/status", Access::Role(Role::Viewer), false),
     ("/api/activity", Access::Role(Role::Viewer), false),
     ("/api/sessions/end-all", Access::Role(Role::Admin), true),
@@ -33,7 +36,14 @@ pub const POLICY: &[(&str, Access, bool)] = &[
     ("/api/fragments/history", Access::Role(Role::Viewer), false),
     ("/api/fragments/deploy", Access::Role(Role::Viewer), false),
     ("/api/fragments/run", Access::Role(Role::Viewer), false),
+    // The read-only pages whole; each checks its own fragment's role too.
+    ("/api/fragments/page", Access::Role(Role::Viewer), false),
     ("/api/actions/plan", Access::Role(Role::Deployer), false),
+    (
+        "/api/fragments/action-plan",
+        Access::Role(Role::Deployer),
+        false,
+    ),
     ("/api/actions/start", Access::Role(Role::Deployer), true),
     ("/api/secrets", Access::Role(Role::Viewer), false),
     ("/api/fragments/secrets", Access::Role(Role::Viewer), false),

@@ -89,5 +89,17 @@ test("a manager exports the filtered history as CSV with the right rows", async 
   // The first rows of the table are the first rows of the file.
   const firstId = await page.getByTestId("history-table").locator("tbody tr").first().getAttribute("data-deploy");
   expect(rows[0][2]).toBe(firstId);
+
+  // Moving on in the browser fetches the next page only: the page being
+  // left does not ask for the new address.
+  const pages: string[] = [];
+  page.on("request", (r) => {
+    if (r.url().includes("/api/fragments/page")) pages.push(new URL(r.url()).searchParams.get("path") ?? "");
+  });
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Activity" }).click();
+  await expect(page.getByTestId("activity-table")).toBeVisible();
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Overview" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("AllIncompassing");
+  expect(pages).toEqual(["/activity"]);
   expect(problems, problems.join("\n")).toEqual([]);
 });

@@ -15,16 +15,6 @@ export async function waitForHydration(page: Page): Promise<void> {
   await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true", { timeout: 20_000 });
 }
 
-/** Same text as app/src/format.rs `utc_timestamp`. */
-export function utcTimestamp(ms: number): string {
-  const d = new Date(ms);
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return (
-    `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
-    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} UTC`
-  );
-}
-
 /** Signs in through the sandbox's GitHub page as one of its seeded members. */
 export async function signIn(page: Page, login: string, next = "/"): Promise<void> {
   await page.goto(next === "/" ? "/sign-in" : `/sign-in?next=${encodeURIComponent(next)}`);

@@ -1,7 +1,7 @@
 // Journey: a team member opens Greenroom, sees it is the sandbox, reads the
 // project's setup, re-checks Greenroom's status, and switches project.
 import { test, expect } from "@playwright/test";
-import { signIn, utcTimestamp, waitForHydration, watchConsole } from "./helpers";
+import { signIn, waitForHydration, watchConsole } from "./helpers";
 
 test("the home page hydrates, shows the sandbox banner and re-checks status through a server function", async ({
   page,
@@ -18,15 +18,18 @@ test("the home page hydrates, shows the sandbox banner and re-checks status thro
   await expect(page.getByTestId("database")).toContainText("SQLite");
   await expect(page.getByTestId("sandbox-url")).toContainText("http://127.0.0.1:");
 
-  // The button calls GET /api/status; the panel must show that answer.
+  // The button calls GET /api/fragments/status (the facts, rendered on the
+  // server); the panel must show that answer.
   const [status] = await Promise.all([
-    page.waitForResponse((r) => r.url().endsWith("/api/status") && r.request().method() === "GET"),
+    page.waitForResponse((r) => r.url().endsWith("/api/fragments/status") && r.request().method() === "GET"),
     page.getByRole("button", { name: "Check again" }).click(),
   ]);
   expect(status.status()).toBe(200);
-  const body = await status.json();
-  expect(body.ready).toBe(true);
-  await expect(page.getByTestId("checked-at")).toHaveText(utcTimestamp(body.checked_at_ms));
+  const facts: string = await status.json();
+  expect(facts).toContain("Ready");
+  const checked = /data-testid="checked-at">([^<]+)</.exec(facts)?.[1];
+  expect(checked).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$/);
+  await expect(page.getByTestId("checked-at")).toHaveText(checked!);
   await expect(page.getByRole("button", { name: "Check again" })).toBeEnabled();
 
   const shot = testInfo.outputPath("home.png");

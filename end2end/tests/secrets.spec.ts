@@ -31,7 +31,7 @@ test("a team member uploads their .env.local and sees the key they are missing",
   await expect(page.locator("th", { hasText: ".env.local" })).toBeVisible();
   // Names, states and letters only: the file's values are nowhere.
   expect(await page.content()).not.toContain(canary);
-  await page.getByRole("button", { name: "Back to the stored check" }).click();
+  await page.getByRole("link", { name: "Back to the stored check" }).click();
   await expect(page.getByTestId("env-local-result")).toBeHidden();
   expect(problems).toEqual([]);
 });

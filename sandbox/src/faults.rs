@@ -1,5 +1,6 @@
 //! Faults injected on demand (`POST /__sandbox/faults`): an error status, a
-//! slow answer, no answer, a malformed body, 429 with `Retry-After`, or
+//! slow answer, no answer, an answer withheld after the work is done, a
+//! malformed body, 429 with `Retry-After`, or
 //! broken pagination (a page cut short, or every page the first one again),
 //! for the requests whose method and path match, N times or until cleared.
 
@@ -26,6 +27,10 @@ pub enum FaultKind {
     Latency { ms: u64 },
     /// Never answer (until the client gives up).
     Timeout,
+    /// Carry the request out at once, then withhold the answer for `ms`
+    /// (or until the client goes away): the vendor did it, but the answer
+    /// never arrived.
+    ApplyThenHang { ms: u64 },
     /// 200 with a body that is not valid JSON.
     Malformed,
     /// 429 with `Retry-After`; `status: 403` gives GitHub's secondary
@@ -136,13 +141,22 @@ fn glob(pattern: &str, text: &str) -> bool {
     true
 }
 
+/// Waits `d`, or less if the sandbox stops meanwhile.
+async fn hold(state: &Shared, d: Duration) {
+    let mut stopping = state.stopping.subscribe();
+    tokio::select! {
+        _ = tokio::time::sleep(d) => {}
+        _ = stopping.wait_for(|s| *s) => {}
+    }
+}
+
 pub async fn apply(State(state): State<Shared>, req: Request, next: Next) -> Response {
     let Some(fault) = state.faults.take(req.method().as_str(), req.uri().path()) else {
         return next.run(req).await;
     };
     match fault {
         FaultKind::Latency { ms } => {
-            tokio::time::sleep(Duration::from_millis(ms)).await;
+            hold(&state, Duration::from_millis(ms)).await;
             next.run(req).await
         }
         FaultKind::Status { status } => {
@@ -151,8 +165,15 @@ pub async fn apply(State(state): State<Shared>, req: Request, next: Next) -> Res
             (code, axum::Json(body)).into_response()
         }
         FaultKind::Timeout => {
-            tokio::time::sleep(TIMEOUT_HOLD).await;
+            hold(&state, TIMEOUT_HOLD).await;
             StatusCode::GATEWAY_TIMEOUT.into_response()
+        }
+        FaultKind::ApplyThenHang { ms } => {
+            // Its own task: the work is done even if the client leaves at once
+            // (the connection's future is dropped then, with this sleep).
+            let done = tokio::spawn(next.run(req)).await;
+            hold(&state, Duration::from_millis(ms)).await;
+            done.unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
         }
         FaultKind::Malformed => {
             let mut res = Response::new(Body::from("{\"id\": \"trunc"));

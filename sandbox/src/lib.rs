@@ -35,6 +35,9 @@ pub struct SandboxState {
     pub requests: request_log::RequestLog,
     pub faults: faults::FaultTable,
     pub slack: Mutex<Vec<slack::SlackMessage>>,
+    /// True once the sandbox is stopping: requests a fault holds give up,
+    /// so a stop never waits out a long latency.
+    pub stopping: tokio::sync::watch::Sender<bool>,
 }
 
 impl SandboxState {
@@ -44,6 +47,7 @@ impl SandboxState {
             initial: sim.clone(),
             sim: Mutex::new(sim),
             requests: request_log::RequestLog::default(),
+            stopping: tokio::sync::watch::Sender::new(false),
             faults: faults::FaultTable::default(),
             slack: Mutex::new(Vec::new()),
         }
@@ -104,6 +108,7 @@ impl RunningSandbox {
     }
 
     pub async fn stop(mut self) {
+        self.state.stopping.send_replace(true);
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
@@ -113,6 +118,7 @@ impl RunningSandbox {
 
 impl Drop for RunningSandbox {
     fn drop(&mut self) {
+        self.state.stopping.send_replace(true);
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }

@@ -29,6 +29,7 @@ pub struct LoggedRequest {
     /// Whether the request was conditional (`If-None-Match`).
     #[serde(default)]
     pub conditional: bool,
+    /// The status answered; 0 when the client went away before the answer.
     pub status: u16,
     /// JSON bodies, kept only while body capture is on (contract tests).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -120,6 +121,18 @@ pub fn fingerprint(token: &str) -> String {
     format!("sha256:{hex}")
 }
 
+/// A request whose client went away before it was answered is still logged,
+/// with status 0: the sandbox may have carried it out (`apply_then_hang`).
+struct Unanswered(Option<(Shared, LoggedRequest)>);
+
+impl Drop for Unanswered {
+    fn drop(&mut self) {
+        if let Some((state, entry)) = self.0.take() {
+            state.requests.push(entry);
+        }
+    }
+}
+
 pub async fn record(State(state): State<Shared>, req: Request, next: Next) -> Response {
     let entry = LoggedRequest {
         seq: 0,
@@ -145,11 +158,14 @@ pub async fn record(State(state): State<Shared>, req: Request, next: Next) -> Re
         .capture_bodies
         .load(std::sync::atomic::Ordering::Relaxed);
     if !capture {
+        let mut pending = Unanswered(Some((state.clone(), entry)));
         let res = next.run(req).await;
-        state.requests.push(LoggedRequest {
-            status: res.status().as_u16(),
-            ..entry
-        });
+        if let Some((state, entry)) = pending.0.take() {
+            state.requests.push(LoggedRequest {
+                status: res.status().as_u16(),
+                ..entry
+            });
+        }
         return res;
     }
     let (parts, body) = req.into_parts();

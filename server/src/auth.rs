@@ -8,12 +8,13 @@
 //! sends anonymous page views to `/sign-in`, and holds every server function
 //! to the role `greenroom_app::policy` declares for it.
 
-use axum::extract::{ConnectInfo, Query, Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use greenroom::auth::membership;
 use greenroom::auth::rate_limit::SignInLimiter;
+use greenroom::auth::recheck::{Rechecks, Seen, Verdict, Wait, CHECK_DEADLINE};
 use greenroom::auth::redirect::safe_next;
 use greenroom::auth::signin::OAuthApp;
 use greenroom::auth::{
@@ -26,13 +27,14 @@ use greenroom::storage::{now_ms, AuditOutcome, NewAuditEvent};
 use greenroom::Storage;
 use greenroom_app::policy::{self, Access};
 use serde::Deserialize;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use tower_sessions::Session;
 
 #[derive(Clone)]
 pub struct AuthState {
     pub storage: Storage,
+    /// Membership re-checks in flight or done (single flight per login).
+    pub rechecks: Arc<Rechecks>,
     pub config: Arc<AuthConfig>,
     pub oauth: Arc<OAuthApp>,
     /// Greenroom's own GitHub client (membership checks).
@@ -40,9 +42,14 @@ pub struct AuthState {
     pub limiter: Arc<SignInLimiter>,
 }
 
+/// How long the request that starts a due membership re-check waits for it
+/// before going on with the last known role (the re-check finishes in the
+/// background; requests that find it running do not wait).
+const RECHECK_WAIT: std::time::Duration = std::time::Duration::from_millis(300);
+
 /// Where the request came from, for the audit log and the rate limit.
 fn client_ip(req_ext: &axum::http::Extensions) -> Option<std::net::IpAddr> {
-    req_ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())
+    crate::client_address::of(req_ext)
 }
 
 fn request_id(headers: &HeaderMap) -> Option<String> {
@@ -101,7 +108,7 @@ pub async fn login(
     req: Request,
 ) -> Response {
     if let Some(ip) = client_ip(req.extensions()) {
-        if let Err(wait) = auth.limiter.attempt(ip, now_ms()) {
+        if let Err(wait) = auth.limiter.attempt(&auth.storage, ip, now_ms()).await {
             return too_many(wait);
         }
     }
@@ -141,7 +148,7 @@ pub async fn callback(
     let ip = client_ip(req.extensions());
     let headers = req.headers().clone();
     if let Some(ip) = ip {
-        if let Err(wait) = auth.limiter.attempt(ip, now_ms()) {
+        if let Err(wait) = auth.limiter.attempt(&auth.storage, ip, now_ms()).await {
             return too_many(wait);
         }
     }
@@ -301,13 +308,44 @@ async fn current_user(
     }
     let interval = auth.config.membership_check.as_millis() as i64;
     if now - user.checked_at_ms > interval {
-        match membership::role_of(&auth.github, &auth.config, &user.login).await {
-            Ok(Ok(role)) => {
+        let past_grace = now - user.checked_at_ms > 4 * interval;
+        let (github, config, login) =
+            (auth.github.clone(), auth.config.clone(), user.login.clone());
+        let seen = auth
+            .rechecks
+            .due(
+                &user.login,
+                user.checked_at_ms,
+                now,
+                // Past the grace there is no last role to go on with: wait
+                // for GitHub's answer (bounded by the check's deadline).
+                if past_grace {
+                    Wait::Always(CHECK_DEADLINE + std::time::Duration::from_secs(1))
+                } else {
+                    Wait::IfStarted(RECHECK_WAIT)
+                },
+                move || async move {
+                    match membership::role_of(&github, &config, &login).await {
+                        Ok(Ok(role)) => Verdict::Role(role),
+                        Ok(Err(refusal)) => Verdict::Refused(refusal),
+                        Err(e) => Verdict::Unknown(e.to_string()),
+                    }
+                },
+            )
+            .await;
+        match seen {
+            Seen::Done {
+                verdict: Verdict::Role(role),
+                at_ms,
+            } => {
                 user.role = role;
-                user.checked_at_ms = now;
+                user.checked_at_ms = at_ms;
                 let _ = session.insert(USER_KEY, &user).await;
             }
-            Ok(Err(refusal)) => {
+            Seen::Done {
+                verdict: Verdict::Refused(refusal),
+                ..
+            } => {
                 audit(
                     &auth.storage,
                     event("session_revoked", Some(&user), ip, headers),
@@ -318,12 +356,19 @@ async fn current_user(
                 let _ = session.flush().await;
                 return None;
             }
-            // GitHub unreachable: keep the session for a while, not for ever.
-            Err(e) if now - user.checked_at_ms <= 4 * interval => {
-                tracing::warn!(error = %e, login = %user.login, "membership re-check failed; keeping the session for now");
+            // GitHub slow or unreachable: keep the last role for a while
+            // (four check intervals), not for ever.
+            outcome if !past_grace => {
+                if let Seen::Done {
+                    verdict: Verdict::Unknown(e),
+                    ..
+                } = outcome
+                {
+                    tracing::warn!(error = %e, login = %user.login, "membership re-check failed; keeping the last known role for now");
+                }
             }
-            Err(e) => {
-                tracing::warn!(error = %e, login = %user.login, "membership unconfirmed for too long; signing out");
+            _ => {
+                tracing::warn!(login = %user.login, "membership unconfirmed for too long; signing out");
                 let _ = session.flush().await;
                 return None;
             }
@@ -346,9 +391,10 @@ fn json_error(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
 }
 
-/// The guard: every request except [`is_open`] ones.
+/// The guard: every request except [`is_open`] ones. What a signed-in
+/// person is shown is theirs: no cache may keep it (`no-store`), unless the
+/// response says otherwise (the fingerprinted assets under `/pkg`).
 pub async fn guard(State(auth): State<AuthState>, mut req: Request, next: Next) -> Response {
-    let path = req.uri().path().to_string();
     let session = req.extensions().get::<Session>().cloned();
     let ip = client_ip(req.extensions());
     let user = match &session {
@@ -358,6 +404,30 @@ pub async fn guard(State(auth): State<AuthState>, mut req: Request, next: Next) 
     if let Some(u) = &user {
         req.extensions_mut().insert(u.clone());
     }
+    let signed_in = user.is_some();
+    let mut res = admit(&auth, user, ip, req, next).await;
+    if signed_in
+        && !res
+            .headers()
+            .contains_key(axum::http::header::CACHE_CONTROL)
+    {
+        res.headers_mut().insert(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
+    }
+    res
+}
+
+/// Lets the request through, refuses it, or sends it to sign in.
+async fn admit(
+    auth: &AuthState,
+    user: Option<SessionUser>,
+    ip: Option<std::net::IpAddr>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path().to_string();
     if path.starts_with("/api/") {
         let needed = match policy::required(&path) {
             Some(Access::Public) => return next.run(req).await,

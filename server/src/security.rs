@@ -21,7 +21,13 @@ pub struct Security {
     pub https: bool,
     /// Where refused cross-origin requests are recorded.
     pub storage: greenroom::Storage,
+    /// Anonymous refusals written to the audit log, per address and minute:
+    /// nobody signed in can fill the log (the rest are logged only).
+    pub anonymous_audits: std::sync::Arc<greenroom::auth::rate_limit::SignInLimiter>,
 }
+
+/// Audit rows an anonymous address may cause per minute.
+pub const ANONYMOUS_AUDITS_PER_MINUTE: u32 = 10;
 
 impl Security {
     pub fn new(public_url: &Url, storage: greenroom::Storage) -> Self {
@@ -29,6 +35,9 @@ impl Security {
             origin: public_url.origin().ascii_serialization(),
             https: public_url.scheme() == "https",
             storage,
+            anonymous_audits: std::sync::Arc::new(greenroom::auth::rate_limit::SignInLimiter::new(
+                ANONYMOUS_AUDITS_PER_MINUTE,
+            )),
         }
     }
 }
@@ -94,6 +103,13 @@ pub async fn same_origin(State(sec): State<Security>, req: Request, next: Next) 
         .extensions()
         .get::<greenroom::auth::SessionUser>()
         .cloned();
+    let ip = crate::client_address::of(req.extensions());
+    let write = user.is_some()
+        || ip.is_some_and(|ip| {
+            sec.anonymous_audits
+                .attempt_here(ip, greenroom::storage::now_ms())
+                .is_ok()
+        });
     let event = greenroom::storage::NewAuditEvent {
         actor_login: user.as_ref().map(|u| u.login.clone()),
         actor_id: user.as_ref().map(|u| u.id),
@@ -102,13 +118,12 @@ pub async fn same_origin(State(sec): State<Security>, req: Request, next: Next) 
         target_kind: Some("path".into()),
         target_id: Some(req.uri().path().chars().take(200).collect()),
         params: serde_json::json!({ "origin": claimed.as_deref().map(|o| o.chars().take(200).collect::<String>()) }),
-        client_ip: req
-            .extensions()
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string()),
+        client_ip: ip.map(|ip| ip.to_string()),
         ..Default::default()
     };
-    if let Err(e) = sec
+    if !write {
+        // Logged above; the audit log holds no more of this address now.
+    } else if let Err(e) = sec
         .storage
         .record_finished_audit(
             &event,

@@ -32,6 +32,14 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub services: Services,
     pub auth: AuthState,
+    /// The bounds in force, with the export and live-stream slots.
+    pub limits: Arc<crate::limits::Limits>,
+}
+
+impl FromRef<AppState> for Arc<crate::limits::Limits> {
+    fn from_ref(state: &AppState) -> Self {
+        state.limits.clone()
+    }
 }
 
 impl FromRef<AppState> for Storage {
@@ -90,6 +98,9 @@ impl Application {
         if applied > 0 {
             tracing::info!(applied, backend = %storage.backend(), "database migrations applied");
         }
+        // Actions' events are left to their reconciler (another instance may
+        // still be working on them); what else is pending (an end-all of
+        // sessions, which takes milliseconds) was left by a stop.
         let abandoned = storage.mark_abandoned_audits_unknown(started_ms).await?;
         if abandoned > 0 {
             tracing::warn!(
@@ -125,15 +136,29 @@ impl Application {
                 config.public_url = u;
             }
         }
-        let sandbox = match config.mode {
-            Mode::Sandbox => Some(start_sandbox().await?),
+        // Sandbox mode runs its own sandbox, unless GREENROOM_SANDBOX_URL
+        // names one already running (several instances on one sandbox).
+        let shared_sandbox = std::env::var(SANDBOX_URL_ENV)
+            .ok()
+            .filter(|u| !u.trim().is_empty());
+        let sandbox = match (config.mode, &shared_sandbox) {
+            (Mode::Sandbox, None) => Some(start_sandbox().await?),
+            _ => None,
+        };
+        let sandbox_base = match config.mode {
+            Mode::Sandbox => shared_sandbox
+                .map(|u| u.trim().trim_end_matches('/').to_string())
+                .or_else(|| sandbox.as_ref().map(RunningSandbox::base_url)),
             Mode::Live => None,
         };
+        if let (Some(base), None) = (&sandbox_base, &sandbox) {
+            tracing::info!(url = %without_userinfo(base), "using the sandbox already running at {SANDBOX_URL_ENV}");
+        }
         let session_key = crate::session_key::load(
             std::env::var(crate::session_key::ENV).ok(),
             &config.data_dir,
         )?;
-        let auth_state = auth_state(&config, &storage, sandbox.as_ref())?;
+        let auth_state = auth_state(&config, &storage, sandbox_base.as_deref())?;
         // Expired sessions (and abandoned sign-ins) are swept every ten minutes.
         {
             use tower_sessions::session_store::ExpiredDeletion;
@@ -153,30 +178,27 @@ impl Application {
         let ops = operations(
             &config,
             &storage,
-            sandbox.as_ref(),
+            sandbox_base.as_deref(),
             targets,
             stop_rx.clone(),
         )?;
         tokio::spawn(ops.overviews.clone().run(stop_rx.clone()));
+        tokio::spawn(
+            ops.actions
+                .clone()
+                .run_reconciler(ops.targets.to_vec(), stop_rx.clone()),
+        );
         let sync_task = config.sync.enabled.then(|| {
             let holder = format!("{}-{}-{}", addr, std::process::id(), now_ms());
             tokio::spawn(ops.syncer.clone().run(config.sync, holder, stop_rx))
         });
-        {
-            let (actions, targets) = (ops.actions.clone(), ops.targets.clone());
-            tokio::spawn(async move { actions.resume_unfinished(&targets).await });
-        }
-        let services = Services::new(
-            Arc::new(config),
-            storage,
-            sandbox.as_ref().map(RunningSandbox::base_url),
-            ops,
-        );
+        let services = Services::new(Arc::new(config), storage, sandbox_base, ops);
         let page_cache = PageCache::new(services.config.page_cache);
         let state = AppState {
             leptos_options,
             services: services.clone(),
             auth: auth_state,
+            limits: crate::limits::Limits::new(&services.config.limits),
         };
         let router = router(state, &site_root, page_cache, session_key);
         Ok(Self {
@@ -241,6 +263,22 @@ impl Application {
     }
 }
 
+/// The variable naming a sandbox already running, for sandbox mode to use
+/// instead of starting its own (its base URL, e.g. `http://127.0.0.1:3100`).
+pub const SANDBOX_URL_ENV: &str = "GREENROOM_SANDBOX_URL";
+
+/// A URL fit for the log: any user name and password in it are dropped.
+fn without_userinfo(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_password(None);
+            let _ = u.set_username("");
+            u.to_string()
+        }
+        Err(_) => "(not a URL)".to_string(),
+    }
+}
+
 /// The in-process sandbox of sandbox mode, on a free loopback port, with the
 /// world from `GREENROOM_SANDBOX_WORLD` or the seeded one.
 pub(crate) async fn start_sandbox() -> Result<RunningSandbox, ServerError> {
@@ -262,13 +300,12 @@ pub(crate) async fn start_sandbox() -> Result<RunningSandbox, ServerError> {
 fn operations(
     config: &Config,
     storage: &Storage,
-    sandbox: Option<&RunningSandbox>,
+    base: Option<&str>,
     targets: Vec<greenroom::sync::SyncTarget>,
     stopping: tokio::sync::watch::Receiver<bool>,
 ) -> Result<greenroom::services::Operations, ServerError> {
-    let base = sandbox.map(RunningSandbox::base_url);
     let clients = Arc::new(
-        greenroom::providers::VendorClients::from_config(config, base.as_deref())
+        greenroom::providers::VendorClients::from_config(config, base)
             .map_err(|e| ServerError::Vendors(e.to_string()))?,
     );
     let webhook = config.credentials.slack_webhook_url.clone().or_else(|| {
@@ -343,10 +380,9 @@ fn fingerprint_key() -> Result<greenroom::secrets::FingerprintKey, ServerError> 
 fn auth_state(
     config: &Config,
     storage: &Storage,
-    sandbox: Option<&RunningSandbox>,
+    base: Option<&str>,
 ) -> Result<AuthState, ServerError> {
-    let base = sandbox.map(RunningSandbox::base_url);
-    let clients = greenroom::providers::VendorClients::from_config(config, base.as_deref())
+    let clients = greenroom::providers::VendorClients::from_config(config, base)
         .map_err(|e| ServerError::SignIn(e.to_string()))?;
     let callback = config
         .public_url
@@ -384,6 +420,7 @@ fn auth_state(
         config: Arc::new(config.auth.clone()),
         oauth: Arc::new(oauth),
         github: Arc::new(clients.github),
+        rechecks: Default::default(),
         limiter: Arc::new(greenroom::auth::rate_limit::SignInLimiter::new(
             config.auth.sign_in_attempts_per_minute,
         )),
@@ -430,7 +467,13 @@ fn router(
         .with_signed(key);
     let options = state.leptos_options.clone();
     let hashed = options.hash_files;
+    let (upload_context, upload_options) = (context.clone(), options.clone());
+    let upload = move |req: axum::extract::Request| {
+        let (context, options) = (upload_context.clone(), upload_options.clone());
+        crate::env_local_upload::upload(req, context, move || shell(options.clone()))
+    };
     let auth_state = state.auth.clone();
+    let limits = state.limits.clone();
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -441,6 +484,12 @@ fn router(
         .route("/history/export", get(crate::export::history))
         .route("/api/live", get(crate::live::live))
         .route("/sessions/end-all", post(auth::end_all_sessions_form))
+        .route(
+            "/secrets",
+            post(upload).layer(axum::extract::DefaultBodyLimit::max(
+                4 * crate::env_local_upload::MAX_BYTES,
+            )),
+        )
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(options.clone())
         })
@@ -449,22 +498,31 @@ fn router(
             AppState,
             _,
         >(context, shell))
+        .layer(axum::middleware::from_fn(crate::api_status::correct_status))
         .layer(axum::middleware::from_fn_with_state(
             PageCache::new(state.services.config.page_cache),
             page_cache::serve_cached_personal,
+        ))
+        // The origin check runs after the guard, so a refusal is audited
+        // with the signed-in person who made it.
+        .layer(axum::middleware::from_fn_with_state(
+            security.clone(),
+            security::same_origin,
         ))
         .layer(axum::middleware::from_fn_with_state(
             auth_state,
             auth::guard,
         ))
-        .layer(axum::middleware::from_fn_with_state(
-            security.clone(),
-            security::same_origin,
-        ))
         .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(
             page_cache,
             page_cache::serve_cached,
+        ))
+        // Outside the session and the guard, so their time counts too; inside
+        // the security headers, so a refusal carries them as well.
+        .layer(axum::middleware::from_fn_with_state(
+            limits,
+            crate::limits::bound,
         ))
         .layer(axum::middleware::from_fn_with_state(
             security,
@@ -472,6 +530,20 @@ fn router(
         ))
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(state.services.config.proxy.clone()),
+            crate::client_address::resolve,
+        ))
+        .layer(tower_http::request_id::PropagateRequestIdLayer::new(
+            crate::request_id::HEADER,
+        ))
+        .layer(tower_http::request_id::SetRequestIdLayer::new(
+            crate::request_id::HEADER,
+            tower_http::request_id::MakeRequestUuid,
+        ))
+        .layer(axum::middleware::from_fn(
+            crate::request_id::drop_unacceptable,
+        ))
         .with_state(state)
 }
 

@@ -221,6 +221,31 @@ async fn sign_out_ends_the_session_on_the_server() {
 }
 
 #[tokio::test]
+async fn an_open_live_stream_ends_when_its_session_does() {
+    let app = spawn_with("").await;
+    let (jar, client) = signed_in(&app, "vera-viewer").await;
+    let mut stream = client
+        .get(app.url("/api/live?project=AllIncompassing&since=9999999999999"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let res = stepper(&jar)
+        .post(app.url("/auth/sign-out"))
+        .header("origin", app.origin())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while let Ok(Some(_)) = stream.chunk().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream outlived its session");
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn an_idle_session_expires() {
     let app = spawn_with("[auth]\nsession_idle_secs = 1\n").await;
     let (_, client) = signed_in(&app, "vera-viewer").await;
@@ -281,6 +306,85 @@ async fn someone_removed_from_their_team_is_locked_out_at_the_next_check() {
     app.stop().await;
 }
 
+/// GitHub answers membership checks only after 30 s: signed-in people's
+/// requests do not wait for it (one re-check runs, in the background).
+#[tokio::test]
+async fn a_slow_github_never_holds_up_signed_in_requests() {
+    let app = spawn_with("[auth]\nmembership_check_secs = 1\n").await;
+    let (_, client) = signed_in(&app, "dev-deployer").await;
+    let res = plain()
+        .post(format!("{}/__sandbox/faults", app.sandbox()))
+        .json(&serde_json::json!({"route": "GET /github/orgs/*", "kind": "latency", "ms": 30000}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let mut times = Vec::new();
+    for _ in 0..20 {
+        let t = std::time::Instant::now();
+        assert_eq!(status_of(&client, app.url("/api/status")).await, 200);
+        times.push(t.elapsed());
+    }
+    times.sort();
+    // The request that starts the re-check waits 0.3 s at most; the rest
+    // not at all.
+    assert!(
+        times[19] < std::time::Duration::from_millis(1500),
+        "{times:?}"
+    );
+    assert!(
+        times[18] < std::time::Duration::from_millis(250),
+        "{times:?}"
+    );
+    let requests: serde_json::Value = plain()
+        .get(format!("{}/__sandbox/requests", app.sandbox()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let checks = requests
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            r["path"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("/memberships/dev-deployer")
+                && r["path"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .starts_with("/github/orgs/")
+                && !r["path"].as_str().unwrap_or_default().contains("/teams/")
+        })
+        .count();
+    // One at sign-in and one re-check, however many requests came.
+    assert!(checks <= 2, "{checks} org membership calls");
+    app.stop().await;
+}
+
+/// Someone back after longer than the grace (four check intervals) has no
+/// last role to go on with: their request waits for GitHub's answer, even a
+/// slow one, and they stay signed in.
+#[tokio::test]
+async fn someone_back_after_a_break_is_rechecked_not_signed_out() {
+    let app = spawn_with("[auth]\nmembership_check_secs = 1\n").await;
+    let (_, client) = signed_in(&app, "dev-deployer").await;
+    tokio::time::sleep(std::time::Duration::from_millis(4200)).await;
+    let res = plain()
+        .post(format!("{}/__sandbox/faults", app.sandbox()))
+        .json(&serde_json::json!({"route": "GET /github/orgs/*", "kind": "latency", "ms": 1200}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    assert_eq!(status_of(&client, app.url("/api/status")).await, 200);
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn a_cross_origin_post_is_refused() {
     let app = spawn_with("").await;
@@ -314,9 +418,36 @@ async fn a_cross_origin_post_is_refused() {
         .collect();
     assert_eq!(refused.len(), 3, "each refusal is audited");
     assert!(refused.iter().all(|r| r.outcome == AuditOutcome::Refused));
+    assert!(
+        refused
+            .iter()
+            .all(|r| r.actor_login.as_deref() == Some("ada-admin") && r.client_ip.is_some()),
+        "with who and from where: {refused:?}"
+    );
     assert!(refused
         .iter()
         .any(|r| r.params_json.contains("evil.example")));
+    // Anonymous refusals are refused all the same, but cannot fill the log.
+    for _ in 0..30 {
+        let res = plain()
+            .post(app.url("/auth/sign-out"))
+            .header("origin", "http://evil.example")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403);
+    }
+    let anonymous = audit(&app)
+        .await
+        .into_iter()
+        .filter(|r| r.action == "cross_origin" && r.actor_login.is_none())
+        .count();
+    // (Twice the limit at most: the burst may straddle a minute.)
+    assert!(
+        anonymous <= 2 * greenroom_server::security::ANONYMOUS_AUDITS_PER_MINUTE as usize,
+        "{anonymous} anonymous rows"
+    );
+    assert!(anonymous >= 1);
     app.stop().await;
 }
 
@@ -358,9 +489,10 @@ async fn every_server_function_is_held_to_its_declared_role() {
         };
         match access {
             Access::Public => {
+                let status = call(&anonymous).await;
                 assert!(
-                    ![401, 403].contains(&call(&anonymous).await),
-                    "{path} is public"
+                    ![401, 403].contains(&status) && status < 500,
+                    "{path} is public: {status}"
                 );
             }
             Access::Role(r) => {
@@ -371,9 +503,12 @@ async fn every_server_function_is_held_to_its_declared_role() {
                         assert_eq!(call(&viewer).await, 403, "{path} as a viewer");
                     }
                 }
+                // Allowed, and never a server error (the bare address lacks
+                // its parameters: that is a 400 with a message).
+                let status = call(role_client(r)).await;
                 assert!(
-                    ![401, 403].contains(&call(role_client(r)).await),
-                    "{path} as {r:?}"
+                    ![401, 403].contains(&status) && status < 500,
+                    "{path} as {r:?}: {status}"
                 );
             }
         }
@@ -385,6 +520,57 @@ async fn every_server_function_is_held_to_its_declared_role() {
         .filter(|r| r.action == "authorize")
         .count();
     assert!(refused >= 1, "refused authorizations are audited");
+    app.stop().await;
+}
+
+/// Missing, repeated and malformed parameters are the caller's mistake: 400
+/// with a message naming the parameter, in the API's error shape, never a
+/// 500 and never the whole input echoed back.
+#[tokio::test]
+async fn bad_parameters_are_a_400_that_names_them() {
+    let app = spawn_with("").await;
+    let (_, admin) = signed_in(&app, "ada-admin").await;
+    let long = "x".repeat(5000);
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("GET", "/api/action".into(), "id"),
+        ("GET", "/api/actions/plan".into(), "project"),
+        ("GET", "/api/activity".into(), "query"),
+        ("GET", "/api/deploy".into(), "site"),
+        ("GET", "/api/overview".into(), "project"),
+        ("GET", "/api/run".into(), "id"),
+        ("POST", "/api/actions/start".into(), "project"),
+        ("GET", "/api/run?id=abc".into(), ""),
+        ("GET", "/api/run?id=1&id=2".into(), ""),
+        ("GET", format!("/api/action?id={long}"), ""),
+    ];
+    for (method, path, names) in cases {
+        let req = if method == "GET" {
+            admin.get(app.url(&path))
+        } else {
+            admin
+                .post(app.url(&path))
+                .header("origin", app.origin())
+                .header("content-type", "application/x-www-form-urlencoded")
+        };
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        let body = res.text().await.unwrap();
+        assert_eq!(status, 400, "{method} {path}: {body}");
+        let error: greenroom_app::model::ApiError = serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("{method} {path}: not the API's error shape ({e}): {body}"));
+        let greenroom_app::model::ApiError::BadRequest(message) = error else {
+            panic!("{method} {path}: {body}")
+        };
+        assert!(
+            message.contains(&format!("`{names}`")) || names.is_empty(),
+            "{method} {path} names {names}: {message}"
+        );
+        assert!(
+            body.len() < 600,
+            "{method} {path} echoes its input: {} bytes",
+            body.len()
+        );
+    }
     app.stop().await;
 }
 
@@ -463,6 +649,62 @@ async fn sign_in_attempts_are_limited_per_address() {
         );
     }
     assert_eq!(statuses, vec![303, 303, 303, 429]);
+    app.stop().await;
+}
+
+/// Behind a trusted reverse proxy the client's address comes from its
+/// header: the limit counts each client apart, and the audit log names the
+/// client, not the proxy. A header from anyone else counts for nothing.
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_is_its_own_address() {
+    let app =
+        spawn_with("[auth]\nsign_in_attempts_per_minute = 2\n[proxy]\ntrusted = [\"127.0.0.1\"]\n")
+            .await;
+    let login = |from: &'static str| {
+        let req = plain()
+            .get(app.url("/auth/login"))
+            .header("x-forwarded-for", format!("203.0.113.50, {from}"));
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    let a: Vec<u16> = vec![
+        login("198.51.100.1").await,
+        login("198.51.100.1").await,
+        login("198.51.100.1").await,
+    ];
+    assert_eq!(a, vec![303, 303, 429], "one client over its limit");
+    assert_eq!(login("198.51.100.2").await, 303, "another client is not");
+    let res = plain()
+        .post(app.url("/auth/sign-out"))
+        .header("origin", "http://evil.example")
+        .header("x-forwarded-for", "198.51.100.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let row = audit(&app)
+        .await
+        .into_iter()
+        .find(|r| r.action == "cross_origin")
+        .expect("audited");
+    assert_eq!(row.client_ip.as_deref(), Some("198.51.100.9"));
+    app.stop().await;
+
+    // Without a trusted proxy the header is ignored.
+    let app = spawn_with("").await;
+    let res = plain()
+        .post(app.url("/auth/sign-out"))
+        .header("origin", "http://evil.example")
+        .header("x-forwarded-for", "198.51.100.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let row = audit(&app)
+        .await
+        .into_iter()
+        .find(|r| r.action == "cross_origin")
+        .expect("audited");
+    assert_eq!(row.client_ip.as_deref(), Some("127.0.0.1"));
     app.stop().await;
 }
 
@@ -616,13 +858,68 @@ async fn the_activity_export_gives_the_filtered_log_as_csv_or_json_to_the_signed
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "id,occurred_at,actor,role,action,project,target,params,outcome,message,client_ip"
+        "id,occurred_at,actor,role,action,project,target,params,outcome,message,client_ip,request_id"
     );
     let row = lines.next().expect("the sign-in row");
     assert!(
         row.contains(",ada-admin,admin,sign_in,") && row.contains(",succeeded,"),
         "{row}"
     );
+    assert!(row.contains("127.0.0.1"), "admins see the address: {row}");
+    // A viewer gets what the Activity page shows: no address, request id or parameters.
+    let (_, viewer) = signed_in(&app, "vera-viewer").await;
+    let text = viewer
+        .get(app.url("/activity/export?format=csv&action=sign_in"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "id,occurred_at,actor,role,action,project,target,outcome,message"
+    );
+    assert!(lines.all(|l| !l.contains("127.0.0.1")), "{text}");
+    let json: serde_json::Value = viewer
+        .get(app.url("/activity/export?format=json&action=sign_in"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rows = json.as_array().unwrap();
+    assert!(!rows.is_empty());
+    for r in rows {
+        for hidden in [
+            "client_ip",
+            "request_id",
+            "params_json",
+            "upstream_ids_json",
+            "actor_id",
+        ] {
+            assert!(r.get(hidden).is_none(), "{hidden} shown to a viewer: {r}");
+        }
+    }
+    // What a signed-in person downloads or reads is never stored by a cache.
+    for path in [
+        "/activity/export?format=csv",
+        "/history/export?format=csv",
+        "/",
+        "/history",
+        "/api/shell-frame",
+    ] {
+        let res = viewer.get(app.url(path)).send().await.unwrap();
+        assert_eq!(
+            res.headers()
+                .get("cache-control")
+                .map(|v| v.to_str().unwrap()),
+            Some("no-store"),
+            "{path}"
+        );
+    }
     let json: serde_json::Value = client
         .get(app.url("/activity/export?format=json&outcome=refused"))
         .send()

@@ -12,6 +12,8 @@ fn greenroom() -> Command {
         "GITHUB_TOKEN",
         "SUPABASE_ACCESS_TOKEN",
         "GREENROOM_CONFIG",
+        "GREENROOM_SANDBOX_URL",
+        "GREENROOM_DATABASE_URL",
         "RUST_LOG",
     ] {
         cmd.env_remove(var);
@@ -304,4 +306,223 @@ required = [
     );
     let report: serde_json::Value = serde_json::from_slice(&unknown.stdout).unwrap();
     assert_eq!(report["outcome"], "unchecked");
+}
+
+/// A `greenroom serve` on the shared sandbox at `sandbox`, in `dir` (its
+/// database and session key persist there across restarts); answers the
+/// child and its base URL. Its log is drained so it never blocks.
+fn serve_on_sandbox(dir: &std::path::Path, sandbox: &str) -> (std::process::Child, String) {
+    let mut child = greenroom()
+        .current_dir(dir)
+        .env("GREENROOM_SANDBOX_URL", sandbox)
+        .args([
+            "--log-format",
+            "json",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            "data",
+            "--site-dir",
+            "site",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let address = loop {
+        assert!(
+            Instant::now() < deadline,
+            "the server announces its address"
+        );
+        let line = lines.next().expect("server exited early").unwrap();
+        let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        if event["message"] == "Greenroom is serving" {
+            break event["address"].as_str().unwrap().to_string();
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, format!("http://{address}"))
+}
+
+/// Signs in as `login` through the sandbox's GitHub page.
+async fn sign_in(base: &str, login: &str) -> reqwest::Client {
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let step = reqwest::Client::builder()
+        .no_proxy()
+        .cookie_provider(jar.clone())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = step.get(format!("{base}/auth/login")).send().await.unwrap();
+    let authorize = url::Url::parse(res.headers()["location"].to_str().unwrap()).unwrap();
+    let mut form: Vec<(String, String)> = authorize.query_pairs().into_owned().collect();
+    form.push(("login".into(), login.into()));
+    let mut action = authorize.clone();
+    action.set_query(None);
+    let res = step.post(action).form(&form).send().await.unwrap();
+    let callback = res.headers()["location"].to_str().unwrap().to_string();
+    let res = step.get(callback).send().await.unwrap();
+    assert_eq!(res.status(), 303, "signed in");
+    reqwest::Client::builder()
+        .no_proxy()
+        .cookie_provider(jar)
+        .build()
+        .unwrap()
+}
+
+/// `kill -9` of the server while the vendor is carrying out an action (the
+/// sandbox applies the restore and withholds its answer): after a restart
+/// on the same database the new process adopts the action, finds out what
+/// the vendor did and records that, with no second upstream call.
+#[tokio::test]
+async fn an_action_cut_off_by_kill_9_is_reconciled_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("site/pkg")).unwrap();
+    std::fs::write(
+        dir.path().join("greenroom.toml"),
+        "mode = \"sandbox\"\n\n[sync]\ninterval_secs = 3600\nwatch_interval_ms = 500\n",
+    )
+    .unwrap();
+    let sb = greenroom_sandbox::start(
+        "127.0.0.1:0".parse().unwrap(),
+        greenroom_sandbox::World::seeded(1),
+    )
+    .await
+    .unwrap();
+    let sandbox = sb.base_url();
+    let control = reqwest::Client::new();
+    let (mut first, base) = serve_on_sandbox(dir.path(), &sandbox);
+    let deployer = sign_in(&base, "dev-deployer").await;
+    // The first sync pass knows the last good deploy once the overview shows it.
+    let until = Instant::now() + Duration::from_secs(60);
+    loop {
+        let o: serde_json::Value = deployer
+            .get(format!("{base}/api/overview?project=AllIncompassing"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap_or_default();
+        if o["staging"]["deploy"].is_object() {
+            break;
+        }
+        assert!(Instant::now() < until, "the first sync finishes");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let restore = "POST /netlify/api/v1/sites/*/deploys/*/restore";
+    for (path, body) in [
+        (
+            "/__sandbox/faults",
+            serde_json::json!({"route": restore, "kind": "apply_then_hang", "ms": 120_000, "count": 1}),
+        ),
+        (
+            "/__sandbox/outcomes",
+            serde_json::json!({"target": "netlify", "outcome": "success", "count": 10}),
+        ),
+    ] {
+        let res = control
+            .post(format!("{sandbox}{path}"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success(), "{path}: {}", res.status());
+    }
+    let restored = || {
+        let sim = sb.state.sim.lock().unwrap();
+        sim.deploys
+            .iter()
+            .filter(|d| d.restored_ms.is_some())
+            .count()
+    };
+    let restored_before = restored();
+    let start = {
+        let (deployer, base) = (deployer.clone(), base.clone());
+        tokio::spawn(async move {
+            deployer
+                .post(format!("{base}/api/actions/start"))
+                .header("origin", base.clone())
+                .form(&[
+                    ("project", "AllIncompassing"),
+                    ("kind", "redeploy-last-good"),
+                ])
+                .send()
+                .await
+        })
+    };
+    // The sandbox has carried the restore out; its answer is held back.
+    let until = Instant::now() + Duration::from_secs(30);
+    while restored() == restored_before {
+        assert!(Instant::now() < until, "the restore reaches the vendor");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // SAFETY: sending a signal to our own child process.
+    assert_eq!(unsafe { libc_kill(first.id() as i32, 9) }, 0);
+    first.wait().unwrap();
+    let _ = start.await;
+
+    let (mut second, base) = serve_on_sandbox(dir.path(), &sandbox);
+    // Time passes upstream: the restored deploy goes live.
+    control
+        .post(format!("{sandbox}/__sandbox/clock"))
+        .json(&serde_json::json!({"advance_ms": 900_000}))
+        .send()
+        .await
+        .unwrap();
+    // The session survives the restart (same database, same key).
+    let recent = |o: &serde_json::Value| o["actions"][0].clone();
+    let until = Instant::now() + Duration::from_secs(120);
+    let action = loop {
+        let o: serde_json::Value = deployer
+            .get(format!("{base}/api/overview?project=AllIncompassing"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap_or_default();
+        let a = recent(&o);
+        if a["state"] == "succeeded" || a["state"] == "failed" {
+            break a;
+        }
+        assert!(
+            Instant::now() < until,
+            "the action is reconciled after the restart: {a}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert_eq!(action["kind"], "redeploy-last-good", "{action}");
+    assert_eq!(
+        action["state"], "succeeded",
+        "the vendor did restore: {action}"
+    );
+    let activity: serde_json::Value = deployer
+        .get(format!(
+            "{base}/api/activity?query[action]=action.redeploy-last-good"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rows = activity["rows"].as_array().cloned().unwrap_or_default();
+    assert_eq!(rows.len(), 1, "one audit row: {activity}");
+    assert_eq!(rows[0]["outcome"], "succeeded", "{activity}");
+    let restores = sb
+        .state
+        .requests
+        .list(&Default::default())
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/restore"))
+        .count();
+    assert_eq!(restores, 1, "one upstream call in all");
+    // SAFETY: as above.
+    unsafe { libc_kill(second.id() as i32, 15) };
+    second.wait().unwrap();
+    sb.stop().await;
 }

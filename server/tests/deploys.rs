@@ -159,6 +159,22 @@ async fn each_page_stays_within_its_count_of_database_calls() {
 }
 
 #[tokio::test]
+async fn a_server_rendered_page_that_cannot_be_read_keeps_its_heading() {
+    let app = spawn_with(QUIET_SYNC).await;
+    let (_, viewer) = signed_in(&app, "vera-viewer").await;
+    let page = text_of(&viewer, app.url("/runs/abc")).await;
+    assert!(page.contains(">Workflow run</h1>"), "{page}");
+    assert!(
+        page.contains("a run&#x27;s address ends in its number")
+            || page.contains("a run's address ends in its number")
+    );
+    let page = text_of(&viewer, app.url("/runs/987654321")).await;
+    assert!(page.contains(">Workflow run</h1>"));
+    assert!(page.contains("role=\"alert\""));
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn the_overview_history_and_detail_endpoints_answer_from_the_cache() {
     let app = synced_app(QUIET_SYNC).await;
     let (_, viewer) = signed_in(&app, "vera-viewer").await;
@@ -293,6 +309,40 @@ async fn the_csv_export_holds_exactly_the_filtered_deploys() {
     app.stop().await;
 }
 
+/// Browsers ask for compressed answers; a streamed export must still reach
+/// its end through the compression layer (it once panicked there and the
+/// download was cut off).
+#[tokio::test]
+async fn exports_compressed_for_a_browser_arrive_whole() {
+    let app = synced_app(QUIET_SYNC).await;
+    let (_, viewer) = signed_in(&app, "vera-viewer").await;
+    for path in [
+        "/history/export?format=csv",
+        "/activity/export?format=csv",
+        "/activity/export?format=json&action=sessions_end_all",
+    ] {
+        for encoding in ["br", "gzip"] {
+            let res = viewer
+                .get(app.url(path))
+                .header("accept-encoding", encoding)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200, "{path} {encoding}");
+            assert_eq!(res.headers()["content-encoding"], encoding, "{path}");
+            let body = res.bytes().await;
+            assert!(
+                body.as_ref().is_ok_and(|b| !b.is_empty()),
+                "{path} with {encoding} was cut off: {body:?}"
+            );
+        }
+    }
+    // The server is still there for the next request.
+    let res = viewer.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn twenty_concurrent_redeploys_over_http_make_one_upstream_call() {
     let app = synced_app(QUIET_SYNC).await;
@@ -354,6 +404,29 @@ async fn twenty_concurrent_redeploys_over_http_make_one_upstream_call() {
         assert!(Instant::now() < until, "{a}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The audit row names where the request came from, and its bounded id.
+    let audit = app
+        .services
+        .storage
+        .list_audit(
+            &greenroom::storage::AuditFilter {
+                action: Some("action.redeploy-last-good".into()),
+                ..Default::default()
+            },
+            None,
+            1,
+        )
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(audit.client_ip.as_deref(), Some("127.0.0.1"), "{audit:?}");
+    assert!(
+        audit
+            .request_id
+            .as_deref()
+            .is_some_and(|r| !r.is_empty() && r.len() <= 64),
+        "{audit:?}"
+    );
     // A viewer may not start one (and is audited as refused by the guard).
     let (_, viewer) = signed_in(&app, "vera-viewer").await;
     let res = viewer
@@ -367,6 +440,54 @@ async fn twenty_concurrent_redeploys_over_http_make_one_upstream_call() {
         .await
         .unwrap();
     assert_eq!(res.status(), 403);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn live_streams_are_bounded_per_person_and_come_back_when_closed() {
+    let app = spawn_with(
+        "[sync]\nenabled = false\n\n[limits]\nlive_streams_per_person = 2\nlive_streams_at_once = 3\n",
+    )
+    .await;
+    let (_, vera) = signed_in(&app, "vera-viewer").await;
+    let (_, dev) = signed_in(&app, "dev-deployer").await;
+    let (_, ada) = signed_in(&app, "ada-admin").await;
+    let url = app.url("/api/live?project=AllIncompassing&since=0");
+    let first = vera.get(&url).send().await.unwrap();
+    let second = vera.get(&url).send().await.unwrap();
+    assert_eq!(
+        (first.status().as_u16(), second.status().as_u16()),
+        (200, 200)
+    );
+    let third = vera.get(&url).send().await.unwrap();
+    assert_eq!(third.status(), 429, "a third tab of one person");
+    assert_eq!(third.headers()["retry-after"], "5");
+    assert!(third
+        .text()
+        .await
+        .unwrap()
+        .contains("You already have 2 live views"));
+    let devs = dev.get(&url).send().await.unwrap();
+    assert_eq!(devs.status(), 200, "someone else is not held back by vera");
+    let full = ada.get(&url).send().await.unwrap();
+    assert_eq!(full.status(), 429, "three at once on the instance");
+    assert!(full.text().await.unwrap().contains("Too many live views"));
+    // A closed tab gives its place back (the server notices by the next
+    // keep-alive at the latest).
+    drop(first);
+    let until = Instant::now() + Duration::from_secs(20);
+    loop {
+        let again = vera.get(&url).send().await.unwrap();
+        if again.status() == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < until,
+            "the closed stream's place comes back"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    drop((second, devs));
     app.stop().await;
 }
 

@@ -153,6 +153,28 @@ async fn post_form(
     (res.status().as_u16(), res.text().await.unwrap())
 }
 
+/// Posts the secrets page's upload form (`file`: the `.env.local`, if any).
+async fn post_upload(
+    client: &reqwest::Client,
+    app: &TestApp,
+    file: Option<String>,
+) -> reqwest::Response {
+    let mut form = reqwest::multipart::Form::new().text("project", "AllIncompassing");
+    if let Some(text) = file {
+        form = form.part(
+            "env_local",
+            reqwest::multipart::Part::text(text).file_name(".env.local"),
+        );
+    }
+    client
+        .post(app.url("/secrets"))
+        .header("origin", app.origin())
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn planted_values_never_leave_greenroom_whoever_looks() {
     let logs = Logs::default();
@@ -255,6 +277,44 @@ async fn planted_values_never_leave_greenroom_whoever_looks() {
             html.as_bytes(),
             &canaries,
         );
+        // The page's own upload: a plain multipart post to /secrets,
+        // answered with the page showing the comparison.
+        let res = post_upload(&client, &app, Some(env_local.clone())).await;
+        assert_eq!(res.status(), 200, "{login}: the page's upload");
+        assert_eq!(
+            res.headers()["cache-control"],
+            "no-store",
+            "a comparison is kept by no cache"
+        );
+        let page = res.text().await.unwrap();
+        assert!(
+            page.contains("data-testid=\"env-local-result\""),
+            "{login}: compared"
+        );
+        assert!(
+            page.contains("data-finding=\"missing:SUPABASE_ACCESS_TOKEN:env-local\""),
+            "the page names the key the file lacks"
+        );
+        assert_clean(
+            &format!("the page's upload as {login}"),
+            page.as_bytes(),
+            &canaries,
+        );
+        // Over 64 KiB: refused by name, with the stored check still shown.
+        let big = format!("{env_local}{}", "#".repeat(70 * 1024));
+        let res = post_upload(&client, &app, Some(big)).await;
+        let page = res.text().await.unwrap();
+        assert!(page.contains("larger than 64 KiB"), "too big is said");
+        assert!(!page.contains("data-testid=\"env-local-result\""));
+        assert!(
+            page.contains("data-testid=\"secrets-matrix\""),
+            "the stored check stays"
+        );
+        assert_clean(
+            &format!("a too-big upload as {login}"),
+            page.as_bytes(),
+            &canaries,
+        );
         // A line the parser refuses is named by number, never echoed.
         let (status, bad) = post_form(
             &client,
@@ -347,6 +407,24 @@ async fn a_viewer_sees_the_matrix_and_an_admin_dismisses_and_undoes() {
         !page.contains("/api/secrets/dismiss"),
         "no dismiss form for a viewer"
     );
+    // Signed out, the upload goes nowhere: to the sign-in page.
+    let anonymous = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = post_upload(&anonymous, &app, None).await;
+    assert!(res.status().is_redirection(), "{}", res.status());
+    assert!(res.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/sign-in"));
+    // Signed in without a file: the page says what to do.
+    let res = post_upload(&viewer, &app, None).await;
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("Choose a .env.local to compare first."));
     let home = text_of(&viewer, app.url("/?project=AllIncompassing")).await;
     assert!(
         home.contains("data-testid=\"secret-findings\""),

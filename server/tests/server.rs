@@ -56,12 +56,33 @@ async fn readyz_reports_the_database_and_its_migrations() {
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["status"], "ready");
     assert_eq!(body["mode"], "sandbox");
-    assert_eq!(body["database"]["backend"], "sqlite");
     assert_eq!(body["database"]["reachable"], true);
     assert_eq!(
         body["database"]["migrations_applied"],
         body["database"]["migrations_expected"]
     );
+    // Where the database is and which one: for admins only.
+    assert!(body["database"].get("backend").is_none(), "{body}");
+    assert!(body["database"].get("location").is_none(), "{body}");
+    for (who, shown) in [("vera-viewer", false), ("ada-admin", true)] {
+        let body: serde_json::Value = signed_in(&app, who)
+            .await
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            body["database"].get("backend").is_some(),
+            shown,
+            "{who}: {body}"
+        );
+        if shown {
+            assert_eq!(body["database"]["backend"], "sqlite");
+        }
+    }
     app.stop().await;
 }
 
@@ -347,4 +368,40 @@ async fn sandbox_mode_starts_the_sandbox_in_process_and_stops_it_with_the_server
             .is_err(),
         "sandbox stopped"
     );
+}
+
+#[tokio::test]
+async fn every_response_carries_a_bounded_request_id() {
+    let app = spawn_app().await;
+    let id_of = |res: &reqwest::Response| {
+        res.headers()
+            .get("x-request-id")
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    let res = client().get(app.url("/healthz")).send().await.unwrap();
+    let fresh = id_of(&res).expect("an id is set");
+    assert!(!fresh.is_empty() && fresh.len() <= 64, "{fresh}");
+    let res = client()
+        .get(app.url("/healthz"))
+        .header("x-request-id", "deploy-script-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        id_of(&res).as_deref(),
+        Some("deploy-script-42"),
+        "a plain id is kept"
+    );
+    let long = "x".repeat(5000);
+    for bad in [long.as_str(), "<!channel>", "two words"] {
+        let res = client()
+            .get(app.url("/healthz"))
+            .header("x-request-id", bad)
+            .send()
+            .await
+            .unwrap();
+        let id = id_of(&res).unwrap();
+        assert!(id != bad && id.len() <= 64, "{bad:.20} became {id}");
+    }
+    app.stop().await;
 }

@@ -12,6 +12,15 @@
 //! 4. announces its start and its end in Slack, once each;
 //! 5. is watched to the end by the instance that started it, which records
 //!    every state it sees, so a live view (and a reloaded page) can follow.
+//!
+//! What happens after the claim runs as a task owned by the server, not by
+//! the request: a client that goes away does not stop it. A vendor that
+//! does not answer (a timeout, a 5xx, a connection lost mid-way) may still
+//! have acted, so such an outcome is `unknown`, never "nothing was changed":
+//! the action keeps its key and is reconciled by asking the vendor what
+//! happened. Each unfinished action has an owner instance that renews its
+//! heartbeat; when the heartbeat stops (a crash, a restart), exactly one live
+//! instance adopts the action and finishes it the same way.
 
 mod kind;
 pub use kind::{applicable_to, ActionKind};
@@ -19,7 +28,7 @@ pub use kind::{applicable_to, ActionKind};
 use crate::config::DeployMethod;
 use crate::domain::DeployState;
 use crate::notify::Notifier;
-use crate::providers::github::RunFilter;
+use crate::providers::github::{self, RunFilter};
 use crate::providers::{ErrorKind, ProviderError, Vendor, VendorClients};
 use crate::runs;
 use crate::steps::StepResult;
@@ -40,6 +49,15 @@ pub const ACTION_WINDOW_MS: i64 = 60_000;
 pub const STALE_CLAIM_MS: i64 = 45 * 60_000;
 /// How long the watcher follows an action before giving up on it.
 const WATCH_LIMIT: Duration = Duration::from_secs(40 * 60);
+/// An unfinished action whose heartbeat is older than this lost its owner.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
+/// How long the vendor must show no trace of an unanswered request before
+/// Greenroom says nothing was changed (a dispatched run can take a while to
+/// be listed).
+pub const DEFAULT_RECONCILE_QUIET: Duration = Duration::from_secs(60);
+/// Checks spent on finding what happened before the action is left to the
+/// person (at the watcher's pace, with errors counted).
+const RECONCILE_MAX_CHECKS: u32 = 600;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ActionError {
@@ -73,6 +91,9 @@ pub struct ActionPlan {
     pub replaces: Option<DeployRecord>,
     /// The run that will be re-run (re-run only), and whether only its failed jobs.
     pub run_id: Option<i64>,
+    /// The attempt that run was at when planned (re-run only): a higher one
+    /// at the vendor means the re-run happened.
+    pub run_attempt: Option<i64>,
     pub only_failed_jobs: bool,
     /// Why it cannot be done now, if it cannot.
     pub blocked: Option<String>,
@@ -95,6 +116,48 @@ pub struct Actions {
     syncer: Arc<Syncer>,
     /// How often the watcher asks the vendor while following an action.
     poll: Duration,
+    /// This process's name as an action's owner.
+    instance: Arc<str>,
+    /// The actions this process is working on now: only these get their
+    /// heartbeat renewed, so a task that ends abnormally lets its action go.
+    live: Arc<std::sync::Mutex<std::collections::HashMap<i64, usize>>>,
+    /// Actions another instance adopted while this one still worked on them
+    /// (its heartbeat could not be written in time): this one stops.
+    lost: Arc<std::sync::Mutex<std::collections::HashSet<i64>>>,
+    lease: Duration,
+    reconcile_quiet: Duration,
+}
+
+/// Marks an action as worked on by this process while it lives.
+struct LiveGuard {
+    live: Arc<std::sync::Mutex<std::collections::HashMap<i64, usize>>>,
+    id: i64,
+}
+
+impl Drop for LiveGuard {
+    fn drop(&mut self) {
+        let mut live = lock(&self.live);
+        if let Some(n) = live.get_mut(&self.id) {
+            *n -= 1;
+            if *n == 0 {
+                live.remove(&self.id);
+            }
+        }
+    }
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// What an unanswered request turned out to have done.
+enum Evidence {
+    /// The vendor acted: follow this reference to the end.
+    Acted(String),
+    /// The vendor acted and it is already over (a restored deploy is live).
+    Done(String),
+    /// No trace of it yet.
+    Nothing,
 }
 
 /// A state seen while following an action.
@@ -118,12 +181,52 @@ impl Actions {
         syncer: Arc<Syncer>,
         poll: Duration,
     ) -> Self {
+        let mut random = [0u8; 4];
+        let _ = getrandom::fill(&mut random);
+        let instance = format!(
+            "{}-{}-{:08x}",
+            std::process::id(),
+            now_ms(),
+            u32::from_be_bytes(random)
+        );
         Self {
             storage,
             clients,
             notifier,
             syncer,
             poll,
+            instance: instance.into(),
+            live: Default::default(),
+            lost: Default::default(),
+            lease: DEFAULT_LEASE,
+            reconcile_quiet: DEFAULT_RECONCILE_QUIET,
+        }
+    }
+
+    /// Shorter (or longer) times than the defaults, for tests and operators:
+    /// how long a silent owner keeps its actions, and how long the vendor
+    /// must show no trace of an unanswered request.
+    pub fn with_timing(mut self, lease: Duration, reconcile_quiet: Duration) -> Self {
+        self.lease = lease;
+        self.reconcile_quiet = reconcile_quiet;
+        self
+    }
+
+    /// This process's name as an action's owner.
+    pub fn instance(&self) -> &str {
+        &self.instance
+    }
+
+    /// Whether another instance took `id` over: this one must stop on it.
+    fn lost(&self, id: i64) -> bool {
+        lock(&self.lost).contains(&id)
+    }
+
+    fn hold(&self, id: i64) -> LiveGuard {
+        *lock(&self.live).entry(id).or_default() += 1;
+        LiveGuard {
+            live: self.live.clone(),
+            id,
         }
     }
 
@@ -137,7 +240,7 @@ impl Actions {
             .storage
             .latest_site_deploy(site, Some(branch), None, None)
             .await?;
-        let building = latest.as_ref().filter(|d| !d.state.is_final());
+        let building = latest.as_ref().filter(|d| d.state.is_in_progress());
         let deploy_run = self
             .storage
             .latest_run_with_job(t.project_id, &p.github.deploy_job, Some(branch))
@@ -149,6 +252,7 @@ impl Actions {
             target: None,
             replaces: live.clone(),
             run_id: None,
+            run_attempt: None,
             only_failed_jobs: false,
             blocked: None,
         };
@@ -192,6 +296,7 @@ impl Actions {
                         Some("failure" | "timed_out" | "cancelled")
                     );
                     plan.run_id = Some(r.run_id);
+                    plan.run_attempt = Some(r.run_attempt);
                     plan.only_failed_jobs = failed;
                     plan.summary = if failed {
                         format!(
@@ -280,7 +385,8 @@ impl Actions {
     }
 
     /// Runs `kind` for `t` as `actor`: claim, audit, call upstream, announce,
-    /// and follow it in the background.
+    /// and follow it in the background. Everything after the claim runs in a
+    /// task the server owns: if the caller goes away, it still completes.
     pub async fn start(
         &self,
         t: &SyncTarget,
@@ -294,6 +400,7 @@ impl Actions {
             "commit": plan.target.as_ref().and_then(|d| d.commit_sha.clone()),
             "replaces": plan.replaces.as_ref().map(|d| d.deploy_id.clone()),
             "run_id": plan.run_id,
+            "run_attempt": plan.run_attempt,
             "only_failed_jobs": plan.only_failed_jobs,
         });
         // An action already under way wins over "cannot apply": the second
@@ -308,6 +415,7 @@ impl Actions {
                     actor_login: Some(actor.login.clone()),
                     summary: plan.summary.clone(),
                     target_json: target_json.to_string(),
+                    owner: self.instance.to_string(),
                 },
                 now_ms(),
                 ACTION_WINDOW_MS,
@@ -318,6 +426,33 @@ impl Actions {
             Claim::AlreadyUnderWay(a) => return Ok(Started::AlreadyUnderWay(a)),
             Claim::Won(a) => a,
         };
+        let guard = self.hold(action.id);
+        let me = self.clone();
+        let (t, actor) = (t.clone(), actor.clone());
+        let task = tokio::spawn(async move {
+            let _guard = guard;
+            me.carry_out(&t, kind, &actor, plan, target_json, action)
+                .await
+        });
+        match task.await {
+            Ok(result) => result,
+            Err(e) => Err(ActionError::Upstream(format!(
+                "Greenroom stopped working on the action ({e}); it will find out what the vendor did and record it"
+            ))),
+        }
+    }
+
+    /// Audit, announce, call upstream and record the answer, for a claimed
+    /// action; then follow it (or reconcile it) in the background.
+    async fn carry_out(
+        &self,
+        t: &SyncTarget,
+        kind: ActionKind,
+        actor: &Actor,
+        plan: ActionPlan,
+        target_json: serde_json::Value,
+        action: ActionRecord,
+    ) -> Result<Started, ActionError> {
         let audit = NewAuditEvent {
             actor_login: Some(actor.login.clone()),
             actor_id: actor.id,
@@ -365,10 +500,12 @@ impl Actions {
             .record_audit(&audit, AuditOutcome::Pending)
             .await?;
         self.storage.set_action_audit(action.id, audit_id).await?;
-        self.notifier
-            .announce(
-                &format!("action:{}:started", action.id),
-                &format!(
+        // Slack is told in parallel: a slow webhook never delays the vendor call.
+        let announced = {
+            let notifier = self.notifier.clone();
+            let (key, text) = (
+                format!("action:{}:started", action.id),
+                format!(
                     ":rocket: {} started {} for {}: {}\n{}",
                     actor.login,
                     kind.label().to_lowercase(),
@@ -376,9 +513,39 @@ impl Actions {
                     plan.summary,
                     self.notifier.link(&format!("/?project={}", t.project.name))
                 ),
-            )
-            .await;
+            );
+            tokio::spawn(async move { notifier.announce(&key, &text).await })
+        };
+        let mut target_json = audit.params;
+        self.note_before_call(t, kind, &mut target_json).await;
+        if let Err(e) = self
+            .storage
+            .set_action_target(action.id, &target_json.to_string())
+            .await
+        {
+            tracing::warn!(action = action.id, error = %e, "could not record what the vendor showed before the call");
+        }
         match self.call_upstream(t, kind, &plan).await {
+            Err(e) if e.outcome_unknown() => {
+                let message = format!(
+                    "{e}. {} may have acted on it: Greenroom is asking it what happened, and holds the action until it knows.",
+                    e.vendor
+                );
+                self.storage
+                    .complete_audit(audit_id, AuditOutcome::Unknown, Some(&message), &[])
+                    .await?;
+                self.mark_unknown(&action, &message).await?;
+                let unknown = self.storage.get_action(action.id).await?.unwrap_or(action);
+                let me = self.clone();
+                let (target, a) = (t.clone(), unknown.clone());
+                let guard = self.hold(a.id);
+                tokio::spawn(async move {
+                    let _guard = guard;
+                    let _ = announced.await;
+                    me.reconcile(&target, a).await
+                });
+                Ok(Started::Started(unknown))
+            }
             Err(e) => {
                 let message = explain(&e, kind);
                 self.storage
@@ -386,6 +553,7 @@ impl Actions {
                     .await?;
                 self.finish(&action, ActionState::Failed, None, Some(&message), "failed")
                     .await?;
+                let _ = announced.await;
                 self.announce_end(t, &action, kind, false, &message).await;
                 Err(ActionError::Upstream(message))
             }
@@ -398,28 +566,368 @@ impl Actions {
                         std::slice::from_ref(&upstream_ref),
                     )
                     .await?;
-                let mut progress = progress_of(&action);
-                progress.push(ProgressStep {
-                    state: "accepted".into(),
-                    at_ms: now_ms(),
-                    detail: Some(upstream_ref.clone()),
-                });
-                self.storage
-                    .update_action(
-                        action.id,
-                        ActionState::Running,
-                        Some(&upstream_ref),
-                        None,
-                        &to_json(&progress),
-                        now_ms(),
-                    )
-                    .await?;
-                let running = self.storage.get_action(action.id).await?.unwrap_or(action);
+                let running = self.accepted(&action, &upstream_ref, None).await?;
                 let me = self.clone();
                 let (target, watched) = (t.clone(), running.clone());
-                tokio::spawn(async move { me.follow(&target, watched).await });
+                let guard = self.hold(watched.id);
+                tokio::spawn(async move {
+                    let _guard = guard;
+                    let _ = announced.await;
+                    me.follow(&target, watched).await
+                });
                 Ok(Started::Started(running))
             }
+        }
+    }
+
+    /// What the vendor shows just before the call, so that reconciling can
+    /// tell this action's run or build from those that existed already (and
+    /// a re-run's attempt from GitHub itself, not from a synced copy). A
+    /// failure here only leaves reconciling to compare times.
+    async fn note_before_call(
+        &self,
+        t: &SyncTarget,
+        kind: ActionKind,
+        target: &mut serde_json::Value,
+    ) {
+        let p = &t.project;
+        let noted = match (kind, p.deploy_method) {
+            (ActionKind::RerunDeployJob, _) => match target["run_id"].as_u64() {
+                Some(run_id) => self
+                    .clients
+                    .github
+                    .get_workflow_run(&repo_of(p), run_id)
+                    .await
+                    .map(|r| ("run_attempt", serde_json::json!(r.run_attempt.unwrap_or(1)))),
+                None => return,
+            },
+            (ActionKind::DeployStaging, DeployMethod::WorkflowDispatch) => self
+                .clients
+                .github
+                .list_workflow_runs(&repo_of(p), &p.github.workflow, &dispatch_runs(p), Some(20))
+                .await
+                .map(|runs| {
+                    let ids: Vec<u64> = runs.iter().map(|r| r.id).collect();
+                    ("known_runs", serde_json::json!(ids))
+                }),
+            (ActionKind::DeployStaging, DeployMethod::NetlifyBuild) => self
+                .clients
+                .netlify
+                .list_site_builds(p.netlify.staging_site_id.as_str(), Some(20))
+                .await
+                .map(|builds| {
+                    let ids: Vec<String> = builds.into_iter().map(|b| b.id).collect();
+                    ("known_builds", serde_json::json!(ids))
+                }),
+            (ActionKind::RedeployLastGood, _) => return,
+        };
+        match noted {
+            Ok((key, value)) => target[key] = value,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the vendor before an action; reconciling would compare times only")
+            }
+        }
+    }
+
+    /// Records that the vendor took the action (`upstream_ref`), so the
+    /// watcher follows it from here.
+    async fn accepted(
+        &self,
+        action: &ActionRecord,
+        upstream_ref: &str,
+        detail: Option<&str>,
+    ) -> Result<ActionRecord, StorageError> {
+        let current = self.storage.get_action(action.id).await?;
+        let mut progress = progress_of(current.as_ref().unwrap_or(action));
+        progress.push(ProgressStep {
+            state: "accepted".into(),
+            at_ms: now_ms(),
+            detail: Some(detail.map_or_else(|| upstream_ref.to_string(), str::to_string)),
+        });
+        self.storage
+            .update_action(
+                action.id,
+                ActionState::Running,
+                Some(upstream_ref),
+                None,
+                &to_json(&progress),
+                now_ms(),
+            )
+            .await?;
+        Ok(self
+            .storage
+            .get_action(action.id)
+            .await?
+            .unwrap_or_else(|| action.clone()))
+    }
+
+    async fn mark_unknown(&self, action: &ActionRecord, message: &str) -> Result<(), StorageError> {
+        let current = self.storage.get_action(action.id).await?;
+        let mut progress = progress_of(current.as_ref().unwrap_or(action));
+        progress.push(ProgressStep {
+            state: "outcome unknown".into(),
+            at_ms: now_ms(),
+            detail: Some(message.to_string()),
+        });
+        self.storage
+            .update_action(
+                action.id,
+                ActionState::Unknown,
+                None,
+                Some(message),
+                &to_json(&progress),
+                now_ms(),
+            )
+            .await
+    }
+
+    /// Finds out what an unanswered (or abandoned) action did at the vendor,
+    /// records it, and follows it to the end if it was carried out. Only a
+    /// vendor that shows no trace of it for `reconcile_quiet` makes it
+    /// "nothing was changed".
+    async fn reconcile(&self, t: &SyncTarget, action: ActionRecord) {
+        let Some(kind) = ActionKind::parse(&action.kind) else {
+            let _ = self
+                .finish(
+                    &action,
+                    ActionState::Failed,
+                    None,
+                    Some("unknown action kind"),
+                    "failed",
+                )
+                .await;
+            return;
+        };
+        // Adopted before its vendor call answered: say so, in the action and
+        // in its audit row, until the vendor is asked.
+        if action.state == ActionState::Starting {
+            let why = "Greenroom stopped before the vendor answered (or before the call was made); asking the vendor what happened";
+            if let Some(audit) = action.audit_id {
+                let _ = self
+                    .storage
+                    .settle_audit(audit, AuditOutcome::Unknown, Some(why), &[])
+                    .await;
+            }
+            let _ = self.mark_unknown(&action, why).await;
+        }
+        let began = std::time::Instant::now();
+        let mut last_error: Option<ProviderError> = None;
+        for _ in 0..RECONCILE_MAX_CHECKS {
+            tokio::time::sleep(self.poll).await;
+            if self.lost(action.id) {
+                return;
+            }
+            match self.evidence(t, kind, &action).await {
+                Ok(Evidence::Acted(reference)) => {
+                    let note = format!(
+                        "{} did act on the request (found {reference} after asking it)",
+                        vendor_of(t, kind)
+                    );
+                    if let Some(audit) = action.audit_id {
+                        let _ = self
+                            .storage
+                            .settle_audit(
+                                audit,
+                                AuditOutcome::Succeeded,
+                                Some(&note),
+                                std::slice::from_ref(&reference),
+                            )
+                            .await;
+                    }
+                    match self.accepted(&action, &reference, Some(&note)).await {
+                        Ok(running) => self.follow(t, running).await,
+                        Err(e) => {
+                            tracing::warn!(action = action.id, error = %e, "could not record a reconciled action")
+                        }
+                    }
+                    return;
+                }
+                Ok(Evidence::Done(detail)) => {
+                    if let Some(audit) = action.audit_id {
+                        let _ = self
+                            .storage
+                            .settle_audit(audit, AuditOutcome::Succeeded, Some(&detail), &[])
+                            .await;
+                    }
+                    self.syncer.sync_project(t).await;
+                    let _ = self
+                        .finish(
+                            &action,
+                            ActionState::Succeeded,
+                            None,
+                            Some(&detail),
+                            "finished",
+                        )
+                        .await;
+                    self.announce_end(t, &action, kind, true, &detail).await;
+                    return;
+                }
+                Ok(Evidence::Nothing) => {
+                    last_error = None;
+                    if began.elapsed() >= self.reconcile_quiet {
+                        let detail = format!(
+                            "{} shows no trace of the request after {} s of asking: nothing was changed. It can be tried again.",
+                            vendor_of(t, kind),
+                            self.reconcile_quiet.as_secs().max(1)
+                        );
+                        if let Some(audit) = action.audit_id {
+                            let _ = self
+                                .storage
+                                .settle_audit(audit, AuditOutcome::Failed, Some(&detail), &[])
+                                .await;
+                        }
+                        let _ = self
+                            .finish(
+                                &action,
+                                ActionState::Failed,
+                                None,
+                                Some(&detail),
+                                "nothing changed",
+                            )
+                            .await;
+                        self.announce_end(t, &action, kind, false, &detail).await;
+                        return;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(action = action.id, error = %e, "could not ask the vendor what an action did; asking again");
+                    last_error = Some(e);
+                }
+            }
+            if began.elapsed() > WATCH_LIMIT {
+                break;
+            }
+        }
+        let detail = format!(
+            "Greenroom could not find out what {} did{}; check it before trying again",
+            vendor_of(t, kind),
+            last_error.map(|e| format!(" ({e})")).unwrap_or_default()
+        );
+        if let Some(audit) = action.audit_id {
+            let _ = self
+                .storage
+                .settle_audit(audit, AuditOutcome::Unknown, Some(&detail), &[])
+                .await;
+        }
+        let _ = self
+            .finish(
+                &action,
+                ActionState::Failed,
+                None,
+                Some(&detail),
+                "outcome unknown",
+            )
+            .await;
+        self.announce_end(t, &action, kind, false, &detail).await;
+    }
+
+    /// What the vendor shows of an action Greenroom got no answer for: a
+    /// build, deploy or run made since the request, or the restored deploy live.
+    async fn evidence(
+        &self,
+        t: &SyncTarget,
+        kind: ActionKind,
+        action: &ActionRecord,
+    ) -> Result<Evidence, ProviderError> {
+        let p = &t.project;
+        let target: serde_json::Value =
+            serde_json::from_str(&action.target_json).unwrap_or_default();
+        // Without a list of what existed before the call (it could not be
+        // read), only times tell: the vendor's clock and ours may differ a
+        // little. With the list, anything new is the action's, bounded to
+        // the last hour so a stale list cannot reach far back.
+        let since = action.started_at_ms - 5_000;
+        let after = |at: &str| text::parse_ms(at).is_some_and(|c| c >= since);
+        let within =
+            |at: &str| text::parse_ms(at).is_some_and(|c| c >= action.started_at_ms - 3_600_000);
+        match kind {
+            ActionKind::RedeployLastGood => {
+                let Some(deploy) = target["deploy_id"].as_str() else {
+                    return Ok(Evidence::Nothing);
+                };
+                let site = self
+                    .clients
+                    .netlify
+                    .get_site(p.netlify.staging_site_id.as_str())
+                    .await?;
+                Ok(
+                    if site.published_deploy.map(|d| d.id).as_deref() == Some(deploy) {
+                        Evidence::Done(format!(
+                            "ready: Netlify publishes deploy {deploy} on staging (it did act on the request)"
+                        ))
+                    } else {
+                        Evidence::Nothing
+                    },
+                )
+            }
+            ActionKind::RerunDeployJob => {
+                let Some(run_id) = target["run_id"].as_u64() else {
+                    return Ok(Evidence::Nothing);
+                };
+                let prior = target["run_attempt"].as_i64().unwrap_or(1);
+                let run = self
+                    .clients
+                    .github
+                    .get_workflow_run(&repo_of(p), run_id)
+                    .await?;
+                let attempt = i64::from(run.run_attempt.unwrap_or(1));
+                Ok(
+                    if attempt > prior || run.status.as_deref() != Some("completed") {
+                        Evidence::Acted(run_id.to_string())
+                    } else {
+                        Evidence::Nothing
+                    },
+                )
+            }
+            ActionKind::DeployStaging => match p.deploy_method {
+                DeployMethod::WorkflowDispatch => {
+                    let runs = self
+                        .clients
+                        .github
+                        .list_workflow_runs(
+                            &repo_of(p),
+                            &p.github.workflow,
+                            &dispatch_runs(p),
+                            Some(10),
+                        )
+                        .await?;
+                    let known: Option<Vec<u64>> = target["known_runs"]
+                        .as_array()
+                        .map(|a| a.iter().filter_map(|v| v.as_u64()).collect());
+                    let new = |r: &github::WorkflowRun| match &known {
+                        Some(k) => !k.contains(&r.id) && within(&r.created_at),
+                        None => after(&r.created_at),
+                    };
+                    Ok(if runs.iter().any(new) {
+                        Evidence::Acted(format!("dispatch:{}", p.github.staging_branch))
+                    } else {
+                        Evidence::Nothing
+                    })
+                }
+                DeployMethod::NetlifyBuild => {
+                    let builds = self
+                        .clients
+                        .netlify
+                        .list_site_builds(p.netlify.staging_site_id.as_str(), Some(10))
+                        .await?;
+                    let known: Option<Vec<&str>> = target["known_builds"]
+                        .as_array()
+                        .map(|a| a.iter().filter_map(|v| v.as_str()).collect());
+                    Ok(
+                        match builds
+                            .iter()
+                            .filter(|b| match &known {
+                                Some(k) => !k.contains(&b.id.as_str()) && within(&b.created_at),
+                                None => after(&b.created_at),
+                            })
+                            .min_by_key(|b| text::parse_ms(&b.created_at))
+                        {
+                            Some(b) => Evidence::Acted(format!("build:{}", b.id)),
+                            None => Evidence::Nothing,
+                        },
+                    )
+                }
+            },
         }
     }
 
@@ -540,6 +1048,9 @@ impl Actions {
         let mut dispatched_run: Option<u64> = None;
         let prior_attempt = self.prior_attempt(&action).await;
         loop {
+            if self.lost(action.id) {
+                return;
+            }
             let observed = match kind {
                 Some(k) => {
                     self.observe(t, k, &action, &mut dispatched_run, prior_attempt)
@@ -594,6 +1105,11 @@ impl Actions {
     }
 
     async fn prior_attempt(&self, action: &ActionRecord) -> i64 {
+        let planned: serde_json::Value =
+            serde_json::from_str(&action.target_json).unwrap_or_default();
+        if let Some(attempt) = planned["run_attempt"].as_i64() {
+            return attempt;
+        }
         let run_id = action
             .upstream_ref
             .as_deref()
@@ -682,27 +1198,32 @@ impl Actions {
                     let runs = self
                         .clients
                         .github
-                        .list_workflow_runs(
-                            &repo,
-                            &p.github.workflow,
-                            &RunFilter {
-                                branch: Some(p.github.staging_branch.to_string()),
-                                event: Some("workflow_dispatch".into()),
-                                status: None,
-                            },
-                            Some(10),
-                        )
+                        .list_workflow_runs(&repo, &p.github.workflow, &dispatch_runs(p), Some(10))
                         .await?;
-                    // The dispatch answers with no id: the run is the newest
-                    // dispatched one created since the action began.
+                    // The dispatch answers with no id: the run is the oldest
+                    // dispatched one that was not there before the call (or,
+                    // if that list could not be read, created since the
+                    // action began).
+                    let planned: serde_json::Value =
+                        serde_json::from_str(&action.target_json).unwrap_or_default();
+                    let known: Option<Vec<u64>> = planned["known_runs"]
+                        .as_array()
+                        .map(|a| a.iter().filter_map(|v| v.as_u64()).collect());
                     *dispatched_run = runs
                         .iter()
                         .filter(|r| {
-                            text::parse_ms(&r.created_at)
-                                .is_some_and(|c| c >= action.started_at_ms - 5_000)
+                            let created = text::parse_ms(&r.created_at);
+                            match &known {
+                                Some(k) => {
+                                    !k.contains(&r.id)
+                                        && created
+                                            .is_some_and(|c| c >= action.started_at_ms - 3_600_000)
+                                }
+                                None => created.is_some_and(|c| c >= action.started_at_ms - 5_000),
+                            }
                         })
                         .map(|r| r.id)
-                        .max();
+                        .min();
                 }
                 match *dispatched_run {
                     None => Ok(Observed::at("waiting for the run to appear", None)),
@@ -758,33 +1279,108 @@ impl Actions {
         ))
     }
 
-    /// Picks up actions an earlier process left unfinished: those that
-    /// reached the vendor are followed again; those that never did are
-    /// failed with an "outcome unknown" note.
-    pub async fn resume_unfinished(&self, targets: &[SyncTarget]) {
-        let Ok(unfinished) = self.storage.unfinished_actions().await else {
-            return;
+    /// Keeps this process's actions alive and adopts the ones whose owner
+    /// went silent (a crash, a restart, another instance stopped): those the
+    /// vendor accepted are followed again; those whose answer never came are
+    /// reconciled. Each orphan is adopted by exactly one instance.
+    pub async fn run_reconciler(
+        self,
+        targets: Vec<SyncTarget>,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let tick = (self.lease / 3).max(Duration::from_millis(50));
+        loop {
+            let _ = self.reconcile_once(&targets).await;
+            tokio::select! {
+                _ = tokio::time::sleep(tick) => {}
+                _ = stop.changed() => return,
+            }
+        }
+    }
+
+    /// One heartbeat and one adoption pass; returns how many actions this
+    /// instance adopted.
+    pub async fn reconcile_once(&self, targets: &[SyncTarget]) -> usize {
+        let ids: Vec<i64> = lock(&self.live).keys().copied().collect();
+        match self
+            .storage
+            .heartbeat_actions(&self.instance, &ids, now_ms())
+            .await
+        {
+            Ok(lost) => {
+                for id in lost {
+                    tracing::warn!(action = id, "another instance took over an action this one was working on; leaving it to it");
+                    lock(&self.lost).insert(id);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not renew the heartbeat of running actions")
+            }
+        }
+        let adopted = match self
+            .storage
+            .adopt_orphaned_actions(
+                &self.instance,
+                &ids,
+                now_ms(),
+                self.lease.as_millis() as i64,
+            )
+            .await
+        {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not look for actions left unfinished");
+                return 0;
+            }
         };
-        for a in unfinished {
+        let count = adopted.len();
+        for a in adopted {
             let Some(t) = targets.iter().find(|t| t.project_id == a.project_id) else {
-                continue;
-            };
-            if a.state == ActionState::Running && a.upstream_ref.is_some() {
-                let me = self.clone();
-                let t = t.clone();
-                tokio::spawn(async move { me.follow(&t, a).await });
-            } else {
+                // A project no longer configured: nobody can ask its vendor.
                 let _ = self
                     .finish(
                         &a,
                         ActionState::Failed,
                         None,
-                        Some("Greenroom stopped before the vendor answered; check the vendor for what happened"),
+                        Some("Its project is no longer configured; check the vendor for what happened"),
                         "outcome unknown",
                     )
                     .await;
-            }
+                continue;
+            };
+            tracing::info!(
+                action = a.id,
+                state = a.state.as_str(),
+                "adopted an action its owner left unfinished"
+            );
+            let (me, t, guard) = (self.clone(), t.clone(), self.hold(a.id));
+            tokio::spawn(async move {
+                let _guard = guard;
+                if a.state == ActionState::Running && a.upstream_ref.is_some() {
+                    me.follow(&t, a).await
+                } else {
+                    me.reconcile(&t, a).await
+                }
+            });
         }
+        count
+    }
+}
+
+/// The runs a dispatch of the staging branch makes.
+fn dispatch_runs(p: &crate::config::Project) -> RunFilter {
+    RunFilter {
+        branch: Some(p.github.staging_branch.to_string()),
+        event: Some("workflow_dispatch".into()),
+        status: None,
+    }
+}
+
+fn vendor_of(t: &SyncTarget, kind: ActionKind) -> Vendor {
+    match (kind, t.project.deploy_method) {
+        (ActionKind::RedeployLastGood, _)
+        | (ActionKind::DeployStaging, DeployMethod::NetlifyBuild) => Vendor::Netlify,
+        _ => Vendor::GitHub,
     }
 }
 
@@ -823,6 +1419,7 @@ fn deploy_observed(state: &str, error: Option<String>) -> Observed {
             ),
         ),
         DeployState::Cancelled => Observed::done(false, "cancelled"),
+        other if other.is_final() => Observed::done(false, other.as_str()),
         other => Observed::at(other.as_str(), None),
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod membership;
 pub mod rate_limit;
+pub mod recheck;
 pub mod redirect;
 pub mod signin;
 
@@ -31,14 +32,26 @@ pub struct SessionUser {
     pub checked_at_ms: i64,
 }
 
-/// A sign-in between the redirect to GitHub and the callback.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A sign-in between the redirect to GitHub and the callback. Its `Debug`
+/// hides the state and the PKCE verifier.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingSignIn {
     pub state: String,
     pub pkce_verifier: String,
     /// Where to go afterwards: a checked same-site path.
     pub next: String,
     pub started_at_ms: i64,
+}
+
+impl std::fmt::Debug for PendingSignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingSignIn")
+            .field("state", &crate::secret::REDACTED)
+            .field("pkce_verifier", &crate::secret::REDACTED)
+            .field("next", &self.next)
+            .field("started_at_ms", &self.started_at_ms)
+            .finish()
+    }
 }
 
 /// A sign-in must come back within this long.
@@ -89,5 +102,23 @@ pub async fn end_all_sessions(
                 .await;
             Err(e)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PendingSignIn;
+
+    #[test]
+    fn a_pending_sign_in_never_prints_its_verifier() {
+        let p = PendingSignIn {
+            state: "canary-state".into(),
+            pkce_verifier: "canary-verifier".into(),
+            next: "/history".into(),
+            started_at_ms: 1,
+        };
+        let printed = format!("{p:?} {p:#?}");
+        assert!(!printed.contains("canary"), "{printed}");
+        assert!(printed.contains("/history"), "{printed}");
     }
 }

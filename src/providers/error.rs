@@ -52,8 +52,11 @@ pub enum ErrorKind {
     Unavailable,
     /// No answer within the timeout.
     Timeout,
-    /// No connection (DNS, refused, reset).
+    /// No connection was made (DNS, refused, unreachable): nothing was sent.
     Network { detail: String },
+    /// The connection failed after the request was sent (reset, closed):
+    /// the vendor may have acted on it.
+    Interrupted { detail: String },
     /// An answer that is not what the vendor documents.
     Malformed { detail: String },
 }
@@ -116,6 +119,9 @@ impl fmt::Display for ProviderError {
                     "{v} could not be reached for {op}: {detail} (check this server's network)"
                 )
             }
+            ErrorKind::Interrupted { detail } => {
+                write!(f, "{v} stopped answering {op}: {detail}")
+            }
             ErrorKind::Malformed { detail } => {
                 write!(f, "{v} sent an unexpected answer to {op}: {detail}")
             }
@@ -142,14 +148,20 @@ impl ProviderError {
     pub fn from_reqwest(vendor: Vendor, operation: &'static str, err: reqwest::Error) -> Self {
         let err = err.without_url();
         let status = err.status().map(|s| s.as_u16());
-        let kind = if err.is_timeout() {
+        // A connection never made is checked first: a connect timeout is
+        // also a timeout, but nothing reached the vendor.
+        let kind = if err.is_connect() {
+            ErrorKind::Network {
+                detail: root_cause(&err),
+            }
+        } else if err.is_timeout() {
             ErrorKind::Timeout
         } else if err.is_decode() {
             ErrorKind::Malformed {
                 detail: err.to_string(),
             }
         } else {
-            ErrorKind::Network {
+            ErrorKind::Interrupted {
                 detail: root_cause(&err),
             }
         };
@@ -168,7 +180,23 @@ impl ProviderError {
             ErrorKind::Unavailable
                 | ErrorKind::Timeout
                 | ErrorKind::Network { .. }
+                | ErrorKind::Interrupted { .. }
                 | ErrorKind::RateLimited { .. }
+        )
+    }
+
+    /// Whether a mutation that failed this way may still have been carried
+    /// out: the request reached the vendor, and no definitive refusal came
+    /// back (a timeout, a 5xx, a connection lost mid-way, a 2xx whose body
+    /// could not be read). Only a 4xx with a reason, or a connection never
+    /// made, proves nothing was changed.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::Unavailable
+                | ErrorKind::Timeout
+                | ErrorKind::Interrupted { .. }
+                | ErrorKind::Malformed { .. }
         )
     }
 }

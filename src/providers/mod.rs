@@ -30,7 +30,10 @@ impl VendorClients {
     /// Live mode uses the configured URLs and the tokens from the
     /// environment; sandbox mode points everything at `sandbox_url`.
     pub fn from_config(config: &Config, sandbox_url: Option<&str>) -> Result<Self, ProviderError> {
-        let timeouts = http::Timeouts::default();
+        let timeouts = http::Timeouts {
+            total: config.vendor_timeout,
+            ..http::Timeouts::default()
+        };
         let (urls, creds) = match (config.mode, sandbox_url) {
             (Mode::Sandbox, Some(base)) => (VendorUrls::sandbox(base), None),
             _ => (config.vendors.clone(), Some(&config.credentials)),

@@ -10,7 +10,7 @@ pub struct CoverageFilter {
     /// Only rows with something wrong: a requirement not met, a value that
     /// is empty, unknown, or named by an open finding.
     pub problems_only: bool,
-    /// One column, by its label.
+    /// One column, by its label, and the findings about it.
     pub location: Option<String>,
     /// Keys containing this text, in any case.
     pub key: Option<String>,
@@ -71,6 +71,8 @@ impl CoverageFilter {
         }
         if let Some(label) = &self.location {
             if let Some(i) = report.columns.iter().position(|c| &c.label == label) {
+                out.findings
+                    .retain(|f| f.columns.is_empty() || f.columns.contains(&i));
                 out.columns = vec![report.columns[i].clone()];
                 for row in &mut out.rows {
                     row.cells = vec![row.cells[i].clone()];
@@ -163,6 +165,7 @@ mod tests {
                     title: "GONE is missing".into(),
                     detail: String::new(),
                     fix: None,
+                    columns: vec![0, 1],
                 },
                 Finding {
                     id: "rotation-drift:EXTRA".into(),
@@ -171,6 +174,7 @@ mod tests {
                     title: "EXTRA drift".into(),
                     detail: String::new(),
                     fix: None,
+                    columns: vec![1],
                 },
             ],
             problems: vec![],
@@ -232,5 +236,29 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(f.apply(&report(), |_| false).columns.len(), 2);
+    }
+
+    #[test]
+    fn location_filter_keeps_the_findings_about_that_column() {
+        let at = |label: &str| CoverageFilter {
+            location: Some(label.into()),
+            ..Default::default()
+        };
+        let ids = |c: Coverage| c.findings.into_iter().map(|f| f.id).collect::<Vec<_>>();
+        let mut r = report();
+        assert_eq!(
+            ids(at("GitHub secrets: repository").apply(&r, |_| false)),
+            ["missing:GONE:github"]
+        );
+        assert_eq!(
+            ids(at("GitHub secrets: organization").apply(&r, |_| false)),
+            ["missing:GONE:github", "rotation-drift:EXTRA"]
+        );
+        // A finding about no one store (an unreadable file) stays everywhere.
+        r.findings[1].columns.clear();
+        assert_eq!(
+            ids(at("GitHub secrets: repository").apply(&r, |_| false)),
+            ["missing:GONE:github", "rotation-drift:EXTRA"]
+        );
     }
 }

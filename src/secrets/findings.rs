@@ -35,6 +35,11 @@ pub struct Finding {
     pub detail: String,
     /// Where to fix it.
     pub fix: Option<String>,
+    /// The matrix's columns (by index) it is about; empty when it is about
+    /// no one store (a file that could not be read). The page's location
+    /// filter keeps the findings about that column.
+    #[serde(default)]
+    pub columns: Vec<usize>,
 }
 
 pub(super) struct Context<'a, 'b> {
@@ -114,6 +119,7 @@ pub(super) fn findings(cx: &Context<'_, '_>) -> Vec<Finding> {
                     labels(c, &exposed)
                 ),
                 fix: fix_at(exposed[0]),
+                columns: exposed.clone(),
             });
         }
 
@@ -153,6 +159,7 @@ pub(super) fn findings(cx: &Context<'_, '_>) -> Vec<Finding> {
                     labels(c, &need.columns)
                 ),
                 fix: need.columns.first().and_then(|&i| fix_at(i)),
+                columns: need.columns.clone(),
             });
         }
 
@@ -199,6 +206,10 @@ pub(super) fn findings(cx: &Context<'_, '_>) -> Vec<Finding> {
                     ),
                     detail,
                     fix: minority.and_then(fix_at),
+                    columns: by_group
+                        .iter()
+                        .flat_map(|(_, cols)| cols.iter().copied())
+                        .collect(),
                 });
             }
         }
@@ -226,6 +237,7 @@ pub(super) fn findings(cx: &Context<'_, '_>) -> Vec<Finding> {
                     labels(c, &readable_service)
                 ),
                 fix: fix_at(readable_service[0]),
+                columns: readable_service.clone(),
             });
         }
 
@@ -265,6 +277,7 @@ pub(super) fn findings(cx: &Context<'_, '_>) -> Vec<Finding> {
                         labels(c, &stale)
                     ),
                     fix: stale.first().and_then(|&i| fix_at(i)),
+                    columns: dated.iter().map(|(i, _)| *i).collect(),
                 });
             }
         }
@@ -289,6 +302,13 @@ pub(super) fn findings(cx: &Context<'_, '_>) -> Vec<Finding> {
                             v.scopes.join(", ")
                         ),
                         fix: link(cx.check.project, cx.check.sources, &at),
+                        columns: c
+                            .columns
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, col)| matches!(col.location, Location::Netlify { site: s, .. } if s == *site))
+                            .map(|(i, _)| i)
+                            .collect(),
                     });
                 }
             }
@@ -325,6 +345,7 @@ pub(super) fn findings(cx: &Context<'_, '_>) -> Vec<Finding> {
                             labels(c, &off)
                         ),
                         fix: fix_at(off[0]),
+                        columns: off.clone(),
                     });
                 }
             }
@@ -356,6 +377,7 @@ pub(super) fn findings(cx: &Context<'_, '_>) -> Vec<Finding> {
                             labels(c, &at)
                         ),
                         fix: fix_at(at[0]),
+                        columns: at.clone(),
                     });
                 }
             }
@@ -372,6 +394,7 @@ pub(super) fn findings(cx: &Context<'_, '_>) -> Vec<Finding> {
             title: format!("{} could not be fully read", p.file),
             detail: format!("{p}. The rest of the matrix is still checked."),
             fix: None,
+            columns: Vec::new(),
         });
     }
     for u in &c.unread {
@@ -385,6 +408,7 @@ pub(super) fn findings(cx: &Context<'_, '_>) -> Vec<Finding> {
                 u.reason
             ),
             fix: None,
+            columns: Vec::new(),
         });
     }
 

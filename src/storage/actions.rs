@@ -13,6 +13,10 @@ pub enum ActionState {
     Starting,
     /// The vendor accepted it; Greenroom is watching it to the end.
     Running,
+    /// The vendor was asked but its answer never came (a timeout, a 5xx, a
+    /// connection lost): it may have acted. Greenroom is asking it what
+    /// happened; the action's key stays held meanwhile.
+    Unknown,
     Succeeded,
     Failed,
 }
@@ -22,6 +26,7 @@ impl ActionState {
         match self {
             ActionState::Starting => "starting",
             ActionState::Running => "running",
+            ActionState::Unknown => "unknown",
             ActionState::Succeeded => "succeeded",
             ActionState::Failed => "failed",
         }
@@ -38,6 +43,7 @@ impl TryFrom<String> for ActionState {
         Ok(match s.as_str() {
             "starting" => ActionState::Starting,
             "running" => ActionState::Running,
+            "unknown" => ActionState::Unknown,
             "succeeded" => ActionState::Succeeded,
             "failed" => ActionState::Failed,
             other => {
@@ -71,6 +77,9 @@ pub struct ActionRecord {
     pub started_at_ms: i64,
     pub updated_at_ms: i64,
     pub finished_at_ms: Option<i64>,
+    /// The instance working on it, which renews `heartbeat_at_ms` while it does.
+    pub owner: Option<String>,
+    pub heartbeat_at_ms: Option<i64>,
 }
 
 /// An action about to be claimed.
@@ -83,6 +92,8 @@ pub struct NewAction {
     pub actor_login: Option<String>,
     pub summary: String,
     pub target_json: String,
+    /// The instance claiming it.
+    pub owner: String,
 }
 
 /// Whether this request won the action or found it already under way.
@@ -93,12 +104,14 @@ pub enum Claim {
 }
 
 const COLUMNS: &str = "id, project_id, kind, active_key, state, actor_login, audit_id, summary, \
-    target_json, upstream_ref, message, progress_json, started_at_ms, updated_at_ms, finished_at_ms";
+    target_json, upstream_ref, message, progress_json, started_at_ms, updated_at_ms, finished_at_ms, \
+    owner, heartbeat_at_ms";
 
 impl Storage {
     /// Claims `action` unless an equal one is under way or finished less than
-    /// `window_ms` ago. An unfinished claim older than `stale_ms` (its
-    /// instance died) no longer blocks.
+    /// `window_ms` ago. An unfinished claim whose heartbeat is older than
+    /// `stale_ms` no longer blocks (a last resort: the reconciler normally
+    /// adopts and finishes it long before).
     pub async fn claim_action(
         &self,
         action: &NewAction,
@@ -116,7 +129,7 @@ impl Storage {
                     "UPDATE actions SET active_key = NULL
                      WHERE active_key = $1
                        AND ((finished_at_ms IS NOT NULL AND finished_at_ms < $2)
-                         OR (finished_at_ms IS NULL AND updated_at_ms < $3))",
+                         OR (finished_at_ms IS NULL AND COALESCE(heartbeat_at_ms, updated_at_ms) < $3))",
                 )
                 .bind(&action.active_key)
                 .bind(now - window_ms)
@@ -128,8 +141,8 @@ impl Storage {
             let inserted: Option<i64> = on_pool!(self, |pool, _Db| {
                 sqlx::query_scalar(
                     "INSERT INTO actions (project_id, kind, active_key, state, actor_login, summary,
-                         target_json, progress_json, started_at_ms, updated_at_ms)
-                     VALUES ($1, $2, $3, 'starting', $4, $5, $6, $7, $8, $8)
+                         target_json, progress_json, started_at_ms, updated_at_ms, owner, heartbeat_at_ms)
+                     VALUES ($1, $2, $3, 'starting', $4, $5, $6, $7, $8, $8, $9, $8)
                      ON CONFLICT (active_key) DO NOTHING
                      RETURNING id",
                 )
@@ -143,6 +156,7 @@ impl Storage {
                     serde_json::json!([{ "state": "requested", "at_ms": now }]).to_string(),
                 )
                 .bind(now)
+                .bind(&action.owner)
                 .fetch_optional(pool)
                 .await
             })?;
@@ -215,6 +229,20 @@ impl Storage {
         Ok(())
     }
 
+    /// Replaces what an action acts on (its JSON), e.g. with what the vendor
+    /// showed just before the call, which reconciling compares against.
+    pub async fn set_action_target(&self, id: i64, target_json: &str) -> Result<(), StorageError> {
+        on_pool!(self, |pool, _Db| {
+            sqlx::query("UPDATE actions SET target_json = $1 WHERE id = $2")
+                .bind(target_json)
+                .bind(id)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })?;
+        Ok(())
+    }
+
     /// Frees an action's key at once (it was refused before anything was sent).
     pub async fn release_action_key(&self, id: i64) -> Result<(), StorageError> {
         on_pool!(self, |pool, _Db| {
@@ -258,17 +286,99 @@ impl Storage {
         Ok(rows)
     }
 
-    /// Actions not finished, oldest first (an instance resumes watching them).
-    pub async fn unfinished_actions(&self) -> Result<Vec<ActionRecord>, StorageError> {
+    /// Renews the heartbeat of the unfinished actions `owner` is working on.
+    /// Returns those it no longer owns (another instance adopted them).
+    pub async fn heartbeat_actions(
+        &self,
+        owner: &str,
+        ids: &[i64],
+        now: i64,
+    ) -> Result<Vec<i64>, StorageError> {
+        let mut lost = Vec::new();
+        for &id in ids {
+            let renewed = on_pool!(self, |pool, _Db| {
+                sqlx::query(
+                    "UPDATE actions SET heartbeat_at_ms = $1
+                     WHERE id = $2 AND owner = $3 AND finished_at_ms IS NULL",
+                )
+                .bind(now)
+                .bind(id)
+                .bind(owner)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+            })?;
+            if renewed == 0 {
+                let other = on_pool!(self, |pool, _Db| {
+                    sqlx::query_scalar::<_, i64>(
+                        "SELECT CAST(COUNT(*) AS BIGINT) FROM actions
+                         WHERE id = $1 AND finished_at_ms IS NULL AND owner <> $2",
+                    )
+                    .bind(id)
+                    .bind(owner)
+                    .fetch_one(pool)
+                    .await
+                })?;
+                if other > 0 {
+                    lost.push(id);
+                }
+            }
+        }
+        Ok(lost)
+    }
+
+    /// Takes over the unfinished actions whose heartbeat is older than
+    /// `lease_ms` (their instance stopped, or stopped working on them), oldest
+    /// first. Each is taken by exactly one caller, however many instances ask
+    /// at once: the update only succeeds while the heartbeat is still stale.
+    pub async fn adopt_orphaned_actions(
+        &self,
+        owner: &str,
+        working_on: &[i64],
+        now: i64,
+        lease_ms: i64,
+    ) -> Result<Vec<ActionRecord>, StorageError> {
+        // A claim written without a heartbeat (by an older version during a
+        // rolling upgrade) counts from its last update.
         let sql = format!(
-            "SELECT {COLUMNS} FROM actions WHERE finished_at_ms IS NULL ORDER BY started_at_ms, id"
+            "SELECT {COLUMNS} FROM actions
+             WHERE finished_at_ms IS NULL AND COALESCE(heartbeat_at_ms, updated_at_ms) < $1
+             ORDER BY started_at_ms, id LIMIT 100"
         );
-        let rows = on_pool!(self, |pool, _Db| {
+        let stale = now - lease_ms;
+        let candidates = on_pool!(self, |pool, _Db| {
             sqlx::query_as::<_, ActionRecord>(&sql)
+                .bind(stale)
                 .fetch_all(pool)
                 .await
         })?;
-        Ok(rows)
+        let mut adopted = Vec::new();
+        // Never its own live work, even if a heartbeat write failed.
+        for mut a in candidates
+            .into_iter()
+            .filter(|a| !working_on.contains(&a.id))
+        {
+            let took = on_pool!(self, |pool, _Db| {
+                sqlx::query(
+                    "UPDATE actions SET owner = $1, heartbeat_at_ms = $2
+                     WHERE id = $3 AND finished_at_ms IS NULL
+                       AND COALESCE(heartbeat_at_ms, updated_at_ms) < $4",
+                )
+                .bind(owner)
+                .bind(now)
+                .bind(a.id)
+                .bind(stale)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+            })?;
+            if took == 1 {
+                a.owner = Some(owner.to_string());
+                a.heartbeat_at_ms = Some(now);
+                adopted.push(a);
+            }
+        }
+        Ok(adopted)
     }
 
     /// Claims the right to announce `event_key`: true exactly once per key,

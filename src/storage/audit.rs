@@ -178,8 +178,39 @@ impl Storage {
         Ok(done == 1)
     }
 
+    /// Settles an event whose outcome was pending or unknown with what is now
+    /// known to be true (the reconciler asked the vendor). Returns false if it
+    /// was already settled.
+    pub async fn settle_audit(
+        &self,
+        id: i64,
+        outcome: AuditOutcome,
+        message: Option<&str>,
+        upstream_ids: &[String],
+    ) -> Result<bool, StorageError> {
+        let upstream = serde_json::to_string(upstream_ids)
+            .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        let done = on_pool!(self, |pool, _Db| {
+            sqlx::query(
+                "UPDATE audit_events SET outcome = $1, message = $2, upstream_ids_json = $3, completed_at_ms = $4
+                 WHERE id = $5 AND outcome IN ('pending', 'unknown')",
+            )
+            .bind(outcome.as_str())
+            .bind(message)
+            .bind(&upstream)
+            .bind(now_ms())
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(done == 1)
+    }
+
     /// Marks events still `pending` that began before `started_before_ms` as
-    /// `unknown`: the process that wrote them stopped before recording an outcome.
+    /// `unknown`: the process that wrote them stopped before recording an
+    /// outcome. Events of unfinished actions are left alone: their owner (or
+    /// the instance that adopts them) settles them with the vendor's answer.
     pub async fn mark_abandoned_audits_unknown(
         &self,
         started_before_ms: i64,
@@ -188,7 +219,9 @@ impl Storage {
             sqlx::query(
                 "UPDATE audit_events SET outcome = 'unknown', completed_at_ms = $1,
                      message = 'Greenroom stopped before the outcome was recorded; check the vendor for what happened'
-                 WHERE outcome = 'pending' AND occurred_at_ms < $2",
+                 WHERE outcome = 'pending' AND occurred_at_ms < $2
+                   AND id NOT IN (SELECT audit_id FROM actions
+                                  WHERE finished_at_ms IS NULL AND audit_id IS NOT NULL)",
             )
             .bind(now_ms())
             .bind(started_before_ms)

@@ -249,14 +249,19 @@ impl Storage {
         Ok(out)
     }
 
-    /// Deploys of a project that can still change state, oldest first.
+    /// Deploys of a project Netlify is working on now, oldest first.
     pub async fn unfinished_deploys(
         &self,
         project_id: i64,
     ) -> Result<Vec<DeployRecord>, StorageError> {
+        let states = crate::domain::DeployState::IN_PROGRESS
+            .iter()
+            .map(|s| format!("'{s}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
             "SELECT {COLUMNS} FROM deploys WHERE project_id = $1
-               AND state NOT IN ('ready', 'error', 'cancelled')
+               AND state IN ({states})
              ORDER BY created_at_ms, deploy_id"
         );
         let rows = on_pool!(self, |pool, _Db| {
@@ -266,6 +271,23 @@ impl Storage {
                 .await
         })?;
         Ok(rows)
+    }
+
+    /// Records that Netlify no longer has a deploy (it answered 404 for it),
+    /// so it is not watched any more.
+    pub async fn mark_deploy_gone(&self, deploy_id: &str) -> Result<(), StorageError> {
+        on_pool!(self, |pool, _Db| {
+            sqlx::query(
+                "UPDATE deploys SET state = 'deleted',
+                     error_message = COALESCE(error_message, 'Netlify no longer has this deploy')
+                 WHERE deploy_id = $1",
+            )
+            .bind(deploy_id)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(())
     }
 
     /// Links a project's unlinked deploys to the newest run of the same

@@ -139,20 +139,22 @@ impl SessionStore for Storage {
         let expires = expiry_ms(record);
         // Forgotten first: if the write fails, the next load reads the database.
         self.recent_sessions.forget(&record.id);
-        on_pool!(self, |pool, _Db| {
-            sqlx::query(
-                "INSERT INTO sessions (id, data_json, expires_at_ms) VALUES ($1, $2, $3) \
-                 ON CONFLICT (id) DO UPDATE SET data_json = excluded.data_json, expires_at_ms = excluded.expires_at_ms",
-            )
-            .bind(&id)
-            .bind(&data)
-            .bind(expires)
-            .execute(pool)
-            .await
-            .map(|_| ())
-            .map_err(backend)
+        // An update, never an insert: a request still in flight when its
+        // session was ended (sign-out, end-all, revocation) must not bring
+        // the session back. Sessions are only ever made by `create`.
+        let updated = on_pool!(self, |pool, _Db| {
+            sqlx::query("UPDATE sessions SET data_json = $1, expires_at_ms = $2 WHERE id = $3")
+                .bind(&data)
+                .bind(expires)
+                .bind(&id)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+                .map_err(backend)
         })?;
-        self.recent_sessions.put(record);
+        if updated == 1 {
+            self.recent_sessions.put(record);
+        }
         Ok(())
     }
 
@@ -212,5 +214,45 @@ impl ExpiredDeletion for Storage {
                 .map(|_| ())
                 .map_err(backend)
         })
+    }
+}
+
+impl Storage {
+    /// Counts one sign-in attempt from `client` in the minute `minute` (since
+    /// the epoch) and answers how many that minute holds, this one included.
+    /// The first attempt of a minute forgets the minutes before the last.
+    pub async fn count_sign_in_attempt(
+        &self,
+        client: &str,
+        minute: i64,
+    ) -> Result<i64, super::StorageError> {
+        let attempts = on_pool!(self, |pool, _Db| {
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO sign_in_attempts (client, minute, attempts) VALUES ($1, $2, 1)
+                 ON CONFLICT (client, minute)
+                 DO UPDATE SET attempts = sign_in_attempts.attempts + 1
+                 RETURNING attempts",
+            )
+            .bind(client)
+            .bind(minute)
+            .fetch_one(pool)
+            .await
+        })?;
+        Ok(attempts)
+    }
+
+    /// Drops the sign-in counts of minutes before `minute`.
+    pub async fn forget_sign_in_attempts_before(
+        &self,
+        minute: i64,
+    ) -> Result<(), super::StorageError> {
+        on_pool!(self, |pool, _Db| {
+            sqlx::query("DELETE FROM sign_in_attempts WHERE minute < $1")
+                .bind(minute)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })?;
+        Ok(())
     }
 }

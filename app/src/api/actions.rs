@@ -10,13 +10,19 @@ use leptos::server_fn::codec::GetUrl;
 /// `redeploy-last-good`.
 #[server(prefix = "/api", endpoint = "actions/plan", input = GetUrl)]
 pub async fn get_action_plan(project: String, kind: String) -> Result<PlanView, ApiError> {
+    plan("/api/actions/plan", &project, &kind).await
+}
+
+/// What `kind` would do now in `project`, for whoever `path` admits.
+#[cfg(feature = "ssr")]
+pub(crate) async fn plan(path: &str, project: &str, kind: &str) -> Result<PlanView, ApiError> {
     super::with_status(
         async {
-            super::authorize("/api/actions/plan")?;
+            super::authorize(path)?;
             use super::convert::deploy_row;
             let services = super::services()?;
-            let t = super::target(&services.ops, &project)?;
-            let k = action_kind(&kind)?;
+            let t = super::target(&services.ops, project)?;
+            let k = action_kind(kind)?;
             let plan = services.ops.actions.plan(t, k).await?;
             Ok(PlanView {
                 kind: k.as_str().into(),
@@ -43,18 +49,13 @@ pub async fn start_action(project: String, kind: String) -> Result<StartedView, 
             let services = super::services()?;
             let t = super::target(&services.ops, &project)?;
             let k = action_kind(&kind)?;
-            let parts = use_context::<http::request::Parts>();
+            let (request_id, client_ip) = super::request_facts();
             let actor = Actor {
                 login: user.login.clone(),
                 id: Some(user.id),
                 role: user.role.as_str().into(),
-                request_id: parts.as_ref().and_then(|p| {
-                    p.headers
-                        .get("x-request-id")
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_string)
-                }),
-                client_ip: None,
+                request_id,
+                client_ip,
             };
             let (action, already_under_way) = match services.ops.actions.start(t, k, &actor).await?
             {

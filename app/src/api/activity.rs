@@ -50,10 +50,14 @@ pub async fn end_all_sessions() -> Result<u64, ApiError> {
             let services = super::services()?;
             let own = use_context::<tower_sessions::Session>()
                 .and_then(|s| s.id().map(|i| i.to_string()));
-            Ok(
-                greenroom::auth::end_all_sessions(&services.storage, &user, own.as_deref(), None)
-                    .await?,
+            let (_, client_ip) = super::request_facts();
+            Ok(greenroom::auth::end_all_sessions(
+                &services.storage,
+                &user,
+                own.as_deref(),
+                client_ip,
             )
+            .await?)
         }
         .await,
     )

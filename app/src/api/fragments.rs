@@ -2,7 +2,7 @@
 //! each fragment checks its own role, reads through the same plain functions
 //! as the page's JSON endpoint, and renders.
 
-use crate::model::{ActivityQuery, ApiError, DeployHtml, HistoryQuery, OverviewHtml};
+use crate::model::{ActivityQuery, ApiError, DeployHtml, HistoryQuery, OverviewHtml, PlanHtml};
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 
@@ -32,7 +32,7 @@ pub async fn overview_fragment(
     #[server(default)] project: String,
 ) -> Result<OverviewHtml, ApiError> {
     let user = super::with_status(super::authorize("/api/fragments/overview"))?;
-    let o = super::with_status(
+    let (o, setup) = super::with_status(
         async {
             let services = super::services()?;
             let t = services.ops.select(&project).ok_or_else(|| {
@@ -40,12 +40,15 @@ pub async fn overview_fragment(
                     "No project is configured; add a [[projects]] block to greenroom.toml.".into(),
                 )
             })?;
-            super::overview::view(&user, &services, t).await
+            let setup =
+                crate::views::shell::setup_html(&super::convert::project_summary(&t.project));
+            Ok((super::overview::view(&user, &services, t).await?, setup))
         }
         .await,
     )?;
     Ok(OverviewHtml {
         html: crate::views::overview::html(&o),
+        setup,
         project: o.project.clone(),
         mark: o.mark,
         can_act: o.can_act,
@@ -120,4 +123,56 @@ pub async fn secrets_fragment(
     let user = super::with_status(super::authorize("/api/fragments/secrets"))?;
     let v = super::with_status(super::secrets::stored(&user, &query).await)?;
     Ok(crate::views::secrets::html(&v, &query))
+}
+
+/// `GET /api/fragments/action-plan?project=NAME&kind=KIND`: an action's
+/// confirmation (what it would publish, what it replaces, or why it cannot
+/// run now) as HTML.
+#[server(prefix = "/api", endpoint = "fragments/action-plan", input = GetUrl)]
+pub async fn action_plan_fragment(project: String, kind: String) -> Result<PlanHtml, ApiError> {
+    let plan = super::actions::plan("/api/fragments/action-plan", &project, &kind).await?;
+    Ok(PlanHtml {
+        html: crate::views::actions::plan_html(&plan),
+        ready: plan.blocked.is_none(),
+    })
+}
+
+/// `GET /api/fragments/page?path=PATH&query=QUERY`: the whole of a page
+/// whose content is read-only (history, activity, a run, secret coverage),
+/// as HTML. These pages share one small piece of browser code
+/// (`components::server_rendered`) instead of one each: the server picks the
+/// page from `path` and checks the role that page's own fragment needs.
+#[server(prefix = "/api", endpoint = "fragments/page", input = GetUrl)]
+pub async fn page_fragment(
+    #[server(default)] path: String,
+    #[server(default)] query: String,
+) -> Result<String, ApiError> {
+    let query = query.trim_start_matches('?');
+    match path.trim_end_matches('/') {
+        "/history" => {
+            let q: HistoryQuery = super::read_query(query)?;
+            let body = history_fragment(q.clone()).await?;
+            Ok(format!("{}{body}", crate::views::history::heading(&q)))
+        }
+        "/activity" => {
+            #[derive(serde::Deserialize)]
+            struct Ended {
+                ended: Option<String>,
+            }
+            let q: ActivityQuery = super::read_query(query)?;
+            let e: Ended = super::read_query(query)?;
+            activity_fragment(q, e.ended).await
+        }
+        "/secrets" => super::secrets::page(query).await,
+        p => match p.strip_prefix("/runs/").map(str::parse::<i64>) {
+            Some(Ok(id)) => run_fragment(id).await,
+            Some(Err(_)) => super::with_status(Err(ApiError::NotFound(format!(
+                "There is no run {:?}: a run's address ends in its number, as in /runs/123.",
+                p.trim_start_matches("/runs/")
+            )))),
+            None => super::with_status(Err(ApiError::NotFound(format!(
+                "{p} is not a page this endpoint renders."
+            )))),
+        },
+    }
 }

@@ -45,6 +45,25 @@ mod ssr {
         result
     }
 
+    /// The request's id (set and bounded by the server's request-id layer)
+    /// and the client's address (resolved by the server, proxies included),
+    /// for the audit log.
+    pub(crate) fn request_facts() -> (Option<String>, Option<String>) {
+        let Some(parts) = use_context::<http::request::Parts>() else {
+            return (None, None);
+        };
+        let id = parts
+            .headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(64).collect());
+        let ip = parts
+            .extensions
+            .get::<greenroom::client_ip::ClientIp>()
+            .map(|c| c.0.to_string());
+        (id, ip)
+    }
+
     pub(crate) fn services() -> Result<greenroom::Services, ApiError> {
         use_context::<greenroom::Services>().ok_or_else(|| {
             ApiError::Unavailable("Greenroom's services are not available to this request".into())
@@ -84,6 +103,16 @@ mod ssr {
                 "No project is called {name:?}; pick one from the project switcher."
             ))
         })
+    }
+
+    /// A page's address query (`a=1&b=2`) as `T`, or a 400 that says what
+    /// to do.
+    pub(crate) fn read_query<T: serde::de::DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+        with_status(serde_urlencoded::from_str(query).map_err(|_| {
+            ApiError::BadRequest(
+                "The address's filters could not be read; check it and try again.".into(),
+            )
+        }))
     }
 
     /// Whether the signed-in person has at least `role`.

@@ -51,18 +51,98 @@ pub async fn check_env_local(
             let user = super::authorize("/api/fragments/secrets-env-local")?;
             let services = super::services()?;
             let t = select(&services, &project)?;
-            let who = user.as_ref().map(|u| u.login.as_str()).unwrap_or("");
-            let report = services.ops.secrets.with_env_local(t, who, &text).await?;
-            drop(text);
-            let query = SecretsQuery {
-                project: Some(t.project.name.to_string()),
-                ..Default::default()
-            };
-            let v = view(&user, &services, t, &report, None, &query).await?;
-            Ok(crate::views::secrets::html(&v, &query))
+            compare(&user, &services, t, text).await
         }
         .await,
     )
+}
+
+/// The report of `t` checked with this `.env.local` against a fresh read of
+/// the stores, as HTML. The text is dropped here, unread by anything else.
+#[cfg(feature = "ssr")]
+async fn compare(
+    user: &Option<greenroom::auth::SessionUser>,
+    services: &greenroom::Services,
+    t: &greenroom::sync::SyncTarget,
+    text: String,
+) -> Result<String, ApiError> {
+    let who = user.as_ref().map(|u| u.login.as_str()).unwrap_or("");
+    let report = services.ops.secrets.with_env_local(t, who, &text).await?;
+    drop(text);
+    let query = SecretsQuery {
+        project: Some(t.project.name.to_string()),
+        ..Default::default()
+    };
+    let v = view(user, services, t, &report, None, &query).await?;
+    Ok(crate::views::secrets::html(&v, &query))
+}
+
+/// A `.env.local` posted to `/secrets` (the page's upload form), for the
+/// render that answers the post: taken once, by the page, then gone. Not
+/// `Debug`, so it cannot be printed by accident.
+#[cfg(feature = "ssr")]
+#[derive(Clone)]
+pub struct EnvLocalUpload(std::sync::Arc<std::sync::Mutex<Option<Result<String, String>>>>);
+
+#[cfg(feature = "ssr")]
+impl EnvLocalUpload {
+    /// The file's text, to compare.
+    pub fn file(text: String) -> Self {
+        Self(std::sync::Arc::new(std::sync::Mutex::new(Some(Ok(text)))))
+    }
+
+    /// A post that could not be used, with what to tell the person.
+    pub fn refused(why: String) -> Self {
+        Self(std::sync::Arc::new(std::sync::Mutex::new(Some(Err(why)))))
+    }
+
+    fn take(&self) -> Option<Result<String, String>> {
+        self.0.lock().ok().and_then(|mut u| u.take())
+    }
+}
+
+/// The secret coverage page as HTML (`/api/fragments/page`): the heading,
+/// the re-check and upload forms, the error a form post was redirected
+/// back with (`__err`), and the stored report, or the comparison with an
+/// uploaded `.env.local` when this render answers the upload.
+#[cfg(feature = "ssr")]
+pub(super) async fn page(query: &str) -> Result<String, ApiError> {
+    use leptos::server_fn::error::ServerFnUrlError;
+    let q: SecretsQuery = super::read_query(query)?;
+    // After several failed posts in a row the address holds one `__err`
+    // each; the newest is the last.
+    let posted = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .unwrap_or_default()
+        .into_iter()
+        .rfind(|(k, _)| k == "__err")
+        .map(|(_, e)| ServerFnUrlError::<ApiError>::decode_err(&e).to_string());
+    let user = super::with_status(super::authorize("/api/fragments/secrets"))?;
+    let services = super::services()?;
+    let t = super::with_status(select(&services, q.project.as_deref().unwrap_or("")))?;
+    let upload = use_context::<EnvLocalUpload>().and_then(|u| u.take());
+    let (compared, problem) = match upload {
+        Some(Ok(text)) => match compare(&user, &services, t, text).await {
+            Ok(html) => (Some(html), None),
+            Err(e) => (None, Some(e.to_string())),
+        },
+        Some(Err(why)) => (None, Some(why)),
+        None => (None, None),
+    };
+    let was_compared = compared.is_some();
+    let body = match compared {
+        Some(html) => html,
+        None => {
+            let v = super::with_status(stored(&user, &q).await)?;
+            crate::views::secrets::html(&v, &q)
+        }
+    };
+    Ok(crate::views::secrets::page_html(
+        t.project.name.as_str(),
+        posted.as_deref(),
+        problem.as_deref(),
+        was_compared,
+        &body,
+    ))
 }
 
 /// `POST /api/secrets/dismiss` (admin; `project`, `finding`, `reason`,

@@ -1,16 +1,33 @@
 //! What frames every page: the shell (mode, who is signed in, projects), the
 //! sign-in page's explanation, and Greenroom's own health.
 
-use crate::model::{ApiError, ShellInfo, SignInState, StatusView};
+use crate::model::{ApiError, ShellFrame, ShellInfo, SignInState, StatusView};
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
+
+/// `GET /api/shell-frame`: what every page's frame needs in the browser
+/// (mode, who is signed in, the projects' names); `/api/shell` has more.
+#[server(prefix = "/api", endpoint = "shell-frame", input = GetUrl)]
+pub async fn get_shell_frame() -> Result<ShellFrame, ApiError> {
+    let info = shell_info("/api/shell-frame")?;
+    Ok(ShellFrame {
+        sandbox: info.sandbox,
+        user: info.user,
+        projects: info.projects.into_iter().map(|p| p.name).collect(),
+    })
+}
 
 /// `GET /api/shell`: product version, mode, who is signed in, and (for
 /// them) the configured projects.
 #[server(prefix = "/api", endpoint = "shell", input = GetUrl)]
 pub async fn get_shell_info() -> Result<ShellInfo, ApiError> {
+    shell_info("/api/shell")
+}
+
+#[cfg(feature = "ssr")]
+fn shell_info(path: &str) -> Result<ShellInfo, ApiError> {
     use crate::model::UserView;
-    let user = super::with_status(super::authorize("/api/shell"))?;
+    let user = super::with_status(super::authorize(path))?;
     let services = super::services()?;
     Ok(ShellInfo {
         version: greenroom::VERSION.to_string(),
@@ -35,7 +52,20 @@ pub async fn get_shell_info() -> Result<ShellInfo, ApiError> {
 /// `GET /api/sign-in-state`: public.
 #[server(prefix = "/api", endpoint = "sign-in-state", input = GetUrl)]
 pub async fn get_sign_in_state() -> Result<SignInState, ApiError> {
-    let user = super::with_status(super::authorize("/api/sign-in-state"))?;
+    sign_in_state("/api/sign-in-state").await
+}
+
+/// `GET /api/fragments/sign-in?next=PATH`: the sign-in page's body as HTML;
+/// its link brings the person back to `next` once signed in.
+#[server(prefix = "/api", endpoint = "fragments/sign-in", input = GetUrl)]
+pub async fn sign_in_fragment(#[server(default)] next: String) -> Result<String, ApiError> {
+    let state = sign_in_state("/api/fragments/sign-in").await?;
+    Ok(crate::views::shell::sign_in_html(&state, &next))
+}
+
+#[cfg(feature = "ssr")]
+async fn sign_in_state(path: &str) -> Result<SignInState, ApiError> {
+    let user = super::with_status(super::authorize(path))?;
     let services = super::services()?;
     let auth = &services.config.auth;
     let refusal = match use_context::<tower_sessions::Session>() {
@@ -63,7 +93,19 @@ pub async fn get_sign_in_state() -> Result<SignInState, ApiError> {
 /// `GET /api/status`: is Greenroom healthy: database reachable, migrations applied.
 #[server(prefix = "/api", endpoint = "status", input = GetUrl)]
 pub async fn get_system_status() -> Result<StatusView, ApiError> {
-    super::with_status(super::authorize("/api/status"))?;
+    system_status("/api/status").await
+}
+
+/// `GET /api/fragments/status`: the status panel's facts as HTML.
+#[server(prefix = "/api", endpoint = "fragments/status", input = GetUrl)]
+pub async fn status_fragment() -> Result<String, ApiError> {
+    let s = system_status("/api/fragments/status").await?;
+    Ok(crate::views::shell::status_html(&s))
+}
+
+#[cfg(feature = "ssr")]
+async fn system_status(path: &str) -> Result<StatusView, ApiError> {
+    super::with_status(super::authorize(path))?;
     let status = super::services()?.status().await;
     let (backend, location, applied, expected, error) = match &status.database {
         Ok(r) => (

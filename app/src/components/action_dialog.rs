@@ -2,9 +2,9 @@
 //! exactly what will happen (what is published, what it replaces, how old it
 //! is) before anything is sent. Escape or Cancel closes it; Confirm starts it.
 
-use crate::api::actions::{get_action_plan, start_action};
-use crate::format::{age, first_line, short, utc_timestamp};
-use crate::model::{DeployRow, PlanView, StartedView};
+use crate::api::actions::start_action;
+use crate::api::fragments::action_plan_fragment;
+use crate::model::{PlanHtml, StartedView};
 use leptos::html::Dialog;
 use leptos::prelude::*;
 
@@ -18,7 +18,7 @@ pub fn ActionButton(
     #[prop(optional)] primary: bool,
 ) -> impl IntoView {
     let dialog: NodeRef<Dialog> = NodeRef::new();
-    let plan = Action::new(|(p, k): &(String, String)| get_action_plan(p.clone(), k.clone()));
+    let plan = Action::new(|(p, k): &(String, String)| action_plan_fragment(p.clone(), k.clone()));
     let start = Action::new(|(p, k): &(String, String)| start_action(p.clone(), k.clone()));
     let (outcome, set_outcome) = signal(None::<Result<StartedView, String>>);
     let key = (project.clone(), kind.clone());
@@ -68,6 +68,11 @@ pub fn ActionButton(
                         {format!("Already under way (asked by {}); following it below.", s.action.actor.clone().unwrap_or_default())}
                     </span>
                 }.into_any(),
+                Ok(s) if s.action.state == "unknown" => view! {
+                    <span role="status" class="max-w-prose text-xs text-amber-800" data-testid="action-unknown-outcome">
+                        "Sent, but no answer came: Greenroom is asking what happened; following it below."
+                    </span>
+                }.into_any(),
                 Ok(_) => view! { <span role="status" class="text-xs text-emerald-800" data-testid="action-started">"Started; following it below."</span> }.into_any(),
                 Err(e) => view! { <span role="alert" class="max-w-prose text-xs text-red-700" data-testid="action-error">{e}</span> }.into_any(),
             })}
@@ -78,7 +83,7 @@ pub fn ActionButton(
                 {move || match plan.value().get() {
                     None => view! { <p class="mt-3 text-sm text-slate-600">"Working out what this will do…"</p> }.into_any(),
                     Some(Err(e)) => view! { <p role="alert" class="mt-3 text-sm text-red-700">{e.to_string()}</p> }.into_any(),
-                    Some(Ok(p)) => view! { <PlanDetails plan=p /> }.into_any(),
+                    Some(Ok(p)) => view! { <div inner_html=p.html></div> }.into_any(),
                 }}
                 <div class="mt-5 flex justify-end gap-2">
                     <button type="button" class="rounded-md border border-slate-300 px-3 py-1.5 text-sm" on:click=move |_| close()>"Cancel"</button>
@@ -89,7 +94,7 @@ pub fn ActionButton(
                         autofocus
                         disabled=move || {
                             start.pending().get()
-                                || !matches!(plan.value().get(), Some(Ok(PlanView { blocked: None, .. })))
+                                || !matches!(plan.value().get(), Some(Ok(PlanHtml { ready: true, .. })))
                         }
                         on:click=confirm
                     >
@@ -98,27 +103,5 @@ pub fn ActionButton(
                 </div>
             </div>
         </dialog>
-    }
-}
-
-#[component]
-fn PlanDetails(plan: PlanView) -> impl IntoView {
-    let now = plan.now_ms;
-    let deploy = move |title: &'static str, d: DeployRow, testid: &'static str| {
-        view! {
-            <div class="mt-3 rounded border border-slate-200 p-3 text-sm" data-testid=testid>
-                <p class="text-xs font-medium uppercase tracking-wide text-slate-500">{title}</p>
-                <p class="mt-1"><span class="font-mono">{short(&d.commit_sha)}</span>" "{first_line(&d.commit_message)}</p>
-                <p class="text-slate-600">
-                    {format!("Deploy {} · built {} ({})", d.deploy_id, utc_timestamp(d.created_at_ms), age(now, d.created_at_ms))}
-                </p>
-            </div>
-        }
-    };
-    view! {
-        <p class="mt-3 text-sm" data-testid="action-summary">{plan.summary.clone()}</p>
-        {plan.target.clone().map(|d| deploy("Will publish", d, "plan-target"))}
-        {plan.replaces.clone().map(|d| deploy("Replacing what staging serves now", d, "plan-replaces"))}
-        {plan.blocked.clone().map(|b| view! { <p role="alert" class="mt-3 text-sm text-red-700" data-testid="plan-blocked">{b}</p> })}
     }
 }

@@ -1,20 +1,17 @@
 //! The frame around every page: the sandbox banner, the header with the
 //! product name and, with several projects, the project switcher.
 
-use crate::model::{ApiError, ProjectSummary, ShellInfo};
+use crate::model::{ApiError, ShellFrame};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 /// The project named in `?project=`, else the first configured one.
-pub fn selected_project(
-    projects: &[ProjectSummary],
-    wanted: Option<String>,
-) -> Option<ProjectSummary> {
+pub fn selected_project(projects: &[String], wanted: Option<String>) -> Option<String> {
     wanted
         .and_then(|w| {
             projects
                 .iter()
-                .find(|p| p.name.eq_ignore_ascii_case(&w))
+                .find(|p| p.eq_ignore_ascii_case(&w))
                 .cloned()
         })
         .or_else(|| projects.first().cloned())
@@ -101,14 +98,12 @@ fn UserMenu(user: crate::model::UserView) -> impl IntoView {
 /// A plain GET form, so it works before hydration and without JS; once
 /// hydrated, changing the selection navigates at once.
 #[component]
-fn ProjectSwitcher(projects: Vec<ProjectSummary>) -> impl IntoView {
-    let names: Vec<String> = projects.iter().map(|p| p.name.clone()).collect();
+fn ProjectSwitcher(projects: Vec<String>) -> impl IntoView {
+    let names = projects.clone();
     let query = use_query_map();
     let current = move || {
         let wanted = query.with(|q| q.get("project"));
-        selected_project(&projects, wanted)
-            .map(|p| p.name)
-            .unwrap_or_default()
+        selected_project(&projects, wanted).unwrap_or_default()
     };
     let navigate = use_navigate();
     let on_change = move |ev: leptos::ev::Event| {
@@ -141,6 +136,6 @@ fn ProjectSwitcher(projects: Vec<ProjectSummary>) -> impl IntoView {
 }
 
 /// The shell info loaded by [`crate::App`], for components below it.
-pub fn use_shell_info() -> Resource<Result<ShellInfo, ApiError>> {
-    expect_context::<Resource<Result<ShellInfo, ApiError>>>()
+pub fn use_shell_info() -> Resource<Result<ShellFrame, ApiError>> {
+    expect_context::<Resource<Result<ShellFrame, ApiError>>>()
 }

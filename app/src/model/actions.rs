@@ -16,7 +16,8 @@ pub struct ActionView {
     pub id: i64,
     pub kind: String,
     pub label: String,
-    /// `starting`, `running`, `succeeded`, `failed`.
+    /// `starting`, `running`, `unknown` (no answer came; being reconciled),
+    /// `succeeded`, `failed`.
     pub state: String,
     pub actor: Option<String>,
     pub summary: String,

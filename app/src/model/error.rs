@@ -52,6 +52,25 @@ impl ApiError {
 impl FromServerFnError for ApiError {
     type Encoder = JsonEncoding;
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        ApiError::Transport(value.to_string())
+        match value {
+            // The request's parameters could not be read: the caller's
+            // mistake, said in words that name the parameter (serde's
+            // "missing field `project`"), cut short so that a long input is
+            // never echoed back whole.
+            ServerFnErrorErr::Args(m) | ServerFnErrorErr::MissingArg(m) => {
+                ApiError::BadRequest(format!(
+                    "The request's parameters could not be read: {}. The README's API table lists what each endpoint takes.",
+                    clip(&m, 160)
+                ))
+            }
+            other => ApiError::Transport(other.to_string()),
+        }
+    }
+}
+
+fn clip(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
     }
 }

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OverviewHtml {
     pub html: String,
+    /// The project's setup card, for the page's side column.
+    pub setup: String,
     pub project: String,
     pub mark: i64,
     pub can_act: bool,
@@ -22,4 +24,12 @@ pub struct DeployHtml {
     pub project: String,
     pub can_act: bool,
     pub actions: Vec<(String, String)>,
+}
+
+/// An on-call action's confirmation: what it would do, as HTML, and whether
+/// it may be started now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanHtml {
+    pub html: String,
+    pub ready: bool,
 }

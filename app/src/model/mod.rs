@@ -19,9 +19,9 @@ pub use deploys::{
     RunView, StepView, SyncView, TrendsView, WeekView, HISTORY_PAGE,
 };
 pub use error::ApiError;
-pub use fragments::{DeployHtml, OverviewHtml};
+pub use fragments::{DeployHtml, OverviewHtml, PlanHtml};
 pub use secrets::{
     CellView, ColumnView, DismissalView, FindingView, NeedView, SecretRow, SecretsQuery,
     SecretsView,
 };
-pub use shell::{ProjectSummary, ShellInfo, SignInState, StatusView, UserView};
+pub use shell::{ProjectSummary, ShellFrame, ShellInfo, SignInState, StatusView, UserView};

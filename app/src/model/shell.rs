@@ -40,6 +40,16 @@ pub struct ShellInfo {
     pub projects: Vec<ProjectSummary>,
 }
 
+/// What the browser needs of the shell on every page: the mode, who is
+/// signed in and the projects' names (for the switcher). `ShellInfo` is the
+/// same for scripts, with each project's setup.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShellFrame {
+    pub sandbox: bool,
+    pub user: Option<UserView>,
+    pub projects: Vec<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StatusView {
     pub version: String,

@@ -3,8 +3,9 @@
 //! apply; one run on its own. The read-only part is rendered on the server
 //! (`views::deploy`); the action buttons run in the browser.
 
-use crate::api::fragments::{deploy_fragment, run_fragment};
+use crate::api::fragments::deploy_fragment;
 use crate::components::action_dialog::ActionButton;
+use crate::components::server_rendered::ServerRendered;
 use crate::fragment::Fragment;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -56,26 +57,11 @@ pub fn DeployPage() -> impl IntoView {
     }
 }
 
+/// `/runs/:id`: one workflow run on its own, rendered on the server.
 #[component]
 pub fn RunPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .with(|p| p.get("id"))
-            .and_then(|i| i.parse::<i64>().ok())
-            .unwrap_or(-1)
-    };
-    let run = Resource::new(id, |id| async move { run_fragment(id).await.map(Fragment) });
     view! {
         <Title text="Workflow run" />
-        <Suspense fallback=|| view! { <p class="text-slate-600">"Loading the run…"</p> }>
-            {move || run.get().map(|r| match r {
-                Err(e) => view! {
-                    <h1 class="text-2xl font-semibold">"Run not available"</h1>
-                    <p role="alert" class="mt-2 text-red-700">{e.to_string()}</p>
-                }.into_any(),
-                Ok(html) => view! { <div inner_html=html.0></div> }.into_any(),
-            })}
-        </Suspense>
+        <ServerRendered heading="Workflow run" loading="Loading the run…" />
     }
 }

@@ -3,12 +3,11 @@
 //! setup and Greenroom's own health.
 
 use crate::api::fragments::overview_fragment;
-use crate::api::shell::get_system_status;
+use crate::api::shell::status_fragment;
 use crate::components::action_dialog::ActionButton;
 use crate::components::shell::{selected_project, use_shell_info};
-use crate::format::{duration, utc_timestamp};
 use crate::fragment::Fragment;
-use crate::model::{ApiError, OverviewHtml, ProjectSummary, StartedView, StatusView};
+use crate::model::{ApiError, OverviewHtml, StartedView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -35,9 +34,11 @@ pub fn HomePage() -> impl IntoView {
             (wanted, mark.get(), bump.get())
         },
         |(p, _, _)| async move {
-            overview_fragment(p)
-                .await
-                .map(|mut o| (Fragment(std::mem::take(&mut o.html)), o))
+            overview_fragment(p).await.map(|mut o| {
+                let html = Fragment(std::mem::take(&mut o.html));
+                let setup = Fragment(std::mem::take(&mut o.setup));
+                (html, setup, o)
+            })
         },
     );
     view! {
@@ -62,14 +63,15 @@ pub fn HomePage() -> impl IntoView {
             <aside class="space-y-6">
                 <StatusPanel />
                 <Suspense fallback=|| ()>
-                    {move || project().flatten().map(|p| view! { <ProjectCard project=p /> })}
+                    {move || overview.get().and_then(Result::ok).map(|(_, setup, _)| view! { <div inner_html=setup.0></div> })}
                 </Suspense>
             </aside>
         </div>
     }
 }
 
-type OverviewData = Result<(Fragment, OverviewHtml), ApiError>;
+/// The overview's HTML, the project's setup card, and what the buttons need.
+type OverviewData = Result<(Fragment, Fragment, OverviewHtml), ApiError>;
 
 /// What is live, the deploy job, what needs attention and the on-call
 /// actions of one project; refreshed by the live view when data changes.
@@ -85,7 +87,7 @@ fn Overview(
     // picks another project.
     let watching = StoredValue::new(None::<String>);
     Effect::new(move |_| {
-        if let Some(Ok((_, o))) = overview.get() {
+        if let Some(Ok((_, _, o))) = overview.get() {
             if watching.with_value(|w| w.as_deref() != Some(o.project.as_str())) {
                 watching.set_value(Some(o.project.clone()));
                 crate::live::watch_changes(o.project.clone(), o.mark, set_mark);
@@ -101,7 +103,7 @@ fn Overview(
                     <h1 id="project-heading" class="text-2xl font-semibold tracking-tight">"Overview"</h1>
                     <p role="alert" class="text-red-700">{e.to_string()}</p>
                 }.into_any(),
-                Ok((html, f)) => {
+                Ok((html, _, f)) => {
                     let actions = f.can_act.then(|| view! { <ActionsPanel project=f.project.clone() fixes=f.fixes.clone() on_started /> });
                     view! {
                         <h1 id="project-heading" class="text-2xl font-semibold tracking-tight">{f.project.clone()}</h1>
@@ -140,71 +142,13 @@ fn ActionsPanel(
     }
 }
 
-#[component]
-fn ProjectCard(project: ProjectSummary) -> impl IntoView {
-    let link = |url: Option<String>| {
-        match url {
-        Some(u) => view! { <a class="text-emerald-800 underline hover:text-emerald-900" href=u.clone() rel="noopener noreferrer" target="_blank">{u.clone()}</a> }.into_any(),
-        None => view! { <span class="text-slate-500">"not set"</span> }.into_any(),
-    }
-    };
-    let supabase = project
-        .supabase_project_ref
-        .clone()
-        .unwrap_or_else(|| "not configured".into());
-    view! {
-        <article class="rounded-lg border border-slate-200 bg-white p-6 shadow-sm" data-testid="project-card">
-            <h2 class="text-lg font-semibold">"Setup"</h2>
-            <p class="mt-1 text-sm text-slate-600">
-                "Staging is deployed from "
-                <code class="rounded bg-slate-100 px-1">{project.staging_branch.clone()}</code>
-                " by the "
-                <code class="rounded bg-slate-100 px-1">{project.deploy_job.clone()}</code>
-                " job of "
-                <code class="rounded bg-slate-100 px-1">{project.workflow.clone()}</code>
-                " ("{project.deploy_method.clone()}")."
-            </p>
-            <dl class="mt-4 grid gap-x-6 gap-y-3">
-                <Fact label="Staging URL">{link(project.staging_url.clone())}</Fact>
-                <Fact label="Production URL">{link(project.production_url.clone())}</Fact>
-                <Fact label="GitHub repository">
-                    <code>{project.repo.clone()}</code>
-                </Fact>
-                <Fact label="GitHub environments">
-                    {format!("{} · {}", project.staging_environment, project.production_environment)}
-                </Fact>
-                <Fact label="Netlify account">
-                    <code>{project.netlify_account.clone()}</code>
-                </Fact>
-                <Fact label="Supabase project">
-                    <code>{supabase}</code>
-                </Fact>
-                <Fact label="Netlify staging site">
-                    <code class="break-all">{project.staging_site_id.clone()}</code>
-                </Fact>
-                <Fact label="Netlify production site">
-                    <code class="break-all">{project.production_site_id.clone()}</code>
-                </Fact>
-            </dl>
-        </article>
-    }
-}
-
-#[component]
-fn Fact(label: &'static str, children: Children) -> impl IntoView {
-    view! {
-        <div>
-            <dt class="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</dt>
-            <dd class="mt-1 text-sm">{children()}</dd>
-        </div>
-    }
-}
-
 /// Greenroom's own health, as `/readyz` sees it, with a button to check again.
 #[component]
 fn StatusPanel() -> impl IntoView {
-    let initial = Resource::new(|| (), |_| get_system_status());
-    let recheck = Action::new(|_: &()| get_system_status());
+    // The facts are rendered on the server (`views::shell`); a re-check
+    // fetches them again.
+    let initial = Resource::new(|| (), |_| async { status_fragment().await.map(Fragment) });
+    let recheck = Action::new(|_: &()| async { status_fragment().await.map(Fragment) });
     let current = move || recheck.value().get().or_else(|| initial.get());
     let checking = recheck.pending();
 
@@ -222,50 +166,11 @@ fn StatusPanel() -> impl IntoView {
                 </button>
             </div>
             <Suspense fallback=|| view! { <p class="mt-4 text-sm text-slate-500">"Checking…"</p> }>
-                {move || current().map(|result| view! { <StatusFacts result /> })}
+                {move || current().map(|result| match result {
+                    Ok(facts) => view! { <div inner_html=facts.0></div> }.into_any(),
+                    Err(e) => view! { <p role="alert" class="mt-4 text-sm text-red-700">{e.to_string()}</p> }.into_any(),
+                })}
             </Suspense>
         </section>
-    }
-}
-
-#[component]
-fn StatusFacts(result: Result<StatusView, ApiError>) -> impl IntoView {
-    match result {
-        Err(e) => view! {
-            <p role="alert" class="mt-4 text-sm text-red-700">{e.to_string()}</p>
-        }
-        .into_any(),
-        Ok(s) => {
-            let (badge, badge_class) = if s.ready {
-                ("Ready", "bg-emerald-100 text-emerald-800")
-            } else {
-                ("Not ready", "bg-red-100 text-red-800")
-            };
-            let database = match (&s.database_backend, &s.database_error) {
-                (Some(backend), _) => format!(
-                    "{backend}, {} of {} migrations applied",
-                    s.migrations_applied, s.migrations_expected
-                ),
-                (None, Some(err)) => format!("unreachable: {err}"),
-                (None, None) => "unknown".into(),
-            };
-            view! {
-                <p class="mt-4">
-                    <span data-testid="readiness" class=format!("rounded-full px-2 py-0.5 text-xs font-semibold {badge_class}")>{badge}</span>
-                </p>
-                <dl class="mt-4 space-y-3 text-sm">
-                    <div><dt class="text-slate-500">"Mode"</dt><dd>{if s.sandbox { "Sandbox (simulated vendors)" } else { "Live vendors" }}</dd></div>
-                    {s.sandbox_url.clone().map(|url| view! {
-                        <div><dt class="text-slate-500">"Sandbox"</dt><dd data-testid="sandbox-url"><code>{url}</code></dd></div>
-                    })}
-                    <div><dt class="text-slate-500">"Database"</dt><dd data-testid="database">{database}</dd></div>
-                    <div><dt class="text-slate-500">"Location"</dt><dd class="break-all"><code>{s.database_location.clone().unwrap_or_default()}</code></dd></div>
-                    <div><dt class="text-slate-500">"Version"</dt><dd>{s.version.clone()}</dd></div>
-                    <div><dt class="text-slate-500">"Up for"</dt><dd>{duration(s.uptime_seconds)}</dd></div>
-                    <div><dt class="text-slate-500">"Checked"</dt><dd data-testid="checked-at">{utc_timestamp(s.checked_at_ms)}</dd></div>
-                </dl>
-            }
-            .into_any()
-        }
     }
 }

@@ -26,6 +26,18 @@ pub fn html(
     .to_html()
 }
 
+/// The page's heading, with the CSV export of what the filters select.
+pub fn heading(query: &HistoryQuery) -> String {
+    let export = format!("/history/export?format=csv&{}", query.filters_qs());
+    view! {
+        <div class="flex flex-wrap items-baseline justify-between gap-2">
+            <h1 class="text-2xl font-semibold tracking-tight">"Deploy history"</h1>
+            <a rel="external" class="text-sm underline" data-testid="export-csv" href=export>"Export these deploys as CSV"</a>
+        </div>
+    }
+    .to_html()
+}
+
 /// The filters as typed, and why they cannot be used.
 pub fn invalid(query: &HistoryQuery, projects: Vec<String>, problem: &str) -> String {
     view! {

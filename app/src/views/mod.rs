@@ -3,6 +3,7 @@
 //! browser bundle carries the interactive pieces alone (the action dialog,
 //! the live view, the filters), which keeps the first load small.
 
+pub mod actions;
 pub mod activity;
 pub mod charts;
 pub mod deploy;
@@ -10,3 +11,4 @@ pub mod history;
 pub mod overview;
 pub mod parts;
 pub mod secrets;
+pub mod shell;

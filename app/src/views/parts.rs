@@ -123,6 +123,9 @@ pub fn ActionProgress(action: ActionView) -> impl IntoView {
             {a.message.clone().filter(|_| a.state == "failed").map(|m| view! {
                 <p role="alert" class="mt-1 text-sm text-red-700">{m}</p>
             })}
+            {a.message.clone().filter(|_| a.state == "unknown").map(|m| view! {
+                <p role="status" class="mt-1 text-sm text-amber-800" data-testid="action-unknown">{m}</p>
+            })}
             <ol class="mt-2 space-y-0.5 text-xs text-slate-600" aria-label="Progress">
                 {a.progress.into_iter().map(|p| {
                     let state = p.state.clone();

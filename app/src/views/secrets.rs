@@ -7,6 +7,61 @@ use crate::format::utc_timestamp;
 use crate::model::{CellView, DismissalView, FindingView, SecretRow, SecretsQuery, SecretsView};
 use leptos::prelude::*;
 
+/// The whole page around `body` (the stored report, or the comparison with
+/// an uploaded `.env.local` when `compared`): heading, re-check form, the
+/// upload form, and what went wrong with the last form post (`posted`) or
+/// upload (`upload_problem`).
+pub fn page_html(
+    project: &str,
+    posted: Option<&str>,
+    upload_problem: Option<&str>,
+    compared: bool,
+    body: &str,
+) -> String {
+    let project = project.to_string();
+    let stored_href = format!("/secrets?project={}", crate::format::query_escape(&project));
+    view! {
+        <div class="flex flex-wrap items-baseline justify-between gap-2">
+            <h1 class="text-2xl font-semibold tracking-tight">{format!("Secret coverage of {project}")}</h1>
+            <form method="post" action="/api/secrets/recheck" class="text-sm">
+                <input type="hidden" name="project" value=project.clone() />
+                <button type="submit" data-testid="recheck" class="rounded-md border border-slate-300 bg-white px-3 py-1.5 hover:bg-slate-50">"Re-check now"</button>
+            </form>
+        </div>
+        <p class="mt-1 max-w-3xl text-sm text-slate-600">
+            "Which keys each store holds, across Netlify's contexts, GitHub Actions and your .env.local. Values are never shown: readable values are compared by keyed fingerprint and shown as letters."
+        </p>
+        {posted.map(|e| view! { <p role="alert" class="mt-3 rounded border border-red-200 bg-red-50 p-2 text-sm text-red-800" data-testid="secrets-error">{e.to_string()}</p> })}
+        <form method="post" action=stored_href.clone() enctype="multipart/form-data" class="mt-4 rounded-lg border border-slate-200 bg-white p-3 text-sm" data-testid="env-local-form">
+            <input type="hidden" name="project" value=project.clone() />
+            <label for="env-local-input" class="font-medium">"Compare my .env.local"</label>
+            <span class="text-slate-600">" (up to 64 KiB). It is compared in memory and forgotten: never stored, logged or sent back."</span>
+            <div class="mt-2 flex flex-wrap items-center gap-3">
+                <input
+                    id="env-local-input"
+                    type="file"
+                    name="env_local"
+                    required
+                    data-autosubmit="true"
+                    data-testid="env-local-input"
+                    class="block min-w-0 flex-1 rounded-lg border-2 border-dashed border-slate-300 p-3 text-slate-700 file:mr-3 file:rounded-md file:border-0 file:bg-slate-900 file:px-3 file:py-1.5 file:text-white hover:border-emerald-500"
+                />
+                <button type="submit" class="rounded-md border border-slate-300 bg-white px-3 py-1.5 hover:bg-slate-50">"Compare"</button>
+            </div>
+            <p class="mt-1 text-xs text-slate-500">"Pick the file or drop it on the box."</p>
+        </form>
+        {upload_problem.map(|e| view! { <p role="alert" class="mt-3 text-sm text-red-700" data-testid="env-local-error">{e.to_string()}</p> })}
+        {compared.then(|| view! {
+            <div class="mt-3 flex items-center gap-3 text-sm" data-testid="env-local-result">
+                <span class="rounded bg-sky-100 px-2 py-0.5 text-sky-900">"Compared with your .env.local"</span>
+                <a rel="external" class="underline" href=stored_href.clone()>"Back to the stored check"</a>
+            </div>
+        })}
+        <div inner_html=body.to_string()></div>
+    }
+    .to_html()
+}
+
 pub fn html(v: &SecretsView, query: &SecretsQuery) -> String {
     let v = v.clone();
     let query = query.clone();
@@ -104,7 +159,7 @@ fn Filters(v: SecretsView, query: SecretsQuery) -> impl IntoView {
                 <input type="search" name="key" value=query.key.clone().unwrap_or_default() placeholder="SUPABASE" class="rounded border border-slate-300 px-2 py-1" />
             </label>
             <button type="submit" class="rounded-md bg-slate-900 px-3 py-1.5 text-white">"Filter"</button>
-            <a class="underline" href=format!("/secrets?project={}", crate::format::query_escape(&v.project))>"Clear"</a>
+            <a rel="external" class="underline" href=format!("/secrets?project={}", crate::format::query_escape(&v.project))>"Clear"</a>
         </form>
     }
 }
