@@ -406,23 +406,63 @@ mod suite {
             .record_audit(&event("deploy.trigger", "bo"), AuditOutcome::Succeeded)
             .await
             .unwrap();
+        // The audit row of an action still being worked on (by a live peer)
+        // is that action's to settle.
+        let p = project(&storage).await;
+        let greenroom::storage::Claim::Won(working) = storage
+            .claim_action(
+                &greenroom::storage::NewAction {
+                    project_id: p,
+                    kind: "deploy-staging".into(),
+                    active_key: "p:deploy-staging".into(),
+                    actor_login: Some("ana".into()),
+                    summary: "Deploy develop".into(),
+                    target_json: "{}".into(),
+                    owner: "peer".into(),
+                },
+                greenroom::storage::now_ms(),
+                60_000,
+                600_000,
+            )
+            .await
+            .unwrap()
+        else {
+            panic!("the claim wins");
+        };
+        let of_action = storage
+            .record_audit(
+                &event("action.deploy-staging", "ana"),
+                AuditOutcome::Pending,
+            )
+            .await
+            .unwrap();
+        storage
+            .set_action_audit(working.id, of_action)
+            .await
+            .unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         let marked = storage
             .mark_abandoned_audits_unknown(greenroom::storage::now_ms())
             .await
             .unwrap();
         assert_eq!(marked, 1);
+        // A live peer marked unknown by a restarting instance before it
+        // linked the row still records the truth when it learns it.
+        assert!(storage
+            .settle_audit(crashed, AuditOutcome::Succeeded, Some("done"), &[])
+            .await
+            .unwrap());
+        assert!(!storage
+            .settle_audit(crashed, AuditOutcome::Failed, Some("late"), &[])
+            .await
+            .unwrap());
         let rows = storage
             .list_audit(&AuditFilter::default(), None, 10)
             .await
             .unwrap();
         let by_id = |id| rows.iter().find(|r| r.id == id).unwrap();
-        assert_eq!(by_id(crashed).outcome, AuditOutcome::Unknown);
-        assert!(by_id(crashed)
-            .message
-            .as_deref()
-            .unwrap()
-            .contains("stopped before"));
+        assert_eq!(by_id(crashed).outcome, AuditOutcome::Succeeded);
+        assert_eq!(by_id(of_action).outcome, AuditOutcome::Pending);
         assert_eq!(by_id(finished).outcome, AuditOutcome::Succeeded);
     }
 
@@ -755,6 +795,7 @@ mod suite {
                 Some("done"),
                 "[]",
                 t + 1_000,
+                None,
             )
             .await
             .unwrap();
@@ -765,13 +806,83 @@ mod suite {
         ));
         // A finished action stays finished.
         storage
-            .update_action(first.id, ActionState::Failed, None, None, "[]", t + 2_000)
+            .update_action(
+                first.id,
+                ActionState::Failed,
+                None,
+                None,
+                "[]",
+                t + 2_000,
+                None,
+            )
             .await
             .unwrap();
         assert_eq!(
             storage.get_action(first.id).await.unwrap().unwrap().state,
             ActionState::Succeeded
         );
+        // Only its owner moves an action once it has one.
+        let other = NewAction {
+            active_key: "AllIncompassing:deploy-staging".into(),
+            kind: "deploy-staging".into(),
+            ..new.clone()
+        };
+        let Claim::Won(held) = storage
+            .claim_action(&other, t, 60_000, 600_000)
+            .await
+            .unwrap()
+        else {
+            panic!("another key is claimed apart");
+        };
+        storage
+            .update_action(
+                held.id,
+                ActionState::Failed,
+                None,
+                None,
+                "[]",
+                t + 10,
+                Some("intruder"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            storage.get_action(held.id).await.unwrap().unwrap().state,
+            ActionState::Starting
+        );
+        // An outcome that stays unknown ends the action but keeps the key for
+        // the stale window, not the short one: the vendor may still act.
+        storage
+            .give_up_action(held.id, "could not find out", "[]", t + 1_000, Some("a"))
+            .await
+            .unwrap();
+        let gone = storage.get_action(held.id).await.unwrap().unwrap();
+        assert_eq!(gone.state, ActionState::Unknown);
+        assert!(gone.finished_at_ms.is_some());
+        assert!(matches!(
+            storage.claim_action(&other, t + 61_001 + 60_000, 60_000, 600_000).await.unwrap(),
+            Claim::AlreadyUnderWay(a) if a.id == held.id
+        ));
+        let Claim::Won(retry) = storage
+            .claim_action(&other, t + 1_000 + 600_001, 60_000, 600_000)
+            .await
+            .unwrap()
+        else {
+            panic!("after the stale window a retry wins");
+        };
+        assert_ne!(retry.id, held.id);
+        storage
+            .update_action(
+                retry.id,
+                ActionState::Succeeded,
+                None,
+                None,
+                "[]",
+                t + 601_002,
+                Some("a"),
+            )
+            .await
+            .unwrap();
         // After the window, a new one.
         let Claim::Won(second) = storage
             .claim_action(&new, t + 61_001, 60_000, 600_000)
@@ -786,7 +897,7 @@ mod suite {
             storage.claim_action(&new, t + 61_001 + 600_001, 60_000, 600_000).await.unwrap(),
             Claim::Won(a) if a.id != second.id
         ));
-        assert_eq!(storage.recent_actions(p, 10).await.unwrap().len(), 3);
+        assert_eq!(storage.recent_actions(p, 10).await.unwrap().len(), 5);
         // The two unfinished ones lost their owner's heartbeat: each is
         // adopted once, by whoever asks first.
         let now = t + 61_001 + 600_001 + 10_000;
@@ -831,7 +942,15 @@ mod suite {
         );
         // A finished action is never adopted.
         storage
-            .update_action(ids[0], ActionState::Failed, None, None, "[]", now + 10_000)
+            .update_action(
+                ids[0],
+                ActionState::Failed,
+                None,
+                None,
+                "[]",
+                now + 10_000,
+                None,
+            )
             .await
             .unwrap();
         // An instance never adopts what it is working on itself.

@@ -525,6 +525,13 @@ impl Actions {
         {
             tracing::warn!(action = action.id, error = %e, "could not record what the vendor showed before the call");
         }
+        if self.lost(action.id) {
+            // Another instance adopted the action while this one was slow to
+            // reach the call: it finishes it; calling too could act twice.
+            return Err(ActionError::Upstream(
+                "Another Greenroom instance took this action over; follow it below".into(),
+            ));
+        }
         match self.call_upstream(t, kind, &plan).await {
             Err(e) if e.outcome_unknown() => {
                 let message = format!(
@@ -532,7 +539,7 @@ impl Actions {
                     e.vendor
                 );
                 self.storage
-                    .complete_audit(audit_id, AuditOutcome::Unknown, Some(&message), &[])
+                    .settle_audit(audit_id, AuditOutcome::Unknown, Some(&message), &[])
                     .await?;
                 self.mark_unknown(&action, &message).await?;
                 let unknown = self.storage.get_action(action.id).await?.unwrap_or(action);
@@ -549,7 +556,7 @@ impl Actions {
             Err(e) => {
                 let message = explain(&e, kind);
                 self.storage
-                    .complete_audit(audit_id, AuditOutcome::Failed, Some(&message), &[])
+                    .settle_audit(audit_id, AuditOutcome::Failed, Some(&message), &[])
                     .await?;
                 self.finish(&action, ActionState::Failed, None, Some(&message), "failed")
                     .await?;
@@ -559,7 +566,7 @@ impl Actions {
             }
             Ok(upstream_ref) => {
                 self.storage
-                    .complete_audit(
+                    .settle_audit(
                         audit_id,
                         AuditOutcome::Succeeded,
                         Some("accepted by the vendor"),
@@ -652,6 +659,7 @@ impl Actions {
                 None,
                 &to_json(&progress),
                 now_ms(),
+                Some(self.instance()),
             )
             .await?;
         Ok(self
@@ -677,6 +685,7 @@ impl Actions {
                 Some(message),
                 &to_json(&progress),
                 now_ms(),
+                Some(self.instance()),
             )
             .await
     }
@@ -809,16 +818,31 @@ impl Actions {
                 .settle_audit(audit, AuditOutcome::Unknown, Some(&detail), &[])
                 .await;
         }
-        let _ = self
-            .finish(
-                &action,
-                ActionState::Failed,
-                None,
-                Some(&detail),
-                "outcome unknown",
+        // Still unknown, not failed: the vendor may yet act on it, so the key
+        // stays held (for the stale window) and the page says to check.
+        let mut progress = match self.storage.get_action(action.id).await {
+            Ok(Some(a)) => progress_of(&a),
+            _ => progress_of(&action),
+        };
+        progress.push(ProgressStep {
+            state: "outcome unknown".into(),
+            at_ms: now_ms(),
+            detail: Some(detail.clone()),
+        });
+        if let Err(e) = self
+            .storage
+            .give_up_action(
+                action.id,
+                &detail,
+                &to_json(&progress),
+                now_ms(),
+                Some(self.instance()),
             )
-            .await;
-        self.announce_end(t, &action, kind, false, &detail).await;
+            .await
+        {
+            tracing::warn!(action = action.id, error = %e, "could not record that an action's outcome stays unknown");
+        }
+        self.announce_unknown(t, kind, &action, &detail).await;
     }
 
     /// What the vendor shows of an action Greenroom got no answer for: a
@@ -1015,8 +1039,27 @@ impl Actions {
                 message,
                 &to_json(&progress),
                 now_ms(),
+                Some(self.instance()),
             )
             .await
+    }
+
+    async fn announce_unknown(
+        &self,
+        t: &SyncTarget,
+        kind: ActionKind,
+        action: &ActionRecord,
+        detail: &str,
+    ) {
+        let text = format!(
+            ":warning: {} for {}: outcome unknown: {detail}\n{}",
+            kind.label(),
+            t.project.name,
+            self.notifier.link(&format!("/?project={}", t.project.name))
+        );
+        self.notifier
+            .announce(&format!("action:{}:ended", action.id), &text)
+            .await;
     }
 
     async fn announce_end(
@@ -1147,6 +1190,7 @@ impl Actions {
                 None,
                 &to_json(&progress),
                 now_ms(),
+                Some(self.instance()),
             )
             .await
     }

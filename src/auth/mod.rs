@@ -87,7 +87,7 @@ pub async fn end_all_sessions(
     match storage.delete_sessions_except(keep).await {
         Ok(n) => {
             storage
-                .complete_audit(
+                .settle_audit(
                     id,
                     AuditOutcome::Succeeded,
                     Some(&format!("{n} sessions ended")),
@@ -98,7 +98,7 @@ pub async fn end_all_sessions(
         }
         Err(e) => {
             let _ = storage
-                .complete_audit(id, AuditOutcome::Failed, Some(&e.to_string()), &[])
+                .settle_audit(id, AuditOutcome::Failed, Some(&e.to_string()), &[])
                 .await;
             Err(e)
         }

@@ -111,7 +111,9 @@ impl Storage {
     /// Claims `action` unless an equal one is under way or finished less than
     /// `window_ms` ago. An unfinished claim whose heartbeat is older than
     /// `stale_ms` no longer blocks (a last resort: the reconciler normally
-    /// adopts and finishes it long before).
+    /// adopts and finishes it long before). One whose outcome stayed unknown
+    /// (the vendor may still act on it) blocks for `stale_ms` after it was
+    /// given up, not `window_ms`, so a quick retry cannot do it twice.
     pub async fn claim_action(
         &self,
         action: &NewAction,
@@ -128,7 +130,8 @@ impl Storage {
                 sqlx::query(
                     "UPDATE actions SET active_key = NULL
                      WHERE active_key = $1
-                       AND ((finished_at_ms IS NOT NULL AND finished_at_ms < $2)
+                       AND ((finished_at_ms IS NOT NULL AND state <> 'unknown' AND finished_at_ms < $2)
+                         OR (finished_at_ms IS NOT NULL AND state = 'unknown' AND finished_at_ms < $3)
                          OR (finished_at_ms IS NULL AND COALESCE(heartbeat_at_ms, updated_at_ms) < $3))",
                 )
                 .bind(&action.active_key)
@@ -198,7 +201,10 @@ impl Storage {
     }
 
     /// Moves an action on: its state, what upstream called it, a message, and
-    /// the progress seen so far. A finished action stays finished.
+    /// the progress seen so far. A finished action stays finished, and with
+    /// `owner` only its owner moves it (an instance whose action another took
+    /// over writes nothing).
+    #[allow(clippy::too_many_arguments)]
     pub async fn update_action(
         &self,
         id: i64,
@@ -207,21 +213,73 @@ impl Storage {
         message: Option<&str>,
         progress_json: &str,
         now: i64,
+        owner: Option<&str>,
+    ) -> Result<(), StorageError> {
+        self.move_action(
+            id,
+            state,
+            state.is_final(),
+            upstream_ref,
+            message,
+            progress_json,
+            now,
+            owner,
+        )
+        .await
+    }
+
+    /// Ends an action whose outcome could not be found out: it stays
+    /// `unknown` (never shown as failed), is no longer followed, and keeps its
+    /// key for the stale window (see `claim_action`).
+    pub async fn give_up_action(
+        &self,
+        id: i64,
+        message: &str,
+        progress_json: &str,
+        now: i64,
+        owner: Option<&str>,
+    ) -> Result<(), StorageError> {
+        self.move_action(
+            id,
+            ActionState::Unknown,
+            true,
+            None,
+            Some(message),
+            progress_json,
+            now,
+            owner,
+        )
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn move_action(
+        &self,
+        id: i64,
+        state: ActionState,
+        finished: bool,
+        upstream_ref: Option<&str>,
+        message: Option<&str>,
+        progress_json: &str,
+        now: i64,
+        owner: Option<&str>,
     ) -> Result<(), StorageError> {
         on_pool!(self, |pool, _Db| {
             sqlx::query(
                 "UPDATE actions SET state = $1, upstream_ref = COALESCE($2, upstream_ref),
                      message = COALESCE($3, message), progress_json = $4, updated_at_ms = $5,
                      finished_at_ms = CASE WHEN $6 THEN $5 ELSE finished_at_ms END
-                 WHERE id = $7 AND finished_at_ms IS NULL",
+                 WHERE id = $7 AND finished_at_ms IS NULL
+                   AND ($8 IS NULL OR owner IS NULL OR owner = $8)",
             )
             .bind(state.as_str())
             .bind(upstream_ref)
             .bind(message)
             .bind(progress_json)
             .bind(now)
-            .bind(state.is_final())
+            .bind(finished)
             .bind(id)
+            .bind(owner)
             .execute(pool)
             .await
             .map(|_| ())
