@@ -30,6 +30,13 @@ pub struct Branch {
     pub preview_project_status: Option<String>,
     #[serde(default)]
     pub with_data: bool,
+    #[serde(default)]
+    pub pr_number: Option<i64>,
+    #[serde(default)]
+    pub review_requested_at: Option<String>,
+    /// Set once a delete was asked for; the branch can be restored until then.
+    #[serde(default)]
+    pub deletion_scheduled_at: Option<String>,
 }
 
 /// A branch's database; the password and JWT secret are not read at all.
@@ -77,12 +84,25 @@ pub struct Backup {
     pub inserted_at: String,
 }
 
+/// The range point-in-time recovery covers, in Unix seconds.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct PhysicalBackupData {
+    #[serde(default)]
+    pub earliest_physical_backup_date_unix: Option<i64>,
+    #[serde(default)]
+    pub latest_physical_backup_date_unix: Option<i64>,
+}
+
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Backups {
     pub region: String,
     pub pitr_enabled: bool,
     pub walg_enabled: bool,
     pub backups: Vec<Backup>,
+    /// Required by the description; read leniently so that a missing range
+    /// shows as unknown instead of failing the whole backups panel.
+    #[serde(default)]
+    pub physical_backup_data: PhysicalBackupData,
 }
 
 #[derive(Deserialize)]
