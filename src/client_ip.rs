@@ -41,18 +41,40 @@ impl ProxyConfig {
         peer: IpAddr,
         header_values: impl Iterator<Item = &'a str>,
     ) -> IpAddr {
-        if !self.trusted.contains(&peer) {
+        let peer = peer.to_canonical();
+        if !self.is_trusted(peer) {
             return peer;
         }
-        let hops: Vec<IpAddr> = header_values
-            .flat_map(|v| v.split(','))
-            .filter_map(|h| h.trim().parse::<IpAddr>().ok())
-            .collect();
-        hops.into_iter()
-            .rev()
-            .find(|ip| !self.trusted.contains(ip))
-            .unwrap_or(peer)
+        let hops: Vec<&str> = header_values.flat_map(|v| v.split(',')).collect();
+        for hop in hops.into_iter().rev() {
+            match parse_hop(hop) {
+                Some(ip) if self.is_trusted(ip) => continue,
+                Some(ip) => return ip,
+                // A hop that is not an address may have been written by the
+                // client; nothing left of it can be trusted.
+                None => break,
+            }
+        }
+        peer
     }
+
+    /// An IPv4 peer on a dual-stack socket arrives as `::ffff:a.b.c.d`; it
+    /// matches the plain IPv4 address configured.
+    fn is_trusted(&self, ip: IpAddr) -> bool {
+        self.trusted.iter().any(|t| t.to_canonical() == ip)
+    }
+}
+
+/// One hop of a forwarding header: `a.b.c.d`, an IPv6 address, or either
+/// with a port (`a.b.c.d:p`, `[v6]:p`) as some proxies write them.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    let hop = hop.trim();
+    if let Ok(ip) = hop.parse::<IpAddr>() {
+        return Some(ip.to_canonical());
+    }
+    hop.parse::<std::net::SocketAddr>()
+        .ok()
+        .map(|s| s.ip().to_canonical())
 }
 
 #[cfg(test)]
@@ -95,6 +117,32 @@ mod tests {
         assert_eq!(
             proxied.client_ip(ip("10.0.0.2"), ["garbage"].into_iter()),
             ip("10.0.0.2")
+        );
+    }
+
+    #[test]
+    fn mapped_peers_ports_and_unreadable_hops() {
+        let proxied = ProxyConfig {
+            trusted: vec![ip("127.0.0.1")],
+            ..Default::default()
+        };
+        assert_eq!(
+            proxied.client_ip(ip("::ffff:127.0.0.1"), ["198.51.100.7"].into_iter()),
+            ip("198.51.100.7"),
+            "a dual-stack socket's mapped address is the proxy configured"
+        );
+        assert_eq!(
+            proxied.client_ip(ip("127.0.0.1"), ["198.51.100.7:4711"].into_iter()),
+            ip("198.51.100.7")
+        );
+        assert_eq!(
+            proxied.client_ip(ip("127.0.0.1"), ["[2001:db8::1]:443"].into_iter()),
+            ip("2001:db8::1")
+        );
+        assert_eq!(
+            proxied.client_ip(ip("127.0.0.1"), ["198.51.100.7, unknown"].into_iter()),
+            ip("127.0.0.1"),
+            "the client's own choice left of an unreadable hop is not taken"
         );
     }
 }

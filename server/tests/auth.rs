@@ -312,6 +312,14 @@ async fn someone_removed_from_their_team_is_locked_out_at_the_next_check() {
 async fn a_slow_github_never_holds_up_signed_in_requests() {
     let app = spawn_with("[auth]\nmembership_check_secs = 1\n").await;
     let (_, client) = signed_in(&app, "dev-deployer").await;
+    let shell = |client: reqwest::Client| {
+        let url = app.url("/api/shell");
+        async move {
+            let v: serde_json::Value = client.get(url).send().await.unwrap().json().await.unwrap();
+            v["user"]["unconfirmed_since_ms"].clone()
+        }
+    };
+    assert!(shell(client.clone()).await.is_null(), "just confirmed");
     let res = plain()
         .post(format!("{}/__sandbox/faults", app.sandbox()))
         .json(&serde_json::json!({"route": "GET /github/orgs/*", "kind": "latency", "ms": 30000}))
@@ -363,6 +371,11 @@ async fn a_slow_github_never_holds_up_signed_in_requests() {
         .count();
     // One at sign-in and one re-check, however many requests came.
     assert!(checks <= 2, "{checks} org membership calls");
+    // The page says the role is the last known one while GitHub is silent.
+    assert!(
+        shell(client.clone()).await.as_i64().is_some(),
+        "the shell says the role is unconfirmed"
+    );
     app.stop().await;
 }
 

@@ -41,10 +41,15 @@ fn shell_info(path: &str) -> Result<ShellInfo, ApiError> {
         } else {
             Vec::new()
         },
-        user: user.map(|u| UserView {
-            login: u.login,
-            name: u.name,
-            role: u.role.as_str().to_string(),
+        user: user.map(|u| {
+            let overdue = greenroom::storage::now_ms() - u.checked_at_ms
+                > services.config.auth.membership_check.as_millis() as i64;
+            UserView {
+                unconfirmed_since_ms: overdue.then_some(u.checked_at_ms),
+                login: u.login,
+                name: u.name,
+                role: u.role.as_str().to_string(),
+            }
         }),
     })
 }

@@ -87,6 +87,12 @@ fn UserMenu(user: crate::model::UserView) -> impl IntoView {
                 <span class="font-medium">{shown}</span>
                 " "
                 <span data-testid="user-role" class="rounded bg-slate-100 px-1.5 py-0.5 text-xs uppercase tracking-wide text-slate-700">{user.role.clone()}</span>
+                {user.unconfirmed_since_ms.map(|ms| view! {
+                    " "
+                    <span role="status" data-testid="role-unconfirmed" class="text-xs text-amber-800">
+                        {format!("GitHub is not answering: role last confirmed {}", crate::format::utc_timestamp(ms))}
+                    </span>
+                })}
             </span>
             <form method="post" action="/auth/sign-out">
                 <button type="submit" class="rounded-md border border-slate-300 px-2 py-1 hover:bg-slate-50">"Sign out"</button>
