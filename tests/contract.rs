@@ -92,6 +92,9 @@ const USED: &[&str] = &[
     "supabase POST /v1/branches/{branch_id_or_ref}/restore",
     "supabase GET /v1/branches/{branch_id_or_ref}/diff",
     "supabase GET /v1/projects/{ref}/database/backups",
+    "supabase GET /v1/projects/{ref}/actions",
+    "supabase GET /v1/projects/{ref}/actions/{run_id}",
+    "supabase GET /v1/projects/{ref}/actions/{run_id}/logs",
 ];
 
 /// Paths the sandbox serves outside the API descriptions: GitHub's OAuth
@@ -417,6 +420,15 @@ async fn every_operation_greenroom_uses_matches_the_vendor_descriptions() {
     supabase.merge_branch(&feature.id).await.unwrap();
     supabase.delete_branch(&created.id).await.unwrap();
     supabase.list_backups(project).await.unwrap();
+    let runs = supabase.list_action_runs(project).await.unwrap();
+    assert!(!runs.is_empty(), "every branch has a run");
+    let run = supabase.get_action_run(project, &runs[0].id).await.unwrap();
+    assert_eq!(run.run_steps.len(), 7);
+    assert!(!supabase
+        .get_action_run_logs(project, &run.id)
+        .await
+        .unwrap()
+        .is_empty());
 
     // Every request and response against the descriptions.
     let dir = specs_dir();

@@ -370,13 +370,112 @@ pub struct Branch {
     pub pr_number: Option<u32>,
     pub created_ms: i64,
     pub updated_ms: i64,
+    /// When its latest workflow (create, reset, push) began; 0 in worlds
+    /// written before runs were kept, read as `created_ms`.
+    #[serde(default)]
+    pub run_started_ms: i64,
     /// CREATING_PROJECT until this, then RUNNING_MIGRATIONS until `done_ms`.
     pub migrations_ms: i64,
     pub done_ms: i64,
     pub outcome: Outcome,
 }
 
+/// The steps of a branch workflow run, in Supabase's order.
+pub const RUN_STEPS: [&str; 7] = [
+    "clone",
+    "pull",
+    "health",
+    "configure",
+    "migrate",
+    "seed",
+    "deploy",
+];
+
 impl Branch {
+    pub fn run_started(&self) -> i64 {
+        if self.run_started_ms > 0 {
+            self.run_started_ms
+        } else {
+            self.created_ms
+        }
+    }
+
+    /// The id of the branch's latest workflow run.
+    pub fn run_id(&self) -> String {
+        let short: String = self.id.chars().filter(|c| *c != '-').take(12).collect();
+        format!("run_{short}{:x}", self.run_started())
+    }
+
+    /// Each step of the latest run at `now`: (name, Docker-style status,
+    /// started, last changed). Steps before `migrate` share the project's
+    /// creation; `migrate` runs until `done_ms`; `seed` and `deploy` follow a
+    /// success, and a failed migration leaves `migrate` DEAD and the rest
+    /// never started.
+    pub fn run_steps_at(&self, now: i64) -> Vec<(&'static str, &'static str, i64, i64)> {
+        let start = self.run_started();
+        let prep_end = self.migrations_ms.max(start);
+        let prep = |i: i64| start + (prep_end - start) * i / 4;
+        let mut out = Vec::with_capacity(RUN_STEPS.len());
+        for (i, name) in RUN_STEPS.iter().enumerate() {
+            let i = i as i64;
+            let (begin, end) = match i {
+                0..=3 => (prep(i), prep(i + 1)),
+                4 => (prep_end, self.done_ms),
+                _ => (self.done_ms, self.done_ms),
+            };
+            let status = if now < begin {
+                "CREATED"
+            } else if i == 4 && now >= end && self.outcome == Outcome::Failure {
+                "DEAD"
+            } else if i > 4 && self.outcome == Outcome::Failure {
+                "CREATED"
+            } else if now < end {
+                "RUNNING"
+            } else {
+                "EXITED"
+            };
+            let changed = match status {
+                "CREATED" => begin.min(now),
+                "RUNNING" => begin,
+                _ => end,
+            };
+            out.push((*name, status, begin.min(now), changed));
+        }
+        out
+    }
+
+    /// The latest run's log up to `now`, as Supabase's runner writes it.
+    pub fn run_log_at(&self, now: i64) -> String {
+        let mut log = String::new();
+        for (name, status, _, _) in self.run_steps_at(now) {
+            match (name, status) {
+                (_, "CREATED") => {}
+                ("clone", _) => log.push_str("Cloning repository at the branch's head...\n"),
+                ("pull", _) => log.push_str("Pulling images for the branch's project...\n"),
+                ("health", _) => {
+                    log.push_str("Waiting for the database to accept connections...\n")
+                }
+                ("configure", _) => log.push_str("Applying config.toml to the branch project...\n"),
+                ("migrate", "RUNNING") => {
+                    log.push_str("Applying migration 20261201093000_add_invoices.sql...\n")
+                }
+                ("migrate", "DEAD") => log.push_str(
+                    "Applying migration 20261201093000_add_invoices.sql...\n\
+                     ERROR: relation \"public.accounts\" does not exist (SQLSTATE 42P01)\n\
+                     At statement 3: alter table public.accounts add column plan text\n\
+                     Migration failed: 20261201093000_add_invoices.sql\n",
+                ),
+                ("migrate", _) => log.push_str(
+                    "Applying migration 20261201093000_add_invoices.sql...\nMigrations applied.\n",
+                ),
+                ("seed", _) => log.push_str("Seeding data from supabase/seed.sql...\n"),
+                ("deploy", _) => log.push_str("Deploying edge functions... done.\n"),
+                _ => {}
+            }
+        }
+        log
+    }
+
     /// (`status`, `preview_project_status`) at `now`.
     pub fn status_at(&self, now: i64) -> (&'static str, &'static str) {
         if now < self.migrations_ms {
@@ -389,5 +488,62 @@ impl Branch {
                 Outcome::Failure => ("MIGRATIONS_FAILED", "ACTIVE_UNHEALTHY"),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn branch(outcome: Outcome) -> Branch {
+        Branch {
+            id: "0b1f3c2e-8d4a-4f6b-9c1d-2e3f4a5b6c7d".into(),
+            name: "feature-x".into(),
+            project_ref: "abcdefghijklmnopqrst".into(),
+            git_branch: None,
+            is_default: false,
+            persistent: false,
+            with_data: false,
+            pr_number: None,
+            created_ms: 1_000,
+            updated_ms: 1_000,
+            run_started_ms: 0,
+            migrations_ms: 1_100,
+            done_ms: 1_200,
+            outcome,
+        }
+    }
+
+    fn statuses(b: &Branch, now: i64) -> Vec<&'static str> {
+        b.run_steps_at(now).into_iter().map(|s| s.1).collect()
+    }
+
+    #[test]
+    fn a_run_moves_through_its_steps_with_the_branch() {
+        let ok = branch(Outcome::Success);
+        assert_eq!(
+            statuses(&ok, 1_050),
+            ["EXITED", "EXITED", "RUNNING", "CREATED", "CREATED", "CREATED", "CREATED"]
+        );
+        assert_eq!(ok.status_at(1_150).0, "RUNNING_MIGRATIONS");
+        assert_eq!(statuses(&ok, 1_150)[4], "RUNNING");
+        assert!(statuses(&ok, 1_300).iter().all(|s| *s == "EXITED"));
+        assert!(ok.run_log_at(1_300).contains("Migrations applied."));
+        assert!(ok.run_id().starts_with("run_0b1f3c2e8d4a"));
+    }
+
+    #[test]
+    fn a_failed_migration_leaves_its_step_dead_and_says_why() {
+        let failed = branch(Outcome::Failure);
+        assert_eq!(
+            statuses(&failed, 1_300),
+            ["EXITED", "EXITED", "EXITED", "EXITED", "DEAD", "CREATED", "CREATED"]
+        );
+        let log = failed.run_log_at(1_300);
+        assert!(
+            log.contains("ERROR: relation \"public.accounts\" does not exist"),
+            "{log}"
+        );
+        assert!(!log.contains("Seeding"));
     }
 }

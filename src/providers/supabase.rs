@@ -105,6 +105,29 @@ pub struct Backups {
     pub physical_backup_data: PhysicalBackupData,
 }
 
+/// One step of a branch workflow run. `status` is a container state
+/// (`CREATED`, `RUNNING`, `EXITED`, `DEAD`, `PAUSED`, `REMOVING`,
+/// `RESTARTING`); `EXITED` does not say whether the step succeeded, the log
+/// does.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RunStep {
+    pub name: String,
+    pub status: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A branch workflow run (clone, pull, health, configure, migrate, seed,
+/// deploy), as `/v1/projects/{ref}/actions` lists them.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ActionRun {
+    pub id: String,
+    pub branch_id: String,
+    pub run_steps: Vec<RunStep>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
 #[derive(Deserialize)]
 struct Message {
     #[allow(dead_code)]
@@ -227,6 +250,56 @@ impl SupabaseClient {
     pub async fn diff_branch(&self, branch_id: &str) -> Result<String, ProviderError> {
         let url = self.url(&format!("/v1/branches/{}/diff", seg(branch_id)));
         let answer = self.api.read("v1-diff-a-branch", &url).await?;
+        Ok(String::from_utf8_lossy(&answer.body).into_owned())
+    }
+
+    /// The project's branch workflow runs, newest first (one page of up to
+    /// 100; Supabase keeps a run per create, reset, push or merge).
+    pub async fn list_action_runs(
+        &self,
+        project_ref: &str,
+    ) -> Result<Vec<ActionRun>, ProviderError> {
+        self.api
+            .get(
+                "v1-list-action-runs",
+                &self.url(&format!(
+                    "/v1/projects/{}/actions?offset=0&limit=100",
+                    seg(project_ref)
+                )),
+            )
+            .await
+    }
+
+    pub async fn get_action_run(
+        &self,
+        project_ref: &str,
+        run_id: &str,
+    ) -> Result<ActionRun, ProviderError> {
+        self.api
+            .get(
+                "v1-get-action-run",
+                &self.url(&format!(
+                    "/v1/projects/{}/actions/{}",
+                    seg(project_ref),
+                    seg(run_id)
+                )),
+            )
+            .await
+    }
+
+    /// A run's log as plain text, as Supabase's runner wrote it: not
+    /// escaped, and it may carry secrets, so it is masked before display.
+    pub async fn get_action_run_logs(
+        &self,
+        project_ref: &str,
+        run_id: &str,
+    ) -> Result<String, ProviderError> {
+        let url = self.url(&format!(
+            "/v1/projects/{}/actions/{}/logs",
+            seg(project_ref),
+            seg(run_id)
+        ));
+        let answer = self.api.read("v1-get-action-run-logs", &url).await?;
         Ok(String::from_utf8_lossy(&answer.body).into_owned())
     }
 

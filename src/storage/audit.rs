@@ -159,28 +159,14 @@ impl Storage {
         message: Option<&str>,
         upstream_ids: &[String],
     ) -> Result<bool, StorageError> {
-        let upstream = serde_json::to_string(upstream_ids)
-            .map_err(|e| StorageError::Corrupt(e.to_string()))?;
-        let done = on_pool!(self, |pool, _Db| {
-            sqlx::query(
-                "UPDATE audit_events SET outcome = $1, message = $2, upstream_ids_json = $3, completed_at_ms = $4
-                 WHERE id = $5 AND outcome = 'pending'",
-            )
-            .bind(outcome.as_str())
-            .bind(message)
-            .bind(&upstream)
-            .bind(now_ms())
-            .bind(id)
-            .execute(pool)
+        self.close_audit(id, outcome, message, upstream_ids, false)
             .await
-            .map(|r| r.rows_affected())
-        })?;
-        Ok(done == 1)
     }
 
     /// Settles an event whose outcome was pending or unknown with what is now
-    /// known to be true (the reconciler asked the vendor). Returns false if it
-    /// was already settled.
+    /// known to be true (the reconciler asked the vendor, or a live instance
+    /// finished what a restarting one took for abandoned). Returns false if
+    /// it was already settled.
     pub async fn settle_audit(
         &self,
         id: i64,
@@ -188,18 +174,31 @@ impl Storage {
         message: Option<&str>,
         upstream_ids: &[String],
     ) -> Result<bool, StorageError> {
+        self.close_audit(id, outcome, message, upstream_ids, true)
+            .await
+    }
+
+    async fn close_audit(
+        &self,
+        id: i64,
+        outcome: AuditOutcome,
+        message: Option<&str>,
+        upstream_ids: &[String],
+        also_unknown: bool,
+    ) -> Result<bool, StorageError> {
         let upstream = serde_json::to_string(upstream_ids)
             .map_err(|e| StorageError::Corrupt(e.to_string()))?;
         let done = on_pool!(self, |pool, _Db| {
             sqlx::query(
                 "UPDATE audit_events SET outcome = $1, message = $2, upstream_ids_json = $3, completed_at_ms = $4
-                 WHERE id = $5 AND outcome IN ('pending', 'unknown')",
+                 WHERE id = $5 AND (outcome = 'pending' OR ($6 AND outcome = 'unknown'))",
             )
             .bind(outcome.as_str())
             .bind(message)
             .bind(&upstream)
             .bind(now_ms())
             .bind(id)
+            .bind(also_unknown)
             .execute(pool)
             .await
             .map(|r| r.rows_affected())

@@ -1,8 +1,9 @@
 //! The Supabase Management API under `/supabase/v1`: project branches (list,
 //! create, get, update, delete, merge, reset, push, restore, diff) and
-//! database backups. A new or reset branch goes CREATING_PROJECT ->
-//! RUNNING_MIGRATIONS -> MIGRATIONS_PASSED | MIGRATIONS_FAILED on the
-//! sandbox clock.
+//! database backups, and the branches' workflow runs (`/actions`: steps and
+//! logs). A new or reset branch goes CREATING_PROJECT -> RUNNING_MIGRATIONS
+//! -> MIGRATIONS_PASSED | MIGRATIONS_FAILED on the sandbox clock, and its
+//! run's steps with it.
 
 use super::{json_status, Params};
 use crate::model::Branch;
@@ -42,6 +43,15 @@ pub fn routes() -> Router<Shared> {
         .route("/supabase/v1/branches/{id}/restore", post(restore))
         .route("/supabase/v1/branches/{id}/diff", get(diff))
         .route("/supabase/v1/projects/{ref}/database/backups", get(backups))
+        .route(
+            "/supabase/v1/projects/{ref}/actions",
+            get(list_runs).head(count_runs),
+        )
+        .route("/supabase/v1/projects/{ref}/actions/{run_id}", get(get_run))
+        .route(
+            "/supabase/v1/projects/{ref}/actions/{run_id}/logs",
+            get(run_logs),
+        )
         .layer(axum::middleware::from_fn(require_token))
 }
 
@@ -143,6 +153,7 @@ fn plan(sim: &mut Sim, b: &mut Branch, creating: bool) {
         0
     };
     b.updated_ms = now;
+    b.run_started_ms = now;
     b.migrations_ms = now + create_ms;
     b.done_ms = b.migrations_ms + scale(sim.rng.range(30_000, 120_000)).max(1);
     b.outcome = sim.outcome(Target::Supabase, 0.1);
@@ -185,6 +196,7 @@ async fn create_branch(
         pr_number: None,
         created_ms: now,
         updated_ms: now,
+        run_started_ms: now,
         migrations_ms: now,
         done_ms: now,
         outcome: crate::model::Outcome::Success,
@@ -417,4 +429,108 @@ async fn backups(State(state): State<Shared>, Path(r): Path<String>) -> Response
             },
         }),
     )
+}
+
+fn run_json(sim: &Sim, b: &Branch) -> Value {
+    let now = sim.now();
+    let steps: Vec<Value> = b
+        .run_steps_at(now)
+        .into_iter()
+        .map(|(name, status, created, updated)| {
+            json!({
+                "name": name,
+                "status": status,
+                "created_at": iso(created),
+                "updated_at": iso(updated),
+            })
+        })
+        .collect();
+    json!({
+        "id": b.run_id(),
+        "branch_id": b.id,
+        "run_steps": steps,
+        "git_config": null,
+        "workdir": null,
+        "check_run_id": null,
+        "created_at": iso(b.run_started()),
+        "updated_at": iso(b.done_ms.min(now).max(b.run_started())),
+    })
+}
+
+#[derive(Deserialize)]
+struct RunPage {
+    offset: Option<f64>,
+    limit: Option<f64>,
+}
+
+/// The latest run of each branch of the project, newest first; `offset`
+/// and `limit` page it as the description allows (limit at least 10).
+async fn list_runs(
+    State(state): State<Shared>,
+    Path(r): Path<String>,
+    Query(page): Query<RunPage>,
+) -> Response {
+    let sim = lock(&state.sim);
+    if !project_ok(&sim, &r) {
+        return no_project();
+    }
+    let mut branches: Vec<&Branch> = sim.branches.iter().collect();
+    branches.sort_by_key(|b| std::cmp::Reverse(b.run_started()));
+    let offset = page.offset.unwrap_or(0.0).max(0.0) as usize;
+    let limit = page.limit.unwrap_or(100.0).max(10.0) as usize;
+    let list: Vec<Value> = branches
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(|b| run_json(&sim, b))
+        .collect();
+    json_status(StatusCode::OK, Value::Array(list))
+}
+
+async fn count_runs(State(state): State<Shared>, Path(r): Path<String>) -> Response {
+    let sim = lock(&state.sim);
+    if !project_ok(&sim, &r) {
+        return no_project();
+    }
+    (
+        StatusCode::OK,
+        [("x-total-count", sim.branches.len().to_string())],
+    )
+        .into_response()
+}
+
+fn run_of<'a>(sim: &'a Sim, run_id: &str) -> Option<&'a Branch> {
+    sim.branches.iter().find(|b| b.run_id() == run_id)
+}
+
+async fn get_run(
+    State(state): State<Shared>,
+    Path((r, run_id)): Path<(String, String)>,
+) -> Response {
+    let sim = lock(&state.sim);
+    if !project_ok(&sim, &r) {
+        return no_project();
+    }
+    match run_of(&sim, &run_id) {
+        Some(b) => json_status(StatusCode::OK, run_json(&sim, b)),
+        None => error(StatusCode::NOT_FOUND, "Action run not found"),
+    }
+}
+
+async fn run_logs(
+    State(state): State<Shared>,
+    Path((r, run_id)): Path<(String, String)>,
+) -> Response {
+    let sim = lock(&state.sim);
+    if !project_ok(&sim, &r) {
+        return no_project();
+    }
+    match run_of(&sim, &run_id) {
+        Some(b) => (
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            b.run_log_at(sim.now()),
+        )
+            .into_response(),
+        None => error(StatusCode::NOT_FOUND, "Action run not found"),
+    }
 }
