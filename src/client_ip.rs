@@ -45,7 +45,11 @@ impl ProxyConfig {
         if !self.is_trusted(peer) {
             return peer;
         }
-        let hops: Vec<&str> = header_values.flat_map(|v| v.split(',')).collect();
+        let hops: Vec<&str> = header_values
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .collect();
         for hop in hops.into_iter().rev() {
             match parse_hop(hop) {
                 Some(ip) if self.is_trusted(ip) => continue,
@@ -71,6 +75,9 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
     let hop = hop.trim();
     if let Ok(ip) = hop.parse::<IpAddr>() {
         return Some(ip.to_canonical());
+    }
+    if let Some(inner) = hop.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return inner.parse::<IpAddr>().ok().map(|ip| ip.to_canonical());
     }
     hop.parse::<std::net::SocketAddr>()
         .ok()
@@ -138,6 +145,14 @@ mod tests {
         assert_eq!(
             proxied.client_ip(ip("127.0.0.1"), ["[2001:db8::1]:443"].into_iter()),
             ip("2001:db8::1")
+        );
+        assert_eq!(
+            proxied.client_ip(
+                ip("127.0.0.1"),
+                ["[2001:db8::1], ", "127.0.0.1"].into_iter()
+            ),
+            ip("2001:db8::1"),
+            "empty hops are skipped and a bare bracketed IPv6 is read"
         );
         assert_eq!(
             proxied.client_ip(ip("127.0.0.1"), ["198.51.100.7, unknown"].into_iter()),

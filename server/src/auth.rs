@@ -17,6 +17,7 @@ use greenroom::auth::rate_limit::SignInLimiter;
 use greenroom::auth::recheck::{Rechecks, Seen, Verdict, Wait, CHECK_DEADLINE};
 use greenroom::auth::redirect::safe_next;
 use greenroom::auth::signin::OAuthApp;
+use greenroom::auth::RoleUnconfirmed;
 use greenroom::auth::{
     constant_time_eq, PendingSignIn, SessionUser, PENDING_KEY, PENDING_TTL_MS, REFUSAL_KEY,
     USER_KEY,
@@ -299,8 +300,9 @@ async fn current_user(
     session: &Session,
     ip: Option<std::net::IpAddr>,
     headers: &HeaderMap,
-) -> Option<SessionUser> {
+) -> Option<(SessionUser, Option<RoleUnconfirmed>)> {
     let mut user: SessionUser = session.get(USER_KEY).await.ok().flatten()?;
+    let mut unconfirmed = None;
     let now = now_ms();
     if now - user.signed_in_at_ms > auth.config.session_absolute.as_millis() as i64 {
         let _ = session.flush().await;
@@ -365,6 +367,7 @@ async fn current_user(
                 } = outcome
                 {
                     tracing::warn!(error = %e, login = %user.login, "membership re-check failed; keeping the last known role for now");
+                    unconfirmed = Some(RoleUnconfirmed(user.checked_at_ms));
                 }
             }
             _ => {
@@ -374,7 +377,7 @@ async fn current_user(
             }
         }
     }
-    Some(user)
+    Some((user, unconfirmed))
 }
 
 /// Paths that need no sign-in at all.
@@ -397,12 +400,16 @@ fn json_error(status: StatusCode, message: &str) -> Response {
 pub async fn guard(State(auth): State<AuthState>, mut req: Request, next: Next) -> Response {
     let session = req.extensions().get::<Session>().cloned();
     let ip = client_ip(req.extensions());
-    let user = match &session {
+    let found = match &session {
         Some(s) => current_user(&auth, s, ip, req.headers()).await,
         None => None,
     };
-    if let Some(u) = &user {
-        req.extensions_mut().insert(u.clone());
+    let user = found.as_ref().map(|(u, _)| u.clone());
+    if let Some((u, unconfirmed)) = found {
+        req.extensions_mut().insert(u);
+        if let Some(mark) = unconfirmed {
+            req.extensions_mut().insert(mark);
+        }
     }
     let signed_in = user.is_some();
     let mut res = admit(&auth, user, ip, req, next).await;

@@ -445,6 +445,9 @@ fn router(
             if let Some(u) = parts.extensions.get::<greenroom::auth::SessionUser>() {
                 provide_context(u.clone());
             }
+            if let Some(m) = parts.extensions.get::<greenroom::auth::RoleUnconfirmed>() {
+                provide_context(*m);
+            }
             if let Some(s) = parts.extensions.get::<tower_sessions::Session>() {
                 provide_context(s.clone());
             }

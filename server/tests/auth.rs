@@ -371,11 +371,43 @@ async fn a_slow_github_never_holds_up_signed_in_requests() {
         .count();
     // One at sign-in and one re-check, however many requests came.
     assert!(checks <= 2, "{checks} org membership calls");
-    // The page says the role is the last known one while GitHub is silent.
-    assert!(
-        shell(client.clone()).await.as_i64().is_some(),
-        "the shell says the role is unconfirmed"
-    );
+    // A re-check still under way is no reason to doubt the role.
+    assert!(shell(client.clone()).await.is_null(), "still asking GitHub");
+    app.stop().await;
+}
+
+/// GitHub answers membership re-checks with errors: the person keeps their
+/// last role for the grace, and the page says it is unconfirmed.
+#[tokio::test]
+async fn a_role_github_cannot_confirm_is_shown_as_unconfirmed() {
+    let app = spawn_with("[auth]\nmembership_check_secs = 2\n").await;
+    let (_, client) = signed_in(&app, "dev-deployer").await;
+    let user = |client: reqwest::Client| {
+        let url = app.url("/api/shell");
+        async move {
+            let v: serde_json::Value = client.get(url).send().await.unwrap().json().await.unwrap();
+            v["user"].clone()
+        }
+    };
+    assert!(user(client.clone()).await["unconfirmed_since_ms"].is_null());
+    let res = plain()
+        .post(format!("{}/__sandbox/faults", app.sandbox()))
+        .json(&serde_json::json!({"route": "GET /github/orgs/*", "kind": "status", "status": 502}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(25);
+    let seen = loop {
+        let u = user(client.clone()).await;
+        if u["unconfirmed_since_ms"].as_i64().is_some() || std::time::Instant::now() > deadline {
+            break u;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert!(seen["unconfirmed_since_ms"].as_i64().is_some(), "{seen}");
+    assert_eq!(seen["role"], "deployer", "the last known role is kept");
     app.stop().await;
 }
 

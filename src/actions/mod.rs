@@ -812,28 +812,41 @@ impl Actions {
             vendor_of(t, kind),
             last_error.map(|e| format!(" ({e})")).unwrap_or_default()
         );
-        if let Some(audit) = action.audit_id {
+        self.give_up(Some((t, kind)), &action, &detail, true).await;
+    }
+
+    /// Ends an action whose outcome Greenroom cannot find out: `unknown`,
+    /// never `failed`, since the vendor may yet act on it; the key stays held
+    /// for the stale window and the page (and Slack, where the project is
+    /// known) says to check the vendor. With `settle`, the audit row says
+    /// the same.
+    async fn give_up(
+        &self,
+        about: Option<(&SyncTarget, ActionKind)>,
+        action: &ActionRecord,
+        detail: &str,
+        settle: bool,
+    ) {
+        if let (true, Some(audit)) = (settle, action.audit_id) {
             let _ = self
                 .storage
-                .settle_audit(audit, AuditOutcome::Unknown, Some(&detail), &[])
+                .settle_audit(audit, AuditOutcome::Unknown, Some(detail), &[])
                 .await;
         }
-        // Still unknown, not failed: the vendor may yet act on it, so the key
-        // stays held (for the stale window) and the page says to check.
         let mut progress = match self.storage.get_action(action.id).await {
             Ok(Some(a)) => progress_of(&a),
-            _ => progress_of(&action),
+            _ => progress_of(action),
         };
         progress.push(ProgressStep {
             state: "outcome unknown".into(),
             at_ms: now_ms(),
-            detail: Some(detail.clone()),
+            detail: Some(detail.to_string()),
         });
         if let Err(e) = self
             .storage
             .give_up_action(
                 action.id,
-                &detail,
+                detail,
                 &to_json(&progress),
                 now_ms(),
                 Some(self.instance()),
@@ -842,7 +855,9 @@ impl Actions {
         {
             tracing::warn!(action = action.id, error = %e, "could not record that an action's outcome stays unknown");
         }
-        self.announce_unknown(t, kind, &action, &detail).await;
+        if let Some((t, kind)) = about {
+            self.announce_unknown(t, kind, action, detail).await;
+        }
     }
 
     /// What the vendor shows of an action Greenroom got no answer for: a
@@ -1138,8 +1153,7 @@ impl Actions {
             }
             if started.elapsed() > WATCH_LIMIT {
                 let msg = "Greenroom stopped following this action after 40 minutes; check the vendor for its outcome";
-                let _ = self
-                    .finish(&action, ActionState::Failed, None, Some(msg), "timed out")
+                self.give_up(kind.map(|k| (t, k)), &action, msg, false)
                     .await;
                 return;
             }
@@ -1379,17 +1393,18 @@ impl Actions {
         };
         let count = adopted.len();
         for a in adopted {
+            // Taken back after another instance had it: this one works on it
+            // again, so it is no longer lost to it.
+            lock(&self.lost).remove(&a.id);
             let Some(t) = targets.iter().find(|t| t.project_id == a.project_id) else {
                 // A project no longer configured: nobody can ask its vendor.
-                let _ = self
-                    .finish(
-                        &a,
-                        ActionState::Failed,
-                        None,
-                        Some("Its project is no longer configured; check the vendor for what happened"),
-                        "outcome unknown",
-                    )
-                    .await;
+                self.give_up(
+                    None,
+                    &a,
+                    "Its project is no longer configured; check the vendor for what happened",
+                    true,
+                )
+                .await;
                 continue;
             };
             tracing::info!(

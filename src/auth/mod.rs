@@ -32,6 +32,12 @@ pub struct SessionUser {
     pub checked_at_ms: i64,
 }
 
+/// Put beside the [`SessionUser`] of a request when GitHub could not confirm
+/// the membership at the last re-check: the role is the last known one, kept
+/// for a bounded grace, and pages say so. Holds when it was last confirmed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoleUnconfirmed(pub i64);
+
 /// A sign-in between the redirect to GitHub and the callback. Its `Debug`
 /// hides the state and the PKCE verifier.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,6 +9,9 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 const DAY_MS: i64 = 86_400_000;
+/// A daily backup runs at about the same time each day; this much slack keeps
+/// one that runs a little late from raising the warning for an hour.
+const STALE_AFTER_MS: i64 = DAY_MS + 2 * 3_600_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RestoreWindow {
@@ -24,7 +27,7 @@ pub enum RestoreWindow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BackupWarning {
     /// The newest completed backup (or the end of the recovery range) is
-    /// more than a day old.
+    /// more than a day old (26 hours: a day and the slack of a late run).
     Stale { newest_ms: i64 },
     /// The most recent backup attempt failed.
     LastFailed { at_ms: i64 },
@@ -39,11 +42,18 @@ pub struct BackupSummary {
     pub warnings: Vec<BackupWarning>,
 }
 
-/// Backup times: RFC 3339, and the same without a zone or with a space for
-/// the `T` (Postgres' text form), read as UTC.
+/// Backup times: RFC 3339, and the same without a zone (read as UTC), with a
+/// space for the `T` or an hours-only offset (`+00`), as Postgres writes them.
 pub fn parse_backup_time(text: &str) -> Option<i64> {
     let text = text.trim();
     let mut s = text.replacen(' ', "T", 1);
+    if let Some((_, time)) = s.rsplit_once('T') {
+        if let Some(i) = time.rfind(['+', '-']) {
+            if time.len() - i == 3 {
+                s.push_str(":00");
+            }
+        }
+    }
     let zoned = s.ends_with('Z') || s.ends_with('z') || {
         let tail = s.rsplit_once('T').map(|(_, t)| t).unwrap_or("");
         tail.contains('+') || tail.contains('-')
@@ -91,7 +101,7 @@ pub fn summarize_backups(backups: &Backups, now_ms: i64) -> BackupSummary {
     };
     let mut warnings = Vec::new();
     if let Some(newest_ms) = newest {
-        if now_ms - newest_ms > DAY_MS {
+        if now_ms - newest_ms > STALE_AFTER_MS {
             warnings.push(BackupWarning::Stale { newest_ms });
         }
     }
@@ -187,6 +197,10 @@ mod tests {
         assert_eq!(parse_backup_time("2025-11-24 09:12:00"), Some(z));
         assert_eq!(parse_backup_time("2025-11-24T09:12:00.000"), Some(z));
         assert_eq!(parse_backup_time("2025-11-24T10:12:00+01:00"), Some(z));
+        assert_eq!(
+            parse_backup_time("2025-11-24 09:12:00.123+00"),
+            Some(z + 123)
+        );
         assert_eq!(parse_backup_time("yesterday"), None);
     }
 

@@ -2,7 +2,8 @@
 //! for a non-empty `branch_name`; Supabase's dashboard takes the characters of
 //! a git branch name (slashes included) and a branch is usually named after
 //! one, so git's own rules (`git check-ref-format`) apply, over a plain
-//! ASCII set that is safe in a URL path, a Slack message and a log line.
+//! ASCII set that needs no escaping in a Slack message or a log line (a `/`
+//! is percent-encoded where the name is a URL path segment).
 
 use thiserror::Error;
 

@@ -181,7 +181,9 @@ impl BranchPhase {
         }
     }
 
-    /// Whether the branch still changes by itself and is worth polling.
+    /// Whether the branch has come to rest: nothing will change by itself,
+    /// so it need not be polled more often (in progress and unknown phases
+    /// are not settled).
     pub fn settled(self) -> bool {
         !matches!(self, Self::Working | Self::Unknown)
     }
@@ -215,6 +217,40 @@ mod tests {
             ProjectStatus::parse("HIBERNATING").words(),
             "Status not recognised (HIBERNATING)"
         );
+    }
+
+    /// Every value the vendored API description lists is named, so a
+    /// description update that adds one fails here until it has words.
+    #[test]
+    fn every_value_of_the_api_description_is_recognised() {
+        let spec: serde_json::Value =
+            serde_json::from_str(include_str!("../../specs/supabase-management-openapi.json"))
+                .unwrap();
+        let branch = &spec["components"]["schemas"]["BranchResponse"]["properties"];
+        let values = |v: &serde_json::Value| -> Vec<String> {
+            v["enum"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_str().unwrap().to_owned())
+                .collect()
+        };
+        let statuses = values(&branch["status"]);
+        assert_eq!(statuses.len(), 6);
+        for s in statuses {
+            assert!(
+                !matches!(BranchStatus::parse(&s), BranchStatus::Other(_)),
+                "{s}"
+            );
+        }
+        let projects = values(&branch["preview_project_status"]);
+        assert_eq!(projects.len(), ProjectStatus::ALL.len());
+        for s in projects {
+            assert!(
+                !matches!(ProjectStatus::parse(&s), ProjectStatus::Other(_)),
+                "{s}"
+            );
+        }
     }
 
     #[test]

@@ -253,8 +253,7 @@ impl SupabaseClient {
         Ok(String::from_utf8_lossy(&answer.body).into_owned())
     }
 
-    /// The project's branch workflow runs, newest first (one page of up to
-    /// 100; Supabase keeps a run per create, reset, push or merge).
+    /// The project's branch workflow runs (the first page, up to 100).
     pub async fn list_action_runs(
         &self,
         project_ref: &str,
@@ -288,7 +287,8 @@ impl SupabaseClient {
     }
 
     /// A run's log as plain text, as Supabase's runner wrote it: not
-    /// escaped, and it may carry secrets, so it is masked before display.
+    /// escaped, and it may carry secrets: escape and mask it before showing
+    /// it to anyone.
     pub async fn get_action_run_logs(
         &self,
         project_ref: &str,

@@ -14,8 +14,10 @@ pub enum ActionState {
     /// The vendor accepted it; Greenroom is watching it to the end.
     Running,
     /// The vendor was asked but its answer never came (a timeout, a 5xx, a
-    /// connection lost): it may have acted. Greenroom is asking it what
-    /// happened; the action's key stays held meanwhile.
+    /// connection lost): it may have acted. While unfinished, Greenroom is
+    /// asking it what happened; finished (`finished_at_ms` set) it gave up
+    /// asking. The action's key stays held in both cases (see
+    /// `Storage::claim_action`). Not `is_final`: nothing says how it ended.
     Unknown,
     Succeeded,
     Failed,

@@ -41,15 +41,13 @@ fn shell_info(path: &str) -> Result<ShellInfo, ApiError> {
         } else {
             Vec::new()
         },
-        user: user.map(|u| {
-            let overdue = greenroom::storage::now_ms() - u.checked_at_ms
-                > services.config.auth.membership_check.as_millis() as i64;
-            UserView {
-                unconfirmed_since_ms: overdue.then_some(u.checked_at_ms),
-                login: u.login,
-                name: u.name,
-                role: u.role.as_str().to_string(),
-            }
+        user: user.map(|u| UserView {
+            // Set by the sign-in guard only when GitHub failed to confirm
+            // the role at the last re-check (not merely because one is due).
+            unconfirmed_since_ms: use_context::<greenroom::auth::RoleUnconfirmed>().map(|m| m.0),
+            login: u.login,
+            name: u.name,
+            role: u.role.as_str().to_string(),
         }),
     })
 }

@@ -28,9 +28,10 @@ pub struct UserView {
     pub name: Option<String>,
     /// `viewer`, `deployer` or `admin`.
     pub role: String,
-    /// When GitHub last confirmed the role, given only while a re-check is
-    /// overdue (GitHub slow or down): the role is then the last known one,
-    /// kept for a bounded grace, and the page says so.
+    /// When GitHub last confirmed the role, given only when the last
+    /// re-check could not get an answer (GitHub slow past the deadline, or
+    /// down): the role is then the last known one, kept for a bounded grace,
+    /// and the page says so.
     #[serde(default)]
     pub unconfirmed_since_ms: Option<i64>,
 }
