@@ -401,7 +401,13 @@ async fn every_operation_greenroom_uses_matches_the_vendor_descriptions() {
         .await
         .unwrap();
     supabase.get_branch(project, "contract-test").await.unwrap();
-    supabase.get_branch_config(&created.id).await.unwrap();
+    let config = supabase.get_branch_config(&created.id).await.unwrap();
+    // The answer carries the password and JWT secret; the client keeps neither.
+    let kept = format!("{config:?}");
+    assert!(
+        !kept.contains("sandbox-db-pass") && !kept.contains("sandbox-jwt-secret"),
+        "{kept}"
+    );
     supabase
         .update_branch(
             &created.id,

@@ -400,6 +400,11 @@ impl Branch {
         }
     }
 
+    /// When its edge functions are deployed, after a migration that passed.
+    pub fn functions_ms(&self) -> i64 {
+        self.done_ms + ((self.done_ms - self.migrations_ms) / 4).max(1)
+    }
+
     /// The id of the branch's latest workflow run.
     pub fn run_id(&self) -> String {
         let short: String = self.id.chars().filter(|c| *c != '-').take(12).collect();
@@ -409,19 +414,21 @@ impl Branch {
     /// Each step of the latest run at `now`: (name, Docker-style status,
     /// started, last changed). Steps before `migrate` share the project's
     /// creation; `migrate` runs until `done_ms`; `seed` and `deploy` follow a
-    /// success, and a failed migration leaves `migrate` DEAD and the rest
-    /// never started.
+    /// success until `functions_ms`, and a failed migration leaves `migrate`
+    /// DEAD and the rest never started.
     pub fn run_steps_at(&self, now: i64) -> Vec<(&'static str, &'static str, i64, i64)> {
         let start = self.run_started();
         let prep_end = self.migrations_ms.max(start);
         let prep = |i: i64| start + (prep_end - start) * i / 4;
+        let seeded = self.done_ms + (self.functions_ms() - self.done_ms) / 2;
         let mut out = Vec::with_capacity(RUN_STEPS.len());
         for (i, name) in RUN_STEPS.iter().enumerate() {
             let i = i as i64;
             let (begin, end) = match i {
                 0..=3 => (prep(i), prep(i + 1)),
                 4 => (prep_end, self.done_ms),
-                _ => (self.done_ms, self.done_ms),
+                5 => (self.done_ms, seeded),
+                _ => (seeded, self.functions_ms()),
             };
             let status = if now < begin {
                 "CREATED"
@@ -476,7 +483,9 @@ impl Branch {
         log
     }
 
-    /// (`status`, `preview_project_status`) at `now`.
+    /// (`status`, `preview_project_status`) at `now`: CREATING_PROJECT,
+    /// RUNNING_MIGRATIONS, then MIGRATIONS_FAILED, or MIGRATIONS_PASSED
+    /// until the edge functions are deployed (FUNCTIONS_DEPLOYED).
     pub fn status_at(&self, now: i64) -> (&'static str, &'static str) {
         if now < self.migrations_ms {
             ("CREATING_PROJECT", "COMING_UP")
@@ -484,7 +493,10 @@ impl Branch {
             ("RUNNING_MIGRATIONS", "ACTIVE_HEALTHY")
         } else {
             match self.outcome {
-                Outcome::Success => ("MIGRATIONS_PASSED", "ACTIVE_HEALTHY"),
+                Outcome::Success if now < self.functions_ms() => {
+                    ("MIGRATIONS_PASSED", "ACTIVE_HEALTHY")
+                }
+                Outcome::Success => ("FUNCTIONS_DEPLOYED", "ACTIVE_HEALTHY"),
                 Outcome::Failure => ("MIGRATIONS_FAILED", "ACTIVE_UNHEALTHY"),
             }
         }
@@ -527,6 +539,9 @@ mod tests {
         );
         assert_eq!(ok.status_at(1_150).0, "RUNNING_MIGRATIONS");
         assert_eq!(statuses(&ok, 1_150)[4], "RUNNING");
+        assert_eq!(ok.status_at(1_210).0, "MIGRATIONS_PASSED");
+        assert_eq!(statuses(&ok, 1_210)[5], "RUNNING");
+        assert_eq!(ok.status_at(1_300).0, "FUNCTIONS_DEPLOYED");
         assert!(statuses(&ok, 1_300).iter().all(|s| *s == "EXITED"));
         assert!(ok.run_log_at(1_300).contains("Migrations applied."));
         assert!(ok.run_id().starts_with("run_0b1f3c2e8d4a"));

@@ -2,8 +2,8 @@
 //! create, get, update, delete, merge, reset, push, restore, diff) and
 //! database backups, and the branches' workflow runs (`/actions`: steps and
 //! logs). A new or reset branch goes CREATING_PROJECT -> RUNNING_MIGRATIONS
-//! -> MIGRATIONS_PASSED | MIGRATIONS_FAILED on the sandbox clock, and its
-//! run's steps with it.
+//! -> MIGRATIONS_FAILED | MIGRATIONS_PASSED -> FUNCTIONS_DEPLOYED on the
+//! sandbox clock, and its run's steps with it.
 
 use super::{json_status, Params};
 use crate::model::Branch;
@@ -221,7 +221,9 @@ async fn branch_by_name(
     }
 }
 
-/// The branch's database details; never its password or JWT secret.
+/// The branch's database details. Like Supabase's, the answer carries the
+/// database password and JWT secret: distinctive values, so that tests can
+/// prove Greenroom never lets them out.
 async fn branch_config(State(state): State<Shared>, Path(id): Path<String>) -> Response {
     let sim = lock(&state.sim);
     let Some(i) = find(&sim, &id) else {
@@ -240,6 +242,8 @@ async fn branch_config(State(state): State<Shared>, Path(id): Path<String>) -> R
             "db_host": format!("db.{}.supabase.co", b.project_ref),
             "db_port": 5432,
             "db_user": "postgres",
+            "db_pass": format!("sandbox-db-pass-{}", b.project_ref),
+            "jwt_secret": format!("sandbox-jwt-secret-{}", b.project_ref),
         }),
     )
 }
