@@ -370,6 +370,10 @@ pub struct Branch {
     pub pr_number: Option<u32>,
     pub created_ms: i64,
     pub updated_ms: i64,
+    /// When a delete asked for goes through; until then the branch is
+    /// listed with `deletion_scheduled_at` and can be restored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_ms: Option<i64>,
     /// When its latest workflow (create, reset, push) began; 0 in worlds
     /// written before runs were kept, read as `created_ms`.
     #[serde(default)]
@@ -392,6 +396,11 @@ pub const RUN_STEPS: [&str; 7] = [
 ];
 
 impl Branch {
+    /// Deleted for good: its grace after a delete is over.
+    pub fn gone(&self, now: i64) -> bool {
+        self.deletion_ms.is_some_and(|at| now >= at)
+    }
+
     pub fn run_started(&self) -> i64 {
         if self.run_started_ms > 0 {
             self.run_started_ms
@@ -519,6 +528,7 @@ mod tests {
             pr_number: None,
             created_ms: 1_000,
             updated_ms: 1_000,
+            deletion_ms: None,
             run_started_ms: 0,
             migrations_ms: 1_100,
             done_ms: 1_200,

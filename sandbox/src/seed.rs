@@ -763,6 +763,7 @@ fn branches(world: &World, anchor: i64) -> Vec<Branch> {
                 pr_number: None,
                 created_ms: created,
                 updated_ms: created + 3 * 60_000,
+                deletion_ms: None,
                 run_started_ms: created,
                 migrations_ms: created + 60_000,
                 done_ms: created + done_in,

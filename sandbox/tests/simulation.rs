@@ -383,6 +383,57 @@ async fn a_new_supabase_branch_migrates_then_is_ready() {
     )
     .await;
     assert_eq!(dup, 409);
+    // Edge functions follow the passed migrations.
+    let (seen, _) = watch(
+        format!("{base}/supabase/v1/projects/{project}/branches/try-it"),
+        "status",
+        &["FUNCTIONS_DEPLOYED"],
+    )
+    .await;
+    assert_eq!(seen.last().map(String::as_str), Some("FUNCTIONS_DEPLOYED"));
+    sb.stop().await;
+}
+
+#[tokio::test]
+async fn a_deleted_branch_can_be_restored_until_its_grace_is_over() {
+    let sb = sandbox(2).await;
+    let base = sb.base_url();
+    let project = sb
+        .state
+        .sim
+        .lock()
+        .unwrap()
+        .ids
+        .supabase
+        .project_ref
+        .clone();
+    let by_name = format!("{base}/supabase/v1/projects/{project}/branches/feature-billing");
+    let id = get(by_name.clone()).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let branch = format!("{base}/supabase/v1/branches/{id}");
+    let (s, _) = call(reqwest::Method::DELETE, branch.clone(), None).await;
+    assert_eq!(s, 200);
+    let scheduled = get(by_name.clone()).await;
+    assert!(
+        scheduled["deletion_scheduled_at"].is_string(),
+        "{scheduled}"
+    );
+    let (s, _) = post(format!("{branch}/restore"), json!({})).await;
+    assert_eq!(s, 200);
+    assert!(get(by_name.clone()).await["deletion_scheduled_at"].is_null());
+    let (s, _) = call(reqwest::Method::DELETE, branch.clone(), None).await;
+    assert_eq!(s, 200);
+    post(
+        format!("{base}/__sandbox/clock"),
+        json!({ "advance_ms": 25 * 3_600_000 }),
+    )
+    .await;
+    let (s, _) = call(reqwest::Method::GET, by_name, None).await;
+    assert_eq!(s, 404, "gone after the grace");
+    let (s, _) = post(format!("{branch}/restore"), json!({})).await;
+    assert_eq!(s, 404, "too late to restore");
     sb.stop().await;
 }
 

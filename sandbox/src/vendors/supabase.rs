@@ -99,7 +99,22 @@ fn branch_json(sim: &Sim, b: &Branch) -> Value {
     if let Some(n) = b.pr_number {
         v["pr_number"] = json!(n);
     }
+    if let Some(at) = b.deletion_ms {
+        v["deletion_scheduled_at"] = json!(iso(at));
+    }
     v
+}
+
+/// A delete goes through this long (on the sandbox clock, scaled by its
+/// pace) after it was asked for; until then the branch can be restored.
+const DELETION_GRACE_MS: u64 = 24 * 3_600_000;
+
+/// The simulation, with branches whose deletion grace is over gone.
+fn branches_now(state: &Shared) -> std::sync::MutexGuard<'_, Sim> {
+    let mut sim = lock(&state.sim);
+    let now = sim.now();
+    sim.branches.retain(|b| !b.gone(now));
+    sim
 }
 
 fn find(sim: &Sim, id_or_ref: &str) -> Option<usize> {
@@ -109,7 +124,7 @@ fn find(sim: &Sim, id_or_ref: &str) -> Option<usize> {
 }
 
 async fn list_branches(State(state): State<Shared>, Path(r): Path<String>) -> Response {
-    let sim = lock(&state.sim);
+    let sim = branches_now(&state);
     if !project_ok(&sim, &r) {
         return no_project();
     }
@@ -168,7 +183,7 @@ async fn create_branch(
         Ok(b) => b,
         Err(e) => return error(StatusCode::BAD_REQUEST, &e.body_text()),
     };
-    let mut sim = lock(&state.sim);
+    let mut sim = branches_now(&state);
     if !project_ok(&sim, &r) {
         return no_project();
     }
@@ -196,6 +211,7 @@ async fn create_branch(
         pr_number: None,
         created_ms: now,
         updated_ms: now,
+        deletion_ms: None,
         run_started_ms: now,
         migrations_ms: now,
         done_ms: now,
@@ -211,7 +227,7 @@ async fn branch_by_name(
     State(state): State<Shared>,
     Path((r, name)): Path<(String, String)>,
 ) -> Response {
-    let sim = lock(&state.sim);
+    let sim = branches_now(&state);
     if !project_ok(&sim, &r) {
         return no_project();
     }
@@ -225,7 +241,7 @@ async fn branch_by_name(
 /// database password and JWT secret: distinctive values, so that tests can
 /// prove Greenroom never lets them out.
 async fn branch_config(State(state): State<Shared>, Path(id): Path<String>) -> Response {
-    let sim = lock(&state.sim);
+    let sim = branches_now(&state);
     let Some(i) = find(&sim, &id) else {
         return no_branch();
     };
@@ -272,7 +288,7 @@ async fn update_branch(
         Ok(b) => b,
         Err(e) => return error(StatusCode::BAD_REQUEST, &e.body_text()),
     };
-    let mut sim = lock(&state.sim);
+    let mut sim = branches_now(&state);
     let Some(i) = find(&sim, &id) else {
         return no_branch();
     };
@@ -313,7 +329,7 @@ async fn delete_branch(
     Path(id): Path<String>,
     Query(_q): Query<Params>,
 ) -> Response {
-    let mut sim = lock(&state.sim);
+    let mut sim = branches_now(&state);
     let Some(i) = find(&sim, &id) else {
         return no_branch();
     };
@@ -323,7 +339,9 @@ async fn delete_branch(
             "The default branch cannot be deleted",
         );
     }
-    sim.branches.remove(i);
+    let at = sim.now() + ((DELETION_GRACE_MS as f64) * sim.clock.pace) as i64;
+    let b = &mut sim.branches[i];
+    b.deletion_ms = Some(b.deletion_ms.unwrap_or(at));
     json_status(StatusCode::OK, json!({ "message": "ok" }))
 }
 
@@ -337,7 +355,7 @@ fn workflow_started(sim: &mut Sim) -> Response {
 }
 
 async fn merge(State(state): State<Shared>, Path(id): Path<String>) -> Response {
-    let mut sim = lock(&state.sim);
+    let mut sim = branches_now(&state);
     let Some(i) = find(&sim, &id) else {
         return no_branch();
     };
@@ -358,7 +376,7 @@ async fn merge(State(state): State<Shared>, Path(id): Path<String>) -> Response 
 }
 
 async fn reset(State(state): State<Shared>, Path(id): Path<String>) -> Response {
-    let mut sim = lock(&state.sim);
+    let mut sim = branches_now(&state);
     let Some(i) = find(&sim, &id) else {
         return no_branch();
     };
@@ -372,11 +390,14 @@ async fn push(State(state): State<Shared>, Path(id): Path<String>) -> Response {
     reset(State(state), Path(id)).await
 }
 
+/// Takes a scheduled deletion back while its grace lasts (a branch that was
+/// not being deleted is left as it is).
 async fn restore(State(state): State<Shared>, Path(id): Path<String>) -> Response {
-    let sim = lock(&state.sim);
-    if find(&sim, &id).is_none() {
+    let mut sim = branches_now(&state);
+    let Some(i) = find(&sim, &id) else {
         return no_branch();
-    }
+    };
+    sim.branches[i].deletion_ms = None;
     json_status(
         StatusCode::OK,
         json!({ "message": "Branch restoration initiated" }),
@@ -384,7 +405,7 @@ async fn restore(State(state): State<Shared>, Path(id): Path<String>) -> Respons
 }
 
 async fn diff(State(state): State<Shared>, Path(id): Path<String>) -> Response {
-    let sim = lock(&state.sim);
+    let sim = branches_now(&state);
     let Some(i) = find(&sim, &id) else {
         return no_branch();
     };
@@ -405,7 +426,7 @@ async fn diff(State(state): State<Shared>, Path(id): Path<String>) -> Response {
 }
 
 async fn backups(State(state): State<Shared>, Path(r): Path<String>) -> Response {
-    let sim = lock(&state.sim);
+    let sim = branches_now(&state);
     if !project_ok(&sim, &r) {
         return no_project();
     }
@@ -474,7 +495,7 @@ async fn list_runs(
     Path(r): Path<String>,
     Query(page): Query<RunPage>,
 ) -> Response {
-    let sim = lock(&state.sim);
+    let sim = branches_now(&state);
     if !project_ok(&sim, &r) {
         return no_project();
     }
@@ -492,7 +513,7 @@ async fn list_runs(
 }
 
 async fn count_runs(State(state): State<Shared>, Path(r): Path<String>) -> Response {
-    let sim = lock(&state.sim);
+    let sim = branches_now(&state);
     if !project_ok(&sim, &r) {
         return no_project();
     }
@@ -511,7 +532,7 @@ async fn get_run(
     State(state): State<Shared>,
     Path((r, run_id)): Path<(String, String)>,
 ) -> Response {
-    let sim = lock(&state.sim);
+    let sim = branches_now(&state);
     if !project_ok(&sim, &r) {
         return no_project();
     }
@@ -525,7 +546,7 @@ async fn run_logs(
     State(state): State<Shared>,
     Path((r, run_id)): Path<(String, String)>,
 ) -> Response {
-    let sim = lock(&state.sim);
+    let sim = branches_now(&state);
     if !project_ok(&sim, &r) {
         return no_project();
     }
