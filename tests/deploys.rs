@@ -1299,8 +1299,9 @@ async fn slack_messages_show_control_sequences_as_written() {
     );
 }
 
-/// A deploy Netlify no longer has (404) is marked deleted and no longer
-/// watched, and it does not stop the rest of the watch pass: the run in
+/// A run GitHub fails to answer for (5xx) is recorded as a sync failure the
+/// pages show; a deploy Netlify no longer has (404) is marked deleted and no
+/// longer watched; neither stops the rest of the watch pass: the run in
 /// progress is still followed to its end.
 #[tokio::test]
 async fn one_deploy_that_cannot_be_checked_never_stops_the_watch_pass() {
@@ -1321,6 +1322,24 @@ async fn one_deploy_that_cannot_be_checked_never_stops_the_watch_pass() {
     }
     assert!(!building.is_empty(), "a staging deploy in progress");
     assert!(!rig.storage.unfinished_runs(pid).await.unwrap().is_empty());
+    // A run GitHub answers with a 5xx for: the pass goes on, and the failure
+    // is recorded where the pages read the sync status from.
+    let run = rig.storage.unfinished_runs(pid).await.unwrap()[0].clone();
+    rig.fault(json!({"route": format!("GET /github/repos/*/actions/runs/{}", run.run_id), "kind": "status", "status": 503}))
+        .await;
+    rig.syncer.watch_project(&rig.target).await;
+    let statuses = rig.storage.sync_statuses(pid).await.unwrap();
+    let github = statuses.iter().find(|s| s.source == "github").unwrap();
+    assert!(
+        github
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .contains(&format!("run {}", run.run_id)),
+        "{github:?}"
+    );
+    rig.control(reqwest::Method::DELETE, "/__sandbox/faults", json!({}))
+        .await;
     let gone = building[0].clone();
     rig.fault(json!({"route": format!("GET /netlify/api/v1/sites/*/deploys/{}", gone.deploy_id), "kind": "status", "status": 404}))
         .await;
