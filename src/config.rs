@@ -211,7 +211,53 @@ struct FileConfig {
     #[serde(default)]
     limits: crate::limits::LimitsConfig,
     #[serde(default)]
+    branches: BranchesConfig,
+    #[serde(default)]
     projects: Vec<Project>,
+}
+
+/// `[branches]`: when a Supabase branch needs attention and what branch
+/// compute costs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BranchesConfig {
+    /// A branch in progress this long with no change is called stuck.
+    pub stuck_after_minutes: u64,
+    /// A preview branch older than this, whose git branch had no commit in
+    /// as long, is called forgotten.
+    pub stale_preview_days: u64,
+    /// The compute size branches run on (Supabase's default is micro).
+    pub compute_size: String,
+    /// USD per hour of each compute size (Supabase's price list).
+    pub usd_per_hour: BTreeMap<String, f64>,
+}
+
+impl Default for BranchesConfig {
+    fn default() -> Self {
+        let prices = crate::branches::PriceTable::default();
+        Self {
+            stuck_after_minutes: 20,
+            stale_preview_days: 7,
+            compute_size: prices.branch_size,
+            usd_per_hour: prices.usd_per_hour,
+        }
+    }
+}
+
+impl BranchesConfig {
+    pub fn rules(&self) -> crate::branches::AttentionRules {
+        crate::branches::AttentionRules {
+            stuck_after_ms: self.stuck_after_minutes as i64 * 60_000,
+            stale_preview_after_ms: self.stale_preview_days as i64 * 86_400_000,
+        }
+    }
+
+    pub fn prices(&self) -> crate::branches::PriceTable {
+        crate::branches::PriceTable {
+            branch_size: self.compute_size.clone(),
+            usd_per_hour: self.usd_per_hour.clone(),
+        }
+    }
 }
 
 /// `[sync]`: how the background sync keeps the deploy cache current.
@@ -362,6 +408,7 @@ impl Default for FileConfig {
             sync: SyncConfig::default(),
             proxy: Default::default(),
             limits: Default::default(),
+            branches: BranchesConfig::default(),
             projects: Vec::new(),
         }
     }
@@ -429,6 +476,8 @@ pub struct Config {
     pub proxy: crate::client_ip::ProxyConfig,
     /// What one instance takes on at once (`[limits]`).
     pub limits: crate::limits::LimitsConfig,
+    /// Branch attention rules and compute prices (`[branches]`).
+    pub branches: BranchesConfig,
     pub projects: Vec<Project>,
     pub credentials: Credentials,
     /// The file that was read, if any.
@@ -637,6 +686,39 @@ fn validate(
             ..origin("sync.interval_secs")
         });
     }
+    if !(1..=24 * 60).contains(&file.branches.stuck_after_minutes) {
+        problems.push(KeyProblem {
+            problem: "must be between 1 and 1440 minutes".into(),
+            ..origin("branches.stuck_after_minutes")
+        });
+    }
+    if !(1..=365).contains(&file.branches.stale_preview_days) {
+        problems.push(KeyProblem {
+            problem: "must be between 1 and 365 days".into(),
+            ..origin("branches.stale_preview_days")
+        });
+    }
+    for (size, price) in &file.branches.usd_per_hour {
+        if !price.is_finite() || *price < 0.0 {
+            problems.push(KeyProblem {
+                problem: "must be a price in USD per hour, 0 or more".into(),
+                ..origin(&format!("branches.usd_per_hour.{size}"))
+            });
+        }
+    }
+    if !file
+        .branches
+        .usd_per_hour
+        .contains_key(&file.branches.compute_size)
+    {
+        problems.push(KeyProblem {
+            problem: format!(
+                "has no price: add {:?} to [branches.usd_per_hour]",
+                file.branches.compute_size
+            ),
+            ..origin("branches.compute_size")
+        });
+    }
     if !(200..=60_000).contains(&file.sync.watch_interval_ms) {
         problems.push(KeyProblem {
             problem: "must be between 200 and 60000 milliseconds".into(),
@@ -809,6 +891,7 @@ fn validate(
         sync: file.sync,
         proxy: file.proxy,
         limits: file.limits,
+        branches: file.branches,
         projects,
         credentials,
         source_file,

@@ -5,6 +5,7 @@
 
 pub mod actions;
 pub mod auth;
+pub mod branch_sync;
 pub mod branches;
 pub mod client_ip;
 pub mod config;

@@ -238,6 +238,7 @@ pub fn source_label(source: &str) -> &str {
     match source {
         "netlify" => "Netlify",
         "github" => "GitHub",
+        "supabase" => "Supabase",
         other => other,
     }
 }

@@ -90,6 +90,8 @@ pub struct Syncer {
     full_passes: AtomicU64,
     /// Secret coverage, checked after each project's full pass.
     secrets: Option<crate::secret_checks::SecretChecks>,
+    /// Which previews are old enough to read their git branch for.
+    branch_rules: crate::branches::AttentionRules,
 }
 
 impl Syncer {
@@ -106,7 +108,15 @@ impl Syncer {
             targets,
             full_passes: AtomicU64::new(0),
             secrets: None,
+            branch_rules: Default::default(),
         }
+    }
+
+    /// The `[branches]` rules (how old a preview must be to be read as
+    /// possibly forgotten).
+    pub fn with_branch_rules(mut self, rules: crate::branches::AttentionRules) -> Self {
+        self.branch_rules = rules;
+        self
     }
 
     /// Also checks each project's secret coverage on every full pass.
@@ -186,7 +196,76 @@ impl Syncer {
                 self.record(t, "github", Err(&e)).await;
             }
         }
+        if let Err(e) = self.sync_supabase(t, true).await {
+            report.errors.push(e.to_string());
+        }
         report
+    }
+
+    /// The project's Supabase branches (all of them on a full pass; the
+    /// list and runs alone between passes), stored for the Branches page.
+    /// The source is recorded as failed only when the branch list itself
+    /// could not be read; the parts that failed are kept in the snapshot.
+    async fn sync_supabase(&self, t: &SyncTarget, full: bool) -> Result<(), SyncError> {
+        let Some(sb) = &t.project.supabase else {
+            return Ok(());
+        };
+        let previous: crate::branches::Snapshot =
+            match self.storage.branch_snapshot(t.project_id).await? {
+                Some(json) => serde_json::from_str(&json).unwrap_or_default(),
+                None => Default::default(),
+            };
+        let now = now_ms();
+        let next = if full {
+            crate::branch_sync::read_full(
+                &self.clients,
+                &sb.project_ref,
+                &repo_of(&t.project),
+                &self.branch_rules,
+                &previous,
+                now,
+            )
+            .await
+        } else {
+            crate::branch_sync::read_quick(&self.clients, &sb.project_ref, &previous, now).await
+        };
+        let changed = {
+            let mut a = previous.clone();
+            let mut b = next.clone();
+            a.read_at_ms = 0;
+            b.read_at_ms = 0;
+            a != b
+        };
+        let json = serde_json::to_string(&next)
+            .map_err(|e| SyncError::Malformed(format!("branch snapshot: {e}")))?;
+        self.storage
+            .store_branch_snapshot(t.project_id, next.read_at_ms, &json)
+            .await?;
+        match next.problems.get("branches") {
+            Some(problem) => {
+                let e = SyncError::Malformed(problem.clone());
+                self.record(t, "supabase", Err(&e)).await;
+                Err(e)
+            }
+            None => {
+                self.record(t, "supabase", Ok(changed)).await;
+                Ok(())
+            }
+        }
+    }
+
+    /// Whether a branch of `t` is being created, migrated or deployed, as
+    /// last stored.
+    async fn branches_working(&self, t: &SyncTarget) -> Result<bool, SyncError> {
+        if t.project.supabase.is_none() {
+            return Ok(false);
+        }
+        Ok(match self.storage.branch_snapshot(t.project_id).await? {
+            Some(json) => serde_json::from_str::<crate::branches::Snapshot>(&json)
+                .map(|s| s.working())
+                .unwrap_or(false),
+            None => false,
+        })
     }
 
     async fn record(&self, t: &SyncTarget, source: &str, r: Result<bool, &SyncError>) {
@@ -466,6 +545,12 @@ impl Syncer {
     }
 
     async fn watch_inner(&self, t: &SyncTarget) -> Result<(), SyncError> {
+        // Branches in progress are read between passes too (two calls per
+        // project per tick, only while one is in progress); a failure is
+        // recorded and does not stop the deploy checks.
+        if self.branches_working(t).await? {
+            let _ = self.sync_supabase(t, false).await;
+        }
         let mut deploy_moved = false;
         let mut netlify_failures = Vec::new();
         for d in self.storage.unfinished_deploys(t.project_id).await? {

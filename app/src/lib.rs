@@ -69,6 +69,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/activity") view=pages::activity::ActivityPage />
                         <Route path=path!("/history") view=pages::history::HistoryPage />
                         <Route path=path!("/secrets") view=pages::secrets::SecretsPage />
+                        <Route path=path!("/branches") view=pages::branches::BranchesPage />
                         <Route path=path!("/deploys/:site/:id") view=pages::deploy::DeployPage />
                         <Route path=path!("/runs/:id") view=pages::deploy::RunPage />
                     </Routes>

@@ -341,7 +341,8 @@ fn operations(
             notifier.clone(),
             targets.clone(),
         )
-        .with_secrets(secrets.clone()),
+        .with_secrets(secrets.clone())
+        .with_branch_rules(config.branches.rules()),
     );
     let actions = greenroom::actions::Actions::new(
         storage.counted_apart(),

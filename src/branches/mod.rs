@@ -6,11 +6,14 @@
 pub mod attention;
 pub mod backups;
 pub mod cost;
+pub mod layout;
 pub mod name;
+pub mod snapshot;
 pub mod status;
 
 pub use attention::{attention_for, AttentionRules, BranchAttention, BranchFacts};
 pub use backups::{summarize_backups, BackupSummary, BackupWarning, RestoreWindow};
 pub use cost::PriceTable;
 pub use name::{check_branch_name, NameProblem};
+pub use snapshot::{Connection, RunLog, Snapshot};
 pub use status::{BranchPhase, BranchStatus, ProjectStatus};

@@ -13,7 +13,7 @@ pub const DEFAULT_BASE: &str = "https://api.supabase.com";
 
 /// A branch; `status` is Supabase's (`CREATING_PROJECT`, `RUNNING_MIGRATIONS`,
 /// `MIGRATIONS_PASSED`, `MIGRATIONS_FAILED`, ...).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Branch {
     pub id: String,
     pub name: String,
@@ -39,7 +39,8 @@ pub struct Branch {
     pub deletion_scheduled_at: Option<String>,
 }
 
-/// A branch's database; the password and JWT secret are not read at all.
+/// A branch's database; the password and JWT secret are not read at all
+/// (serde drops fields a struct does not name).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct BranchDetail {
     #[serde(rename = "ref")]
@@ -48,6 +49,8 @@ pub struct BranchDetail {
     pub postgres_version: String,
     pub db_host: String,
     pub db_port: u32,
+    #[serde(default)]
+    pub db_user: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -76,7 +79,7 @@ pub struct BranchAction {
     pub workflow_run_id: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Backup {
     pub id: i64,
     pub is_physical_backup: bool,
@@ -85,7 +88,7 @@ pub struct Backup {
 }
 
 /// The range point-in-time recovery covers, in Unix seconds.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PhysicalBackupData {
     #[serde(default)]
     pub earliest_physical_backup_date_unix: Option<i64>,
@@ -93,7 +96,7 @@ pub struct PhysicalBackupData {
     pub latest_physical_backup_date_unix: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Backups {
     pub region: String,
     pub pitr_enabled: bool,
@@ -109,7 +112,7 @@ pub struct Backups {
 /// (`CREATED`, `RUNNING`, `EXITED`, `DEAD`, `PAUSED`, `REMOVING`,
 /// `RESTARTING`); `EXITED` does not say whether the step succeeded, the log
 /// does.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunStep {
     pub name: String,
     pub status: String,
@@ -119,7 +122,7 @@ pub struct RunStep {
 
 /// A branch workflow run (clone, pull, health, configure, migrate, seed,
 /// deploy), as `/v1/projects/{ref}/actions` lists them.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActionRun {
     pub id: String,
     pub branch_id: String,

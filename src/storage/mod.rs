@@ -4,6 +4,7 @@
 
 mod actions;
 mod audit;
+mod branches;
 mod deploys;
 mod projects;
 mod runs;

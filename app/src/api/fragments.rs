@@ -164,6 +164,7 @@ pub async fn page_fragment(
             activity_fragment(q, e.ended).await
         }
         "/secrets" => super::secrets::page(query).await,
+        "/branches" => super::branches::page(query).await,
         p => match p.strip_prefix("/runs/").map(str::parse::<i64>) {
             Some(Ok(id)) => run_fragment(id).await,
             Some(Err(_)) => super::with_status(Err(ApiError::NotFound(format!(

@@ -5,6 +5,7 @@
 
 pub mod actions;
 pub mod activity;
+pub mod branches;
 #[cfg(feature = "ssr")]
 mod convert;
 pub mod deploy;

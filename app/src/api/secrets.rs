@@ -211,7 +211,7 @@ fn signed_in(
 
 /// The project named (in any case), else the first configured.
 #[cfg(feature = "ssr")]
-fn select<'a>(
+pub(super) fn select<'a>(
     services: &'a greenroom::Services,
     project: &str,
 ) -> Result<&'a greenroom::sync::SyncTarget, ApiError> {

@@ -58,6 +58,7 @@ pub fn Header() -> impl IntoView {
                                         <a href="/" class="text-slate-700 underline-offset-2 hover:underline">"Overview"</a>
                                         <a href="/history" class="text-slate-700 underline-offset-2 hover:underline">"History"</a>
                                         <a href="/secrets" class="text-slate-700 underline-offset-2 hover:underline">"Secrets"</a>
+                                        <a href="/branches" class="text-slate-700 underline-offset-2 hover:underline">"Branches"</a>
                                         <a href="/activity" class="text-slate-700 underline-offset-2 hover:underline">"Activity"</a>
                                     </nav>
                                 })}

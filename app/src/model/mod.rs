@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod activity;
+pub mod branches;
 pub mod deploy_row;
 pub mod deploys;
 pub mod error;
@@ -13,6 +14,10 @@ pub mod shell;
 
 pub use actions::{ActionView, PlanView, ProgressView, StartedView};
 pub use activity::{ActivityPage, ActivityQuery, ActivityRow, ACTIVITY_PAGE};
+pub use branches::{
+    BackupRow, BackupsView, BranchRunStep, BranchRunView, BranchSection, BranchView, BranchesView,
+    ConnectionView, CostView,
+};
 pub use deploy_row::DeployRow;
 pub use deploys::{
     AttentionView, DeployDetail, HistoryPage, HistoryQuery, JobView, LiveView, OverviewView,

@@ -1,6 +1,7 @@
 //! One module per page.
 
 pub mod activity;
+pub mod branches;
 pub mod deploy;
 pub mod history;
 pub mod home;

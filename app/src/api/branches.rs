@@ -1,0 +1,262 @@
+//! The Branches page's data: a project's Supabase branches as sync last
+//! stored them (`greenroom::branch_sync`), arranged by the core
+//! (`greenroom::branches`). Host, port, user and version of a branch's
+//! database only; its password and JWT secret are never read.
+
+use crate::model::{ApiError, BranchesView};
+use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
+
+/// `GET /api/branches?project=NAME`: the project's branches, runs,
+/// attention, cost and backups, as stored by the last sync.
+#[server(prefix = "/api", endpoint = "branches", input = GetUrl)]
+pub async fn get_branches(#[server(default)] project: String) -> Result<BranchesView, ApiError> {
+    super::with_status(
+        async {
+            super::authorize("/api/branches")?;
+            view(&project).await
+        }
+        .await,
+    )
+}
+
+/// The page as HTML (`/api/fragments/page`).
+#[cfg(feature = "ssr")]
+pub(super) async fn page(query: &str) -> Result<String, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Q {
+        #[serde(default)]
+        project: String,
+    }
+    let q: Q = super::read_query(query)?;
+    super::with_status(super::authorize("/api/branches"))?;
+    let v = super::with_status(view(&q.project).await)?;
+    Ok(crate::views::branches::html(&v))
+}
+
+#[cfg(feature = "ssr")]
+pub(super) async fn view(project: &str) -> Result<BranchesView, ApiError> {
+    use crate::model::{BranchSection, CostView};
+    use greenroom::branches::layout::{billed, Section};
+    use greenroom::branches::{cost, Snapshot};
+    let services = super::services()?;
+    let t = super::secrets::select(&services, project)?;
+    let now = greenroom::storage::now_ms();
+    let mark = services.ops.overviews.mark(t.project_id).await?;
+    let stored = services.storage.branch_snapshot(t.project_id).await?;
+    let snapshot: Option<Snapshot> = match stored {
+        Some(json) => Some(Snapshot::parse(&json).map_err(|e| {
+            ApiError::Unavailable(format!(
+                "The stored branches could not be read ({e}); the next sync pass stores them again."
+            ))
+        })?),
+        None => None,
+    };
+    let prices = services.config.branches.prices();
+    let rules = services.config.branches.rules();
+    let s = snapshot.clone().unwrap_or_default();
+    let repo = greenroom::sync::repo_of(&t.project);
+    let mut sections: Vec<BranchSection> = Section::ALL
+        .iter()
+        .map(|sec| BranchSection {
+            key: sec.key().into(),
+            title: sec.title().into(),
+            empty: sec.empty().into(),
+            branches: Vec::new(),
+        })
+        .collect();
+    let mut attention = Vec::new();
+    let mut branches: Vec<&greenroom::providers::supabase::Branch> = s.branches.iter().collect();
+    branches.sort_by(|a, b| a.name.cmp(&b.name));
+    for b in branches {
+        let v = convert::branch(b, &s, &rules, &prices, &repo, now);
+        for a in &v.attention {
+            attention.push(format!("{}: {a}", b.name));
+        }
+        let i = Section::ALL
+            .iter()
+            .position(|sec| *sec == Section::of(b))
+            .unwrap_or(2);
+        sections[i].branches.push(v);
+    }
+    let running = s.branches.iter().filter(|b| billed(b)).count();
+    let cost = CostView {
+        size: prices.branch_size.clone(),
+        hourly: prices.branch_hourly().map(cost::usd),
+        running,
+        monthly: prices.monthly(running).map(cost::usd),
+        warning: cost::SPEND_CAP_WARNING.into(),
+    };
+    let backups = s
+        .backups
+        .as_ref()
+        .map(|b| convert::backups(b, &t.project, now));
+    Ok(BranchesView {
+        project: t.project.name.to_string(),
+        configured: t.project.supabase.is_some(),
+        read_at_ms: snapshot.as_ref().map(|s| s.read_at_ms).filter(|ms| *ms > 0),
+        now_ms: now,
+        mark,
+        sections,
+        attention,
+        cost,
+        backups,
+        problems: s.problems.values().cloned().collect(),
+    })
+}
+
+#[cfg(feature = "ssr")]
+mod convert {
+    use crate::model::{
+        BackupRow, BackupsView, BranchRunStep, BranchRunView, BranchView, ConnectionView,
+    };
+    use greenroom::branches::backups::parse_backup_time;
+    use greenroom::branches::layout::{billed, failed_step, phase_of, step_words};
+    use greenroom::branches::{
+        attention_for, cost, summarize_backups, AttentionRules, BranchFacts, BranchStatus,
+        PriceTable, ProjectStatus, Snapshot,
+    };
+    use greenroom::providers::github::Repo;
+    use greenroom::providers::supabase::{ActionRun, Backups, Branch};
+    use greenroom::text::parse_ms;
+
+    pub fn branch(
+        b: &Branch,
+        s: &Snapshot,
+        rules: &AttentionRules,
+        prices: &PriceTable,
+        repo: &Repo,
+        now: i64,
+    ) -> BranchView {
+        let status = BranchStatus::parse(&b.status);
+        let preview = b
+            .preview_project_status
+            .as_deref()
+            .map(ProjectStatus::parse);
+        let created_ms = parse_ms(&b.created_at);
+        let updated_ms = parse_ms(&b.updated_at);
+        let attention = match (created_ms, updated_ms) {
+            (Some(created_ms), Some(updated_ms)) => attention_for(
+                &BranchFacts {
+                    is_default: b.is_default,
+                    persistent: b.persistent,
+                    status: &status,
+                    preview: preview.as_ref(),
+                    created_ms,
+                    updated_ms,
+                    git_branch: b.git_branch.as_deref(),
+                    last_commit_ms: b
+                        .git_branch
+                        .as_ref()
+                        .and_then(|g| s.commits.get(g))
+                        .copied(),
+                },
+                rules,
+                prices,
+                now,
+            )
+            .iter()
+            .map(|a| a.words())
+            .collect(),
+            _ => vec!["Supabase sent times Greenroom cannot read for this branch.".into()],
+        };
+        BranchView {
+            id: b.id.clone(),
+            name: b.name.clone(),
+            git_branch: b.git_branch.clone(),
+            phase: phase_of(b).to_string(),
+            status: b.status.clone(),
+            status_words: status.words(),
+            database: b.preview_project_status.clone(),
+            database_words: preview.as_ref().map(ProjectStatus::words),
+            persistent: b.persistent,
+            created_ms,
+            updated_ms,
+            pr_number: b.pr_number,
+            pr_url: b
+                .pr_number
+                .map(|n| format!("https://github.com/{}/{}/pull/{n}", repo.owner, repo.name)),
+            deletion_scheduled_ms: b.deletion_scheduled_at.as_deref().and_then(parse_ms),
+            hourly: billed(b)
+                .then(|| prices.branch_hourly().map(cost::usd))
+                .flatten(),
+            connection: s.connections.get(&b.id).map(|c| ConnectionView {
+                host: c.host.clone(),
+                port: c.port,
+                user: c.user.clone(),
+                postgres_version: c.postgres_version.clone(),
+            }),
+            run: s.runs.get(&b.id).map(|r| run(r, s, &status)),
+            attention,
+        }
+    }
+
+    fn run(r: &ActionRun, s: &Snapshot, status: &BranchStatus) -> BranchRunView {
+        let log = s.logs.get(&r.id);
+        BranchRunView {
+            id: r.id.clone(),
+            started_ms: parse_ms(&r.created_at),
+            steps: r
+                .run_steps
+                .iter()
+                .map(|st| {
+                    let ran = matches!(st.status.as_str(), "EXITED" | "DEAD");
+                    let duration = match (parse_ms(&st.created_at), parse_ms(&st.updated_at)) {
+                        (Some(a), Some(b)) if ran && b >= a => {
+                            Some(crate::format::duration(((b - a) / 1000) as u64))
+                        }
+                        _ => None,
+                    };
+                    BranchRunStep {
+                        name: st.name.clone(),
+                        status: st.status.clone(),
+                        status_words: step_words(&st.status),
+                        duration,
+                    }
+                })
+                .collect(),
+            failed_step: failed_step(r, status),
+            why: log.map(|l| l.why.clone()).unwrap_or_default(),
+            log: log.map(|l| l.lines.clone()).unwrap_or_default(),
+            omitted: log.map(|l| l.omitted).unwrap_or(0),
+        }
+    }
+
+    pub fn backups(b: &Backups, project: &greenroom::config::Project, now: i64) -> BackupsView {
+        let summary = summarize_backups(b, now);
+        let project_ref = project
+            .supabase
+            .as_ref()
+            .map(|s| s.project_ref.as_str())
+            .unwrap_or("_");
+        let mut rows: Vec<BackupRow> = b
+            .backups
+            .iter()
+            .map(|x| BackupRow {
+                status: x.status.clone(),
+                at_ms: parse_backup_time(&x.inserted_at),
+                kind: if x.is_physical_backup {
+                    "physical".into()
+                } else {
+                    "logical".into()
+                },
+            })
+            .collect();
+        rows.sort_by_key(|r| std::cmp::Reverse(r.at_ms));
+        BackupsView {
+            pitr_enabled: summary.pitr_enabled,
+            window: summary.window.words(now),
+            warnings: summary.warnings.iter().map(|w| w.words(now)).collect(),
+            backups: rows,
+            restore_url: format!(
+                "https://supabase.com/dashboard/project/{}/database/backups/{}",
+                crate::format::query_escape(project_ref),
+                if summary.pitr_enabled {
+                    "pitr"
+                } else {
+                    "scheduled"
+                }
+            ),
+        }
+    }
+}
