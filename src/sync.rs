@@ -254,6 +254,14 @@ impl Syncer {
         }
     }
 
+    /// Reads `t`'s branch list and runs now (a branch operation moved);
+    /// a failure is recorded as the source's sync error.
+    pub async fn refresh_branches(&self, t: &SyncTarget) {
+        if let Err(e) = self.sync_supabase(t, false).await {
+            tracing::debug!(project = %t.project.name, error = %e, "branch refresh failed");
+        }
+    }
+
     /// Whether a branch of `t` is being created, migrated or deployed, as
     /// last stored.
     async fn branches_working(&self, t: &SyncTarget) -> Result<bool, SyncError> {

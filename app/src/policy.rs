@@ -47,6 +47,9 @@ pub const POLICY: &[(&str, Access, bool)] = &[
     ("/api/actions/start", Access::Role(Role::Deployer), true),
     ("/api/secrets", Access::Role(Role::Viewer), false),
     ("/api/branches", Access::Role(Role::Viewer), false),
+    ("/api/branches/create", Access::Role(Role::Deployer), true),
+    ("/api/branches/delete", Access::Role(Role::Admin), true),
+    ("/api/branches/restore", Access::Role(Role::Admin), true),
     ("/api/fragments/secrets", Access::Role(Role::Viewer), false),
     // Reads the vendors and stores the report: any member may ask.
     ("/api/secrets/recheck", Access::Role(Role::Viewer), true),

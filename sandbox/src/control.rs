@@ -16,6 +16,8 @@
 //! | `DELETE /__sandbox/faults` | clear all faults |
 //! | `POST /__sandbox/members` | `{"login": "...", "team": "developers" \| null}` moves a member to another team (or none), as removing someone from a GitHub team would |
 //! | `GET /__sandbox/slack` | messages posted to the Slack webhook |
+//! | `GET /__sandbox/supabase` | the Supabase project's modes |
+//! | `POST /__sandbox/supabase` | `{"branching_enabled": false, "branch_limit": 2, "pitr_enabled": true}` (any of them) switches them |
 //! | `POST /__sandbox/reset` | restore the world, forget requests, faults, messages |
 
 use crate::faults::FaultSpec;
@@ -46,6 +48,10 @@ pub fn routes() -> Router<Shared> {
         )
         .route("/__sandbox/members", post(set_member_team))
         .route("/__sandbox/slack", get(slack))
+        .route(
+            "/__sandbox/supabase",
+            get(supabase_modes).post(set_supabase_modes),
+        )
         .route("/__sandbox/reset", post(reset))
         .layer(axum::middleware::from_fn(loopback_only))
 }
@@ -141,6 +147,47 @@ async fn set_clock(
         sim.clock.pace = p;
     }
     Json(clock_json(&sim)).into_response()
+}
+
+async fn supabase_modes(State(state): State<Shared>) -> Response {
+    Json(lock(&state.sim).supabase.clone()).into_response()
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SupabaseChange {
+    branching_enabled: Option<bool>,
+    /// A number, or `null` for no limit.
+    #[serde(default, deserialize_with = "present")]
+    branch_limit: Option<Option<usize>>,
+    pitr_enabled: Option<bool>,
+}
+
+/// A field that is there, even as `null` (`Some(None)`); absent is `None`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<usize>>, D::Error> {
+    use serde::Deserialize;
+    Option::<usize>::deserialize(d).map(Some)
+}
+
+async fn set_supabase_modes(
+    State(state): State<Shared>,
+    body: Result<Json<SupabaseChange>, JsonRejection>,
+) -> Response {
+    let change = match body {
+        Ok(Json(c)) => c,
+        Err(e) => return error(StatusCode::BAD_REQUEST, &e.body_text()),
+    };
+    let mut sim = lock(&state.sim);
+    if let Some(on) = change.branching_enabled {
+        sim.supabase.branching_enabled = on;
+    }
+    if let Some(limit) = change.branch_limit {
+        sim.supabase.branch_limit = limit;
+    }
+    if let Some(on) = change.pitr_enabled {
+        sim.supabase.pitr_enabled = on;
+    }
+    Json(sim.supabase.clone()).into_response()
 }
 
 #[derive(serde::Deserialize)]

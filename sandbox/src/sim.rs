@@ -71,6 +71,29 @@ pub struct Sim {
     pub tokens: HashMap<String, String>,
     /// GitHub core requests used per token fingerprint in the current hour.
     pub rate_used: HashMap<String, (i64, u32)>,
+    /// Supabase's project settings that tests switch (`/__sandbox/supabase`).
+    pub supabase: SupabaseModes,
+}
+
+/// How the sandbox's Supabase project is set up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupabaseModes {
+    /// Off: creating a branch is refused as on a project without branching.
+    pub branching_enabled: bool,
+    /// At most this many branches besides the default one.
+    pub branch_limit: Option<usize>,
+    /// Point-in-time recovery on (the backups answer a continuous range).
+    pub pitr_enabled: bool,
+}
+
+impl Default for SupabaseModes {
+    fn default() -> Self {
+        Self {
+            branching_enabled: true,
+            branch_limit: None,
+            pitr_enabled: false,
+        }
+    }
 }
 
 pub fn real_now_ms() -> i64 {
@@ -113,6 +136,7 @@ impl Sim {
             grants: HashMap::new(),
             tokens: HashMap::new(),
             rate_used: HashMap::new(),
+            supabase: SupabaseModes::default(),
         }
     }
 

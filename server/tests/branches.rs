@@ -188,3 +188,340 @@ async fn branches_that_cannot_be_read_say_so_and_keep_what_was_read() {
     );
     app.stop().await;
 }
+
+/// The seeded project's Supabase ref.
+fn project_ref(app: &TestApp) -> String {
+    app.services.config.projects[0]
+        .supabase
+        .as_ref()
+        .unwrap()
+        .project_ref
+        .clone()
+}
+
+async fn sandbox_post(app: &TestApp, path: &str, body: serde_json::Value) {
+    let res = reqwest::Client::new()
+        .post(format!("{}{path}", app.sandbox()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        res.status().is_success(),
+        "{path}: {}",
+        res.text().await.unwrap()
+    );
+}
+
+/// Posts a form to a server function as a script would; (status, body).
+async fn post(client: &reqwest::Client, url: String, form: &[(&str, &str)]) -> (u16, String) {
+    let origin = url.split("/api/").next().unwrap().to_string();
+    let res = client
+        .post(url)
+        .header("origin", origin)
+        .header("accept", "application/json")
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+async fn create(client: &reqwest::Client, app: &TestApp, name: &str) -> (u16, String) {
+    post(
+        client,
+        app.url("/api/branches/create"),
+        &[
+            ("project", ""),
+            ("name", name),
+            ("git_branch", "feature/e2e"),
+            ("kind", "preview"),
+            ("confirm", "on"),
+        ],
+    )
+    .await
+}
+
+/// Waits for action `id` to end; returns it.
+async fn ended(app: &TestApp, id: i64) -> greenroom::storage::ActionRecord {
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        let a = app.services.storage.get_action(id).await.unwrap().unwrap();
+        if a.finished_at_ms.is_some() {
+            return a;
+        }
+        assert!(Instant::now() < until, "action {id} ends: {a:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn action_id(body: &str) -> i64 {
+    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+    v["action"]["id"].as_i64().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_equal_creates_make_one_branch_followed_to_ready_audited_and_announced() {
+    let app = spawn_with(WATCHING).await;
+    synced(&app).await;
+    // Branch creation 100x faster than Supabase's.
+    sandbox_post(&app, "/__sandbox/clock", serde_json::json!({"pace": 0.01})).await;
+    let (_, client) = signed_in(&app, "dev-deployer").await;
+    let answers =
+        futures_util::future::join_all((0..20).map(|_| create(&client, &app, "feat-login"))).await;
+    let mut ids = std::collections::HashSet::new();
+    for (status, body) in &answers {
+        assert_eq!(*status, 200, "{body}");
+        ids.insert(action_id(body));
+    }
+    assert_eq!(ids.len(), 1, "one action for twenty requests");
+    let made: Vec<serde_json::Value> = reqwest::Client::new()
+        .get(format!(
+            "{}/__sandbox/requests?vendor=supabase&method=POST&path=/supabase/v1/projects/{}/branches",
+            app.sandbox(),
+            project_ref(&app)
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(made.len(), 1, "one upstream create: {made:?}");
+
+    let a = ended(&app, *ids.iter().next().unwrap()).await;
+    assert_eq!(a.state, greenroom::storage::ActionState::Succeeded, "{a:?}");
+    let progress = greenroom::actions::progress_of(&a);
+    let states: Vec<&str> = progress.iter().map(|p| p.state.as_str()).collect();
+    assert!(
+        states
+            .iter()
+            .any(|s| s.starts_with("Edge functions deployed")),
+        "{states:?}"
+    );
+    assert!(states.len() >= 4, "every status on the way: {states:?}");
+
+    let audit = audit(&app).await;
+    let rows: Vec<_> = audit
+        .iter()
+        .filter(|e| e.action == "branch.create")
+        .collect();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].outcome, greenroom::storage::AuditOutcome::Succeeded);
+    assert_eq!(rows[0].target_id.as_deref(), Some("feat-login"));
+
+    let slack = text_of(
+        &reqwest::Client::new(),
+        format!("{}/__sandbox/slack", app.sandbox()),
+    )
+    .await;
+    assert_eq!(
+        slack.matches("Create preview branch feat-login").count(),
+        2,
+        "start and end: {slack}"
+    );
+    assert!(slack.contains("feat-login is ready"));
+
+    // The page shows it ready, and the operation with its progress.
+    let html = page(&client, app.url("/branches")).await;
+    assert!(article(&html, "feat-login").contains("data-phase=\"ready\""));
+    assert!(html.contains("data-testid=\"branch-operations\""));
+    assert!(
+        html.contains("data-testid=\"create-branch\""),
+        "a deployer has the form"
+    );
+    assert!(
+        !html.contains("data-testid=\"branch-delete\""),
+        "but not delete"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_refused_create_says_why_and_nothing_is_shown_as_done() {
+    let app = spawn_with(WATCHING).await;
+    synced(&app).await;
+    let (_, viewer) = signed_in(&app, "vera-viewer").await;
+    let (status, _) = create(&viewer, &app, "feat-x").await;
+    assert_eq!(status, 403, "viewers do not create");
+    let html = page(&viewer, app.url("/branches")).await;
+    assert!(!html.contains("data-testid=\"create-branch\""));
+    let main = &html[html.find("<main").unwrap()..];
+    assert!(
+        !main.contains("<button"),
+        "a viewer has no buttons on the page: {}",
+        &main[main.find("<button").unwrap_or(0)..][..300.min(main.len())]
+    );
+
+    let (_, client) = signed_in(&app, "dev-deployer").await;
+    let (status, body) = create(&client, &app, "-bad name").await;
+    assert_eq!(status, 400);
+    assert!(
+        body.contains("cannot start with") || body.contains("not allowed"),
+        "{body}"
+    );
+    let (status, body) = post(
+        &client,
+        app.url("/api/branches/create"),
+        &[("name", "feat-y"), ("kind", "preview")],
+    )
+    .await;
+    assert_eq!(status, 400, "unconfirmed: {body}");
+
+    let (status, body) = create(&client, &app, "feature-billing").await;
+    assert_eq!(status, 502, "{body}");
+    assert!(body.contains("already exists"), "{body}");
+
+    sandbox_post(
+        &app,
+        "/__sandbox/supabase",
+        serde_json::json!({"branch_limit": 3}),
+    )
+    .await;
+    let (_, body) = create(&client, &app, "feat-limit").await;
+    assert!(body.contains("branch limit"), "{body}");
+
+    sandbox_post(
+        &app,
+        "/__sandbox/supabase",
+        serde_json::json!({"branch_limit": null, "branching_enabled": false}),
+    )
+    .await;
+    let (_, body) = create(&client, &app, "feat-disabled").await;
+    assert!(body.contains("Branching is not enabled"), "{body}");
+    sandbox_post(
+        &app,
+        "/__sandbox/supabase",
+        serde_json::json!({"branching_enabled": true}),
+    )
+    .await;
+
+    // Supabase down: the create fails, and no branch of that name exists.
+    sandbox_post(
+        &app,
+        "/__sandbox/faults",
+        serde_json::json!({"route": "POST /supabase/v1/projects/*", "kind": "status", "status": 503}),
+    )
+    .await;
+    let (status, body) = create(&client, &app, "feat-down").await;
+    assert_eq!(status, 502, "{body}");
+    assert!(body.contains("not answering"), "{body}");
+
+    let audit = audit(&app).await;
+    for name in [
+        "feature-billing",
+        "feat-limit",
+        "feat-disabled",
+        "feat-down",
+    ] {
+        let row = audit
+            .iter()
+            .find(|e| e.action == "branch.create" && e.target_id.as_deref() == Some(name))
+            .unwrap_or_else(|| panic!("{name} is audited"));
+        assert_eq!(
+            row.outcome,
+            greenroom::storage::AuditOutcome::Failed,
+            "{name}"
+        );
+    }
+    app.services.ops.syncer.sync_all().await;
+    let html = page(&client, app.url("/branches")).await;
+    for name in ["feat-limit", "feat-disabled", "feat-down"] {
+        assert!(
+            !html.contains(&format!("data-branch=\"{name}\"")),
+            "{name} is not shown"
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_deletes_a_preview_by_typing_its_name_and_restores_it() {
+    let app = spawn_with(WATCHING).await;
+    synced(&app).await;
+    let html = page(&signed_in(&app, "ada-admin").await.1, app.url("/branches")).await;
+    let id_of = |html: &str, name: &str| {
+        let a = article(html, name);
+        let at = a.find("name=\"branch\" value=\"").unwrap() + 21;
+        a[at..at + a[at..].find('"').unwrap()].to_string()
+    };
+    let billing = id_of(&html, "feature-billing");
+    assert!(
+        !article(&html, "main").contains("branch-delete"),
+        "production has no delete"
+    );
+
+    let (_, deployer) = signed_in(&app, "dev-deployer").await;
+    let delete = |client: reqwest::Client, branch: String, typed: &'static str| {
+        let url = app.url("/api/branches/delete");
+        async move {
+            post(
+                &client,
+                url,
+                &[
+                    ("project", ""),
+                    ("branch", &branch),
+                    ("confirm_name", typed),
+                ],
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        delete(deployer, billing.clone(), "feature-billing").await.0,
+        403
+    );
+
+    let (_, admin) = signed_in(&app, "ada-admin").await;
+    let (status, body) = delete(admin.clone(), billing.clone(), "feature-bill").await;
+    assert_eq!(status, 400, "a wrong name: {body}");
+    assert!(body.contains("Type the branch's name"));
+    // The production branch, whatever is typed.
+    let main = app
+        .services
+        .storage
+        .branch_snapshot(1)
+        .await
+        .unwrap()
+        .unwrap();
+    let main = greenroom::branches::Snapshot::parse(&main).unwrap();
+    let main_id = main
+        .branches
+        .iter()
+        .find(|b| b.is_default)
+        .unwrap()
+        .id
+        .clone();
+    let (status, body) = delete(admin.clone(), main_id, "main").await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("never deletes"));
+
+    let (status, body) = delete(admin.clone(), billing.clone(), "feature-billing").await;
+    assert_eq!(status, 200, "{body}");
+    let a = ended(&app, action_id(&body)).await;
+    assert_eq!(a.state, greenroom::storage::ActionState::Succeeded, "{a:?}");
+    let html = page(&admin, app.url("/branches")).await;
+    let b = article(&html, "feature-billing");
+    assert!(b.contains("Deletion scheduled"), "{b}");
+    assert!(b.contains("data-testid=\"branch-restore\""));
+
+    let (status, body) = post(
+        &admin,
+        app.url("/api/branches/restore"),
+        &[("project", ""), ("branch", &billing)],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let a = ended(&app, action_id(&body)).await;
+    assert_eq!(a.state, greenroom::storage::ActionState::Succeeded, "{a:?}");
+    let html = page(&admin, app.url("/branches")).await;
+    assert!(!article(&html, "feature-billing").contains("Deletion scheduled"));
+    let audit = audit(&app).await;
+    assert!(audit
+        .iter()
+        .any(|e| e.action == "branch.delete"
+            && e.outcome == greenroom::storage::AuditOutcome::Succeeded));
+    assert!(audit.iter().any(|e| e.action == "branch.restore"
+        && e.outcome == greenroom::storage::AuditOutcome::Succeeded));
+    app.stop().await;
+}

@@ -22,7 +22,9 @@
 //! heartbeat; when the heartbeat stops (a crash, a restart), exactly one live
 //! instance adopts the action and finishes it the same way.
 
+mod branches;
 mod kind;
+pub use branches::{explain_branch, BranchOp, BranchRequest};
 pub use kind::{applicable_to, ActionKind};
 
 use crate::config::DeployMethod;
@@ -61,6 +63,9 @@ const RECONCILE_MAX_CHECKS: u32 = 600;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ActionError {
+    /// What was asked for is not valid (a branch name Supabase refuses).
+    #[error("{0}")]
+    Invalid(String),
     #[error("{0}")]
     NotApplicable(String),
     #[error("{0}")]
@@ -1415,7 +1420,9 @@ impl Actions {
             let (me, t, guard) = (self.clone(), t.clone(), self.hold(a.id));
             tokio::spawn(async move {
                 let _guard = guard;
-                if a.state == ActionState::Running && a.upstream_ref.is_some() {
+                if BranchOp::parse(&a.kind).is_some() {
+                    me.resume_branch(&t, a).await
+                } else if a.state == ActionState::Running && a.upstream_ref.is_some() {
                     me.follow(&t, a).await
                 } else {
                     me.reconcile(&t, a).await

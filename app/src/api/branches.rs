@@ -13,8 +13,8 @@ use leptos::server_fn::codec::GetUrl;
 pub async fn get_branches(#[server(default)] project: String) -> Result<BranchesView, ApiError> {
     super::with_status(
         async {
-            super::authorize("/api/branches")?;
-            view(&project).await
+            let user = super::authorize("/api/branches")?;
+            view(&user, &project).await
         }
         .await,
     )
@@ -28,17 +28,29 @@ pub(super) async fn page(query: &str) -> Result<String, ApiError> {
         #[serde(default)]
         project: String,
     }
+    use leptos::server_fn::error::ServerFnUrlError;
     let q: Q = super::read_query(query)?;
-    super::with_status(super::authorize("/api/branches"))?;
-    let v = super::with_status(view(&q.project).await)?;
-    Ok(crate::views::branches::html(&v))
+    // A form post that failed comes back with its error in `__err` (the
+    // newest last when several did).
+    let posted = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .unwrap_or_default()
+        .into_iter()
+        .rfind(|(k, _)| k == "__err")
+        .map(|(_, e)| ServerFnUrlError::<ApiError>::decode_err(&e).to_string());
+    let user = super::with_status(super::authorize("/api/branches"))?;
+    let v = super::with_status(view(&user, &q.project).await)?;
+    Ok(crate::views::branches::html(&v, posted.as_deref()))
 }
 
 #[cfg(feature = "ssr")]
-pub(super) async fn view(project: &str) -> Result<BranchesView, ApiError> {
+pub(super) async fn view(
+    user: &Option<greenroom::auth::SessionUser>,
+    project: &str,
+) -> Result<BranchesView, ApiError> {
     use crate::model::{BranchSection, CostView};
     use greenroom::branches::layout::{billed, Section};
     use greenroom::branches::{cost, Snapshot};
+    use greenroom::domain::Role;
     let services = super::services()?;
     let t = super::secrets::select(&services, project)?;
     let now = greenroom::storage::now_ms();
@@ -102,6 +114,17 @@ pub(super) async fn view(project: &str) -> Result<BranchesView, ApiError> {
         cost,
         backups,
         problems: s.problems.values().cloned().collect(),
+        can_create: super::has_role(user, Role::Deployer),
+        can_delete: super::has_role(user, Role::Admin),
+        operations: services
+            .storage
+            .recent_actions(t.project_id, 50)
+            .await?
+            .iter()
+            .filter(|a| greenroom::actions::BranchOp::parse(&a.kind).is_some())
+            .take(10)
+            .map(super::convert::action_view)
+            .collect(),
     })
 }
 
@@ -163,6 +186,7 @@ mod convert {
         BranchView {
             id: b.id.clone(),
             name: b.name.clone(),
+            production: b.is_default,
             git_branch: b.git_branch.clone(),
             phase: phase_of(b).to_string(),
             status: b.status.clone(),
@@ -259,4 +283,129 @@ mod convert {
             ),
         }
     }
+}
+
+/// Who asks, for the audit log and Slack.
+#[cfg(feature = "ssr")]
+fn actor(path: &str) -> Result<greenroom::actions::Actor, ApiError> {
+    let user = super::authorize(path)?
+        .ok_or_else(|| ApiError::Unauthorized("Sign in to do this.".into()))?;
+    let (request_id, client_ip) = super::request_facts();
+    Ok(greenroom::actions::Actor {
+        login: user.login.clone(),
+        id: Some(user.id),
+        role: user.role.as_str().into(),
+        request_id,
+        client_ip,
+    })
+}
+
+#[cfg(feature = "ssr")]
+fn started(s: greenroom::actions::Started) -> crate::model::StartedView {
+    use greenroom::actions::Started;
+    let (action, already_under_way) = match s {
+        Started::Started(a) => (a, false),
+        Started::AlreadyUnderWay(a) => (a, true),
+    };
+    crate::model::StartedView {
+        action: super::convert::action_view(&action),
+        already_under_way,
+    }
+}
+
+/// `POST /api/branches/create` (deployer; `project`, `name`, optional
+/// `git_branch`, `kind=preview|persistent`, `with_data=on`, `confirm=on`):
+/// creates a Supabase branch, audited, announced and followed to its end.
+/// Equal requests for the same project and name start it once.
+#[server(prefix = "/api", endpoint = "branches/create")]
+pub async fn create_branch(
+    #[server(default)] project: String,
+    #[server(default)] name: String,
+    #[server(default)] git_branch: String,
+    #[server(default)] kind: String,
+    #[server(default)] with_data: String,
+    #[server(default)] confirm: String,
+) -> Result<crate::model::StartedView, ApiError> {
+    super::with_status(
+        async {
+            let actor = actor("/api/branches/create")?;
+            let persistent = match kind.as_str() {
+                "" | "preview" => false,
+                "persistent" => true,
+                other => {
+                    return Err(ApiError::BadRequest(format!(
+                        "kind {other:?} is not a branch kind; use preview or persistent"
+                    )))
+                }
+            };
+            if confirm.is_empty() {
+                return Err(ApiError::BadRequest(
+                    "Confirm that the branch is billed by the hour (the checkbox), then create it."
+                        .into(),
+                ));
+            }
+            let services = super::services()?;
+            let t = super::secrets::select(&services, &project)?;
+            let req = greenroom::actions::BranchRequest {
+                name,
+                git_branch: Some(git_branch),
+                persistent,
+                with_data: !with_data.is_empty(),
+                branch_id: None,
+            };
+            Ok(started(
+                services.ops.actions.create_branch(t, &actor, req).await?,
+            ))
+        }
+        .await,
+    )
+}
+
+/// `POST /api/branches/delete` (admin; `project`, `branch` id,
+/// `confirm_name` typed exactly): schedules the branch's deletion.
+#[server(prefix = "/api", endpoint = "branches/delete")]
+pub async fn delete_branch(
+    #[server(default)] project: String,
+    #[server(default)] branch: String,
+    #[server(default)] confirm_name: String,
+) -> Result<crate::model::StartedView, ApiError> {
+    super::with_status(
+        async {
+            let actor = actor("/api/branches/delete")?;
+            let services = super::services()?;
+            let t = super::secrets::select(&services, &project)?;
+            Ok(started(
+                services
+                    .ops
+                    .actions
+                    .delete_branch(t, &actor, &branch, &confirm_name)
+                    .await?,
+            ))
+        }
+        .await,
+    )
+}
+
+/// `POST /api/branches/restore` (admin; `project`, `branch` id): takes
+/// back a scheduled deletion while Supabase allows it.
+#[server(prefix = "/api", endpoint = "branches/restore")]
+pub async fn restore_branch(
+    #[server(default)] project: String,
+    #[server(default)] branch: String,
+) -> Result<crate::model::StartedView, ApiError> {
+    super::with_status(
+        async {
+            let actor = actor("/api/branches/restore")?;
+            let services = super::services()?;
+            let t = super::secrets::select(&services, &project)?;
+            Ok(started(
+                services
+                    .ops
+                    .actions
+                    .restore_branch(t, &actor, &branch)
+                    .await?,
+            ))
+        }
+        .await,
+    )
 }

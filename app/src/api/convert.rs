@@ -164,6 +164,7 @@ pub fn action_view(a: &ActionRecord) -> ActionView {
         kind: a.kind.clone(),
         label: greenroom::actions::ActionKind::parse(&a.kind)
             .map(|k| k.label().to_string())
+            .or_else(|| greenroom::actions::BranchOp::parse(&a.kind).map(|o| o.label().to_string()))
             .unwrap_or_else(|| a.kind.clone()),
         state: a.state.as_str().into(),
         actor: a.actor_login.clone(),

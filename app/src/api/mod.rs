@@ -140,6 +140,7 @@ mod ssr {
         fn from(e: greenroom::actions::ActionError) -> Self {
             use greenroom::actions::ActionError as E;
             match e {
+                E::Invalid(m) => ApiError::BadRequest(m),
                 E::NotApplicable(m) => ApiError::Conflict(m),
                 E::Upstream(m) => ApiError::Upstream(m),
                 E::Storage(s) => ApiError::Unavailable(s.to_string()),

@@ -23,6 +23,11 @@ pub struct BranchesView {
     pub backups: Option<BackupsView>,
     /// What sync could not read, in words.
     pub problems: Vec<String>,
+    /// Deployers and above may create branches; admins delete and restore.
+    pub can_create: bool,
+    pub can_delete: bool,
+    /// The newest branch operations (create, delete, restore), with progress.
+    pub operations: Vec<super::ActionView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,6 +44,8 @@ pub struct BranchSection {
 pub struct BranchView {
     pub id: String,
     pub name: String,
+    /// The default branch (the project itself): never deleted from here.
+    pub production: bool,
     pub git_branch: Option<String>,
     /// `in progress`, `ready`, `needs attention`, `stopped`, `unknown`.
     pub phase: String,

@@ -2,10 +2,15 @@
 //! branches in Supabase's sections with their statuses in words, each one's
 //! latest run (steps, the lines that say why it failed, the masked log),
 //! its database's host/port/user/version, what branch compute costs, and
-//! the project's backups with where to restore. Read-only.
+//! the project's backups with where to restore; and, by role, the forms
+//! that create (deployer), delete and restore (admin) a branch: plain form
+//! posts the server answers by redirecting back, so they work without a
+//! script, and the live view shows their progress.
 
 use crate::format::{age, utc_timestamp};
-use crate::model::{BackupsView, BranchRunView, BranchSection, BranchView, BranchesView, CostView};
+use crate::model::{
+    ActionView, BackupsView, BranchRunView, BranchSection, BranchView, BranchesView, CostView,
+};
 use leptos::prelude::*;
 
 fn phase_class(phase: &str) -> &'static str {
@@ -17,11 +22,13 @@ fn phase_class(phase: &str) -> &'static str {
     }
 }
 
-pub fn html(v: &BranchesView) -> String {
+pub fn html(v: &BranchesView, posted: Option<&str>) -> String {
     let v = v.clone();
     let project = v.project.clone();
+    let posted = posted.map(str::to_string);
     let heading = view! {
         <h1 class="text-2xl font-semibold tracking-tight">{format!("Supabase branches of {project}")}</h1>
+        {posted.map(|e| view! { <p role="alert" class="mt-3 rounded border border-red-200 bg-red-50 p-2 text-sm text-red-800" data-testid="branches-error">{e}</p> })}
     };
     if !v.configured {
         return view! {
@@ -54,7 +61,9 @@ pub fn html(v: &BranchesView) -> String {
         <Problems problems=v.problems.clone() />
         <Attention items=v.attention.clone() />
         <Cost cost=v.cost.clone() />
-        {v.sections.iter().cloned().map(|s| view! { <Section section=s now /> }).collect_view()}
+        {v.can_create.then(|| view! { <CreateForm project=project.clone() cost=v.cost.clone() /> })}
+        <Operations operations=v.operations.clone() />
+        {v.sections.iter().cloned().map(|s| view! { <Section section=s now project=project.clone() can_delete=v.can_delete /> }).collect_view()}
         {v.backups.clone().map(|b| view! { <Backups backups=b /> })}
     }
     .to_html()
@@ -111,8 +120,101 @@ fn Cost(cost: CostView) -> impl IntoView {
     }
 }
 
+const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1";
+const BUTTON: &str = "rounded-md bg-slate-900 px-3 py-1.5 text-white hover:bg-slate-700 focus:outline-none focus:ring-2 focus:ring-emerald-500";
+
+/// The create form; its confirmation states what the branch costs.
 #[component]
-fn Section(section: BranchSection, now: i64) -> impl IntoView {
+fn CreateForm(project: String, cost: CostView) -> impl IntoView {
+    let hourly = cost
+        .hourly
+        .clone()
+        .unwrap_or_else(|| "an unknown amount".into());
+    view! {
+        <details class="mt-6 rounded-lg border border-slate-200 bg-white p-4 text-sm" data-testid="create-branch">
+            <summary class="cursor-pointer font-semibold">"Create a branch…"</summary>
+            <form method="post" action="/api/branches/create" class="mt-3 grid gap-3 sm:grid-cols-2">
+                <input type="hidden" name="project" value=project />
+                <label class="block">
+                    <span class="font-medium">"Branch name"</span>
+                    <input name="name" required maxlength="255" autocomplete="off"
+                        pattern=r"[A-Za-z0-9_][A-Za-z0-9_.\/\-]{0,254}"
+                        title="Letters, digits, '-', '_', '.' and '/'; not starting with '-', '.' or '/'"
+                        class=INPUT data-testid="branch-name" />
+                </label>
+                <label class="block">
+                    <span class="font-medium">"Git branch (optional)"</span>
+                    <input name="git_branch" maxlength="255" autocomplete="off" class=INPUT data-testid="branch-git" />
+                </label>
+                <fieldset class="sm:col-span-2">
+                    <legend class="font-medium">"Kind"</legend>
+                    <label class="mr-4"><input type="radio" name="kind" value="preview" checked /> " Preview (goes with a pull request)"</label>
+                    <label><input type="radio" name="kind" value="persistent" /> " Persistent (stays until deleted)"</label>
+                </fieldset>
+                <label class="sm:col-span-2">
+                    <input type="checkbox" name="with_data" /> " Copy production data into it (where the plan allows)"
+                </label>
+                <label class="rounded bg-amber-50 p-2 text-amber-900 sm:col-span-2">
+                    <input type="checkbox" name="confirm" required data-testid="branch-confirm" />
+                    {format!(" I understand this branch costs {hourly} an hour ({} compute) from now until it is deleted, billed outside the spend cap.", cost.size)}
+                </label>
+                <div class="sm:col-span-2">
+                    <button type="submit" class=BUTTON data-testid="branch-create-submit">{format!("Create branch ({hourly}/h)")}</button>
+                </div>
+            </form>
+        </details>
+    }
+}
+
+/// The newest branch operations and how far each got.
+#[component]
+fn Operations(operations: Vec<ActionView>) -> impl IntoView {
+    (!operations.is_empty()).then(|| {
+        view! {
+            <section aria-labelledby="branch-ops-heading" class="mt-6" data-testid="branch-operations">
+                <h2 id="branch-ops-heading" class="text-lg font-semibold">"Recent branch operations"</h2>
+                <ul class="mt-2 space-y-2 bg-white">
+                    {operations.into_iter().map(|action| view! { <crate::views::parts::ActionProgress action /> }).collect_view()}
+                </ul>
+            </section>
+        }
+    })
+}
+
+/// Delete (typed name) or restore, for admins; never the production branch.
+#[component]
+fn Manage(b: BranchView, project: String) -> impl IntoView {
+    if b.deletion_scheduled_ms.is_some() {
+        return view! {
+            <form method="post" action="/api/branches/restore" class="mt-2">
+                <input type="hidden" name="project" value=project />
+                <input type="hidden" name="branch" value=b.id.clone() />
+                <button type="submit" class=BUTTON data-testid="branch-restore">{format!("Restore {}", b.name)}</button>
+            </form>
+        }
+        .into_any();
+    }
+    let name = b.name.clone();
+    view! {
+        <details class="mt-3 text-sm" data-testid="branch-delete">
+            <summary class="cursor-pointer text-red-800">"Delete…"</summary>
+            <form method="post" action="/api/branches/delete" class="mt-2 space-y-2 rounded border border-red-200 bg-red-50 p-3">
+                <input type="hidden" name="project" value=project />
+                <input type="hidden" name="branch" value=b.id.clone() />
+                <p>"Supabase schedules the deletion and the branch can be restored until it goes. Its database and everything in it go with it."</p>
+                <label class="block">
+                    <span>"Type "<code>{name.clone()}</code>" to confirm"</span>
+                    <input name="confirm_name" required autocomplete="off" class=INPUT data-testid="branch-delete-name" />
+                </label>
+                <button type="submit" class="rounded-md bg-red-700 px-3 py-1.5 text-white hover:bg-red-800 focus:outline-none focus:ring-2 focus:ring-red-500" data-testid="branch-delete-submit">{format!("Delete {name}")}</button>
+            </form>
+        </details>
+    }
+    .into_any()
+}
+
+#[component]
+fn Section(section: BranchSection, now: i64, project: String, can_delete: bool) -> impl IntoView {
     let id = format!("branches-{}", section.key);
     let labelled = id.clone();
     view! {
@@ -123,7 +225,7 @@ fn Section(section: BranchSection, now: i64) -> impl IntoView {
             } else {
                 view! {
                     <div class="mt-2 space-y-3">
-                        {section.branches.into_iter().map(|b| view! { <Branch b now /> }).collect_view()}
+                        {section.branches.into_iter().map(|b| view! { <Branch b now project=project.clone() can_delete /> }).collect_view()}
                     </div>
                 }.into_any()
             }}
@@ -132,7 +234,8 @@ fn Section(section: BranchSection, now: i64) -> impl IntoView {
 }
 
 #[component]
-fn Branch(b: BranchView, now: i64) -> impl IntoView {
+fn Branch(b: BranchView, now: i64, project: String, can_delete: bool) -> impl IntoView {
+    let manage = (can_delete && !b.production).then(|| view! { <Manage b=b.clone() project /> });
     let badge = format!(
         "inline-block rounded-full px-2 py-0.5 text-xs font-semibold {}",
         phase_class(&b.phase)
@@ -197,6 +300,7 @@ fn Branch(b: BranchView, now: i64) -> impl IntoView {
                 </ul>
             })}
             {b.run.clone().map(|r| view! { <Run r /> })}
+            {manage}
         </article>
     }
 }

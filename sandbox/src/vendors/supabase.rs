@@ -191,6 +191,23 @@ async fn create_branch(
     if name.is_empty() {
         return error(StatusCode::BAD_REQUEST, "branch_name must not be empty");
     }
+    // Supabase refuses these with a message; the API description documents
+    // no status for them, so the sandbox answers as a refused request.
+    if !sim.supabase.branching_enabled {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Preview branching is not enabled for this project. Enable branching in the project's settings first.",
+        );
+    }
+    let others = sim.branches.iter().filter(|b| !b.is_default).count();
+    if let Some(limit) = sim.supabase.branch_limit {
+        if others >= limit {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &format!("Branch limit of {limit} reached for this project. Delete a branch before creating another."),
+            );
+        }
+    }
     if sim.branches.iter().any(|b| b.name == name) {
         return error(
             StatusCode::CONFLICT,
@@ -425,32 +442,38 @@ async fn diff(State(state): State<Shared>, Path(id): Path<String>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
 }
 
+/// Seven daily backups, taken at 03:00 UTC of sandbox time (the newest
+/// is today's once that hour has passed); with PITR on, the recovery range
+/// runs from the oldest to now.
 async fn backups(State(state): State<Shared>, Path(r): Path<String>) -> Response {
     let sim = branches_now(&state);
     if !project_ok(&sim, &r) {
         return no_project();
     }
-    let today = sim.now().div_euclid(DAY_MS) * DAY_MS;
-    let list: Vec<Value> = (1..=7)
+    let now = sim.now();
+    let today = now.div_euclid(DAY_MS) * DAY_MS + 3 * 3_600_000;
+    let newest = if now >= today { today } else { today - DAY_MS };
+    let list: Vec<Value> = (0..7)
         .map(|d| {
             json!({
                 "id": 880_000 + d,
                 "is_physical_backup": true,
                 "status": "COMPLETED",
-                "inserted_at": iso(today - d * DAY_MS + 3 * 3_600_000),
+                "inserted_at": iso(newest - d * DAY_MS),
             })
         })
         .collect();
+    let pitr = sim.supabase.pitr_enabled;
     json_status(
         StatusCode::OK,
         json!({
             "region": "eu-central-1",
             "walg_enabled": true,
-            "pitr_enabled": false,
+            "pitr_enabled": pitr,
             "backups": list,
             "physical_backup_data": {
-                "earliest_physical_backup_date_unix": (today - 7 * DAY_MS + 3 * 3_600_000) / 1000,
-                "latest_physical_backup_date_unix": (today - DAY_MS + 3 * 3_600_000) / 1000,
+                "earliest_physical_backup_date_unix": (newest - 6 * DAY_MS) / 1000,
+                "latest_physical_backup_date_unix": if pitr { now / 1000 } else { newest / 1000 },
             },
         }),
     )

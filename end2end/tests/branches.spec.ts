@@ -1,0 +1,48 @@
+// Issue 15's read side: a viewer opens the Branches page from the
+// navigation, sees the branches in Supabase's sections with a failed
+// migration's reason, no buttons, and the backups panel; a branch made in
+// Supabase meanwhile appears and is followed live to ready without a reload.
+import { test, expect } from "@playwright/test";
+import { signIn, waitForHydration, watchConsole } from "./helpers";
+
+const sandboxPort = Number(process.env.E2E_SANDBOX_PORT ?? 3196);
+const sandbox = `http://127.0.0.1:${sandboxPort}`;
+const projectRef = "wnnjeqheqxxyrgsjmygy";
+
+test("a viewer follows the branches live, without buttons", async ({ page, request }) => {
+  const problems = watchConsole(page);
+  await signIn(page, "vera-viewer", "/");
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Branches" }).click();
+  await expect(page).toHaveURL(/\/branches/);
+  await expect(async () => {
+    await page.goto("/branches?project=AllIncompassing");
+    await expect(page.getByTestId("section-preview")).toBeVisible({ timeout: 2_000 });
+  }).toPass({ timeout: 60_000 });
+  await waitForHydration(page);
+
+  await expect(page.getByTestId("section-production").locator('[data-branch="main"]')).toBeVisible();
+  const failed = page.locator('[data-branch="fix-rls-policies"]');
+  await expect(failed.getByTestId("branch-status")).toContainText("Migrations failed");
+  await expect(failed.getByTestId("run-why")).toContainText('relation "public.accounts" does not exist');
+  await expect(page.getByTestId("branch-cost")).toContainText("outside the organization's spend cap");
+  await expect(page.getByTestId("restore-window")).toContainText("daily backups");
+  // Read-only for a viewer: nothing to press on the page itself.
+  await expect(page.locator("main button")).toHaveCount(0);
+  await expect(page.locator("main form")).toHaveCount(0);
+  expect(await page.content()).not.toContain("sandbox-db-pass-");
+
+  // A branch made in Supabase (100x faster than real) shows up and moves to
+  // ready while the page stays open.
+  expect((await request.post(`${sandbox}/__sandbox/clock`, { data: { pace: 0.01 } })).ok()).toBeTruthy();
+  const made = await request.post(`${sandbox}/supabase/v1/projects/${projectRef}/branches`, {
+    headers: { Authorization: "Bearer e2e" },
+    data: { branch_name: "e2e-live-branch", git_branch: "feature/e2e" },
+  });
+  expect((await request.post(`${sandbox}/__sandbox/clock`, { data: { pace: 1 } })).ok()).toBeTruthy();
+  expect(made.status()).toBe(201);
+  const live = page.locator('[data-branch="e2e-live-branch"]');
+  await expect(live).toBeVisible({ timeout: 15_000 });
+  await expect(live).toHaveAttribute("data-phase", "ready", { timeout: 15_000 });
+  await expect(live.getByTestId("branch-status")).toContainText("Edge functions deployed");
+  expect(problems).toEqual([]);
+});
