@@ -46,3 +46,47 @@ test("a viewer follows the branches live, without buttons", async ({ page, reque
   await expect(live.getByTestId("branch-status")).toContainText("Edge functions deployed");
   expect(problems).toEqual([]);
 });
+
+test("a deployer creates a branch and watches it reach healthy", async ({ page, request }) => {
+  const problems = watchConsole(page);
+  await signIn(page, "dev-deployer", "/branches?project=AllIncompassing");
+  await expect(page.getByTestId("section-preview")).toBeVisible({ timeout: 60_000 });
+  await waitForHydration(page);
+  // 100x faster than Supabase, for this branch only.
+  expect((await request.post(`${sandbox}/__sandbox/clock`, { data: { pace: 0.01 } })).ok()).toBeTruthy();
+  await page.getByTestId("create-branch").locator("summary").click();
+  await page.getByTestId("branch-name").fill("e2e-deployer-branch");
+  await page.getByTestId("branch-git").fill("feature/e2e-deployer");
+  await expect(page.getByTestId("create-branch")).toContainText("an hour");
+  await page.getByTestId("branch-confirm").check();
+  await page.getByTestId("branch-create-submit").click();
+  const op = page.getByTestId("branch-operations").getByTestId("action").first();
+  await expect(op).toContainText("Create preview branch e2e-deployer-branch", { timeout: 15_000 });
+  const branch = page.locator('[data-branch="e2e-deployer-branch"]');
+  await expect(branch).toHaveAttribute("data-phase", "ready", { timeout: 30_000 });
+  await expect(branch.getByTestId("branch-database")).toContainText("Healthy");
+  await expect(op).toHaveAttribute("data-action-state", "succeeded", { timeout: 15_000 });
+  // Still there after a reload.
+  await page.reload();
+  await expect(page.locator('[data-branch="e2e-deployer-branch"]')).toHaveAttribute("data-phase", "ready");
+  expect((await request.post(`${sandbox}/__sandbox/clock`, { data: { pace: 1 } })).ok()).toBeTruthy();
+  expect(problems).toEqual([]);
+});
+
+test("an admin deletes a preview branch by typing its name", async ({ page }) => {
+  const problems = watchConsole(page);
+  await signIn(page, "ada-admin", "/branches?project=AllIncompassing");
+  await expect(page.getByTestId("section-preview")).toBeVisible({ timeout: 60_000 });
+  await waitForHydration(page);
+  // The production branch offers no delete.
+  await expect(page.locator('[data-branch="main"]').getByTestId("branch-delete")).toHaveCount(0);
+  const billing = page.locator('[data-branch="feature-billing"]');
+  await billing.getByTestId("branch-delete").locator("summary").click();
+  await billing.getByTestId("branch-delete-name").fill("feature-billing");
+  await billing.getByTestId("branch-delete-submit").click();
+  await expect(page.locator('[data-branch="feature-billing"]').getByTestId("deletion-scheduled")).toBeVisible({
+    timeout: 15_000,
+  });
+  await expect(page.locator('[data-branch="feature-billing"]').getByTestId("branch-restore")).toBeVisible();
+  expect(problems).toEqual([]);
+});
