@@ -184,6 +184,10 @@ pub async fn read_full(
                     commits.insert(git, at);
                 }
             }
+            // The git branch is gone (merged and deleted): no new commits.
+            Err(e) if matches!(e.kind, crate::providers::ErrorKind::NotFound { .. }) => {
+                commits.insert(git, 0);
+            }
             Err(e) => {
                 if let Some(at) = previous.commits.get(&git) {
                     commits.insert(git.clone(), *at);

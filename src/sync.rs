@@ -254,19 +254,22 @@ impl Syncer {
         }
     }
 
-    /// Reads `t`'s branch list and runs now (a branch operation moved);
-    /// a failure is recorded as the source's sync error.
-    pub async fn refresh_branches(&self, t: &SyncTarget) {
-        if let Err(e) = self.sync_supabase(t, false).await {
-            tracing::debug!(project = %t.project.name, error = %e, "branch refresh failed");
-        }
-    }
-
     /// Whether a branch of `t` is being created, migrated or deployed, as
     /// last stored.
     async fn branches_working(&self, t: &SyncTarget) -> Result<bool, SyncError> {
         if t.project.supabase.is_none() {
             return Ok(false);
+        }
+        // A branch operation under way (on any instance): its branch may
+        // not be listed yet.
+        let operating = self
+            .storage
+            .recent_actions_of(t.project_id, "branch-", 5)
+            .await?
+            .iter()
+            .any(|a| a.finished_at_ms.is_none());
+        if operating {
+            return Ok(true);
         }
         Ok(match self.storage.branch_snapshot(t.project_id).await? {
             Some(json) => serde_json::from_str::<crate::branches::Snapshot>(&json)
@@ -556,8 +559,14 @@ impl Syncer {
         // Branches in progress are read between passes too (two calls per
         // project per tick, only while one is in progress); a failure is
         // recorded and does not stop the deploy checks.
-        if self.branches_working(t).await? {
-            let _ = self.sync_supabase(t, false).await;
+        match self.branches_working(t).await {
+            Ok(true) => {
+                let _ = self.sync_supabase(t, false).await;
+            }
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(project = %t.project.name, error = %e, "could not tell whether branches are in progress")
+            }
         }
         let mut deploy_moved = false;
         let mut netlify_failures = Vec::new();

@@ -17,7 +17,7 @@
 //! | `POST /__sandbox/members` | `{"login": "...", "team": "developers" \| null}` moves a member to another team (or none), as removing someone from a GitHub team would |
 //! | `GET /__sandbox/slack` | messages posted to the Slack webhook |
 //! | `GET /__sandbox/supabase` | the Supabase project's modes |
-//! | `POST /__sandbox/supabase` | `{"branching_enabled": false, "branch_limit": 2, "pitr_enabled": true}` (any of them) switches them |
+//! | `POST /__sandbox/supabase` | `{"branching_enabled": false, "branch_limit": 2, "pitr_enabled": true, "next_branch": "stuck" \| "migrations_failed" \| "functions_failed"}` (any of them) switches them, or queues what the next branch created does |
 //! | `POST /__sandbox/reset` | restore the world, forget requests, faults, messages |
 
 use crate::faults::FaultSpec;
@@ -161,6 +161,8 @@ struct SupabaseChange {
     #[serde(default, deserialize_with = "present")]
     branch_limit: Option<Option<usize>>,
     pitr_enabled: Option<bool>,
+    /// Queues what the next branch created does.
+    next_branch: Option<crate::model::BranchFault>,
 }
 
 /// A field that is there, even as `null` (`Some(None)`); absent is `None`.
@@ -186,6 +188,9 @@ async fn set_supabase_modes(
     }
     if let Some(on) = change.pitr_enabled {
         sim.supabase.pitr_enabled = on;
+    }
+    if let Some(fault) = change.next_branch {
+        sim.supabase.next_branches.push_back(fault);
     }
     Json(sim.supabase.clone()).into_response()
 }

@@ -382,6 +382,22 @@ pub struct Branch {
     pub migrations_ms: i64,
     pub done_ms: i64,
     pub outcome: Outcome,
+    /// Migrations pass but the edge functions fail to deploy.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub functions_fail: bool,
+}
+
+/// What the next branch made does, when a test forces it
+/// (`POST /__sandbox/supabase {"next_branch": ...}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BranchFault {
+    /// Stays CREATING_PROJECT (a known Supabase failure).
+    Stuck,
+    /// Migrations fail.
+    MigrationsFailed,
+    /// Migrations pass, edge functions fail.
+    FunctionsFailed,
 }
 
 /// The steps of a branch workflow run, in Supabase's order.
@@ -441,7 +457,9 @@ impl Branch {
             };
             let status = if now < begin {
                 "CREATED"
-            } else if i == 4 && now >= end && self.outcome == Outcome::Failure {
+            } else if now >= end
+                && ((i == 4 && self.outcome == Outcome::Failure) || (i == 6 && self.functions_fail))
+            {
                 "DEAD"
             } else if i > 4 && self.outcome == Outcome::Failure {
                 "CREATED"
@@ -468,9 +486,12 @@ impl Branch {
                 (_, "CREATED") => {}
                 ("clone", _) => log.push_str("Cloning repository at the branch's head...\n"),
                 ("pull", _) => log.push_str("Pulling images for the branch's project...\n"),
-                ("health", _) => {
-                    log.push_str("Waiting for the database to accept connections...\n")
-                }
+                // As Supabase's runner logs it: with the password, which
+                // Greenroom must mask.
+                ("health", _) => log.push_str(&format!(
+                    "Waiting for postgresql://postgres:sandbox-db-pass-{r}@db.{r}.supabase.co:5432/postgres to accept connections...\n",
+                    r = self.project_ref
+                )),
                 ("configure", _) => log.push_str("Applying config.toml to the branch project...\n"),
                 ("migrate", "RUNNING") => {
                     log.push_str("Applying migration 20261201093000_add_invoices.sql...\n")
@@ -485,6 +506,11 @@ impl Branch {
                     "Applying migration 20261201093000_add_invoices.sql...\nMigrations applied.\n",
                 ),
                 ("seed", _) => log.push_str("Seeding data from supabase/seed.sql...\n"),
+                ("deploy", "DEAD") => log.push_str(
+                    "Deploying edge functions...\n\
+                     Error: failed to bundle function send-invoice: Module not found \"npm:stripe@99\"\n\
+                     Edge functions failed to deploy.\n",
+                ),
                 ("deploy", _) => log.push_str("Deploying edge functions... done.\n"),
                 _ => {}
             }
@@ -505,6 +531,7 @@ impl Branch {
                 Outcome::Success if now < self.functions_ms() => {
                     ("MIGRATIONS_PASSED", "ACTIVE_HEALTHY")
                 }
+                Outcome::Success if self.functions_fail => ("FUNCTIONS_FAILED", "ACTIVE_HEALTHY"),
                 Outcome::Success => ("FUNCTIONS_DEPLOYED", "ACTIVE_HEALTHY"),
                 Outcome::Failure => ("MIGRATIONS_FAILED", "ACTIVE_UNHEALTHY"),
             }
@@ -533,6 +560,7 @@ mod tests {
             migrations_ms: 1_100,
             done_ms: 1_200,
             outcome,
+            functions_fail: false,
         }
     }
 

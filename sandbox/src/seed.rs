@@ -768,6 +768,7 @@ fn branches(world: &World, anchor: i64) -> Vec<Branch> {
                 migrations_ms: created + 60_000,
                 done_ms: created + done_in,
                 outcome,
+                functions_fail: false,
             }
         };
     vec![

@@ -84,6 +84,8 @@ pub struct SupabaseModes {
     pub branch_limit: Option<usize>,
     /// Point-in-time recovery on (the backups answer a continuous range).
     pub pitr_enabled: bool,
+    /// What the next branches created do, in order.
+    pub next_branches: VecDeque<crate::model::BranchFault>,
 }
 
 impl Default for SupabaseModes {
@@ -92,6 +94,7 @@ impl Default for SupabaseModes {
             branching_enabled: true,
             branch_limit: None,
             pitr_enabled: false,
+            next_branches: VecDeque::new(),
         }
     }
 }

@@ -33,6 +33,23 @@ async fn page(client: &reqwest::Client, url: String) -> String {
         .replace("&amp;", "&")
 }
 
+/// The page once `ok` holds for it (sync shows a change within a watch
+/// tick or two); fails after 3 s.
+async fn page_when(client: &reqwest::Client, url: String, ok: impl Fn(&str) -> bool) -> String {
+    let until = Instant::now() + Duration::from_secs(3);
+    loop {
+        let html = page(client, url.clone()).await;
+        if ok(&html) {
+            return html;
+        }
+        assert!(
+            Instant::now() < until,
+            "the page shows the change within 3 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// The `<article>` of one branch in the page.
 fn article<'a>(html: &'a str, name: &str) -> &'a str {
     let at = html
@@ -78,6 +95,11 @@ async fn the_branches_page_shows_sections_statuses_runs_cost_and_backups_without
     assert!(failed.contains("data-step=\"migrate\" data-step-status=\"DEAD\""));
     assert!(failed.contains("relation \"public.accounts\" does not exist"));
     assert!(failed.contains("Migration failed: 20261201093000_add_invoices.sql"));
+    // Its log is shown, with the password Supabase's runner logged masked.
+    assert!(
+        failed.contains("postgresql://postgres:••••••@db."),
+        "{failed}"
+    );
     let working = article(&html, "preview-login-page");
     assert!(working.contains("data-phase=\"in progress\""));
     assert!(working.contains("Running migrations (RUNNING_MIGRATIONS)"));
@@ -108,6 +130,11 @@ async fn the_branches_page_shows_sections_statuses_runs_cost_and_backups_without
     assert!(api.contains("\"fix-rls-policies\""));
 
     // Neither the database password nor the JWT secret reaches anything.
+    let slack = text_of(
+        &reqwest::Client::new(),
+        format!("{}/__sandbox/slack", app.sandbox()),
+    )
+    .await;
     let db = std::fs::read(app.data.path().join("greenroom.db")).unwrap_or_default();
     let wal = std::fs::read(app.data.path().join("greenroom.db-wal")).unwrap_or_default();
     for (what, text) in [
@@ -115,6 +142,7 @@ async fn the_branches_page_shows_sections_statuses_runs_cost_and_backups_without
         ("the API", api.as_bytes()),
         ("the database", &db[..]),
         ("the database's WAL", &wal[..]),
+        ("Slack", slack.as_bytes()),
     ] {
         let text = String::from_utf8_lossy(text);
         for secret in [
@@ -322,9 +350,19 @@ async fn twenty_equal_creates_make_one_branch_followed_to_ready_audited_and_anno
     );
     assert!(slack.contains("feat-login is ready"));
 
-    // The page shows it ready, and the operation with its progress.
-    let html = page(&client, app.url("/branches")).await;
-    assert!(article(&html, "feat-login").contains("data-phase=\"ready\""));
+    // The page shows it ready (within a watch tick or two), and the
+    // operation with its progress.
+    let until = Instant::now() + Duration::from_secs(3);
+    let html = loop {
+        let html = page(&client, app.url("/branches")).await;
+        if html.contains("data-branch=\"feat-login\"")
+            && article(&html, "feat-login").contains("data-phase=\"ready\"")
+        {
+            break html;
+        }
+        assert!(Instant::now() < until, "the page shows feat-login ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     assert!(html.contains("data-testid=\"branch-operations\""));
     assert!(
         html.contains("data-testid=\"create-branch\""),
@@ -395,6 +433,23 @@ async fn each_refused_create_says_why_and_nothing_is_shown_as_done() {
         serde_json::json!({"branching_enabled": true}),
     )
     .await;
+    // Nothing was done, so asking again once it is fixed goes through at once.
+    sandbox_post(
+        &app,
+        "/__sandbox/supabase",
+        serde_json::json!({"branching_enabled": false}),
+    )
+    .await;
+    let (_, body) = create(&client, &app, "feat-retry").await;
+    assert!(body.contains("Branching is not enabled"), "{body}");
+    sandbox_post(
+        &app,
+        "/__sandbox/supabase",
+        serde_json::json!({"branching_enabled": true}),
+    )
+    .await;
+    let (status, body) = create(&client, &app, "feat-retry").await;
+    assert_eq!(status, 200, "the same name right after a refusal: {body}");
 
     // Supabase down: the create fails, and no branch of that name exists.
     sandbox_post(
@@ -500,9 +555,11 @@ async fn an_admin_deletes_a_preview_by_typing_its_name_and_restores_it() {
     assert_eq!(status, 200, "{body}");
     let a = ended(&app, action_id(&body)).await;
     assert_eq!(a.state, greenroom::storage::ActionState::Succeeded, "{a:?}");
-    let html = page(&admin, app.url("/branches")).await;
+    let html = page_when(&admin, app.url("/branches"), |h| {
+        article(h, "feature-billing").contains("Deletion scheduled")
+    })
+    .await;
     let b = article(&html, "feature-billing");
-    assert!(b.contains("Deletion scheduled"), "{b}");
     assert!(b.contains("data-testid=\"branch-restore\""));
 
     let (status, body) = post(
@@ -514,8 +571,10 @@ async fn an_admin_deletes_a_preview_by_typing_its_name_and_restores_it() {
     assert_eq!(status, 200, "{body}");
     let a = ended(&app, action_id(&body)).await;
     assert_eq!(a.state, greenroom::storage::ActionState::Succeeded, "{a:?}");
-    let html = page(&admin, app.url("/branches")).await;
-    assert!(!article(&html, "feature-billing").contains("Deletion scheduled"));
+    page_when(&admin, app.url("/branches"), |h| {
+        !article(h, "feature-billing").contains("Deletion scheduled")
+    })
+    .await;
     let audit = audit(&app).await;
     assert!(audit
         .iter()
@@ -523,5 +582,113 @@ async fn an_admin_deletes_a_preview_by_typing_its_name_and_restores_it() {
             && e.outcome == greenroom::storage::AuditOutcome::Succeeded));
     assert!(audit.iter().any(|e| e.action == "branch.restore"
         && e.outcome == greenroom::storage::AuditOutcome::Succeeded));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_branch_whose_functions_fail_ends_failed_with_the_step_and_why() {
+    let app = spawn_with(WATCHING).await;
+    synced(&app).await;
+    sandbox_post(&app, "/__sandbox/clock", serde_json::json!({"pace": 0.01})).await;
+    sandbox_post(
+        &app,
+        "/__sandbox/supabase",
+        serde_json::json!({"next_branch": "functions_failed"}),
+    )
+    .await;
+    let (_, client) = signed_in(&app, "dev-deployer").await;
+    let (status, body) = create(&client, &app, "feat-functions").await;
+    assert_eq!(status, 200, "{body}");
+    let a = ended(&app, action_id(&body)).await;
+    assert_eq!(a.state, greenroom::storage::ActionState::Failed, "{a:?}");
+    assert!(a
+        .message
+        .unwrap_or_default()
+        .contains("Edge functions failed to deploy"));
+    let html = page_when(&client, app.url("/branches"), |h| {
+        h.contains("data-branch=\"feat-functions\"")
+            && article(h, "feat-functions").contains("FUNCTIONS_FAILED")
+    })
+    .await;
+    let b = article(&html, "feat-functions");
+    assert!(b.contains("data-phase=\"needs attention\""), "{b}");
+    assert!(b.contains("Edge functions failed to deploy (FUNCTIONS_FAILED)"));
+    assert!(b.contains("Latest run: failed at deploy"), "{b}");
+    assert!(b.contains("failed to bundle function send-invoice"));
+    assert!(html.contains("feat-functions: Edge functions failed to deploy."));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_branch_stuck_creating_stays_in_progress_and_is_not_called_done() {
+    let app = spawn_with(WATCHING).await;
+    synced(&app).await;
+    sandbox_post(
+        &app,
+        "/__sandbox/supabase",
+        serde_json::json!({"next_branch": "stuck"}),
+    )
+    .await;
+    let (_, client) = signed_in(&app, "dev-deployer").await;
+    let (status, body) = create(&client, &app, "feat-stuck").await;
+    assert_eq!(status, 200, "{body}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let a = app
+        .services
+        .storage
+        .get_action(action_id(&body))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.state, greenroom::storage::ActionState::Running, "{a:?}");
+    let states: Vec<String> = greenroom::actions::progress_of(&a)
+        .into_iter()
+        .map(|p| p.state)
+        .collect();
+    assert!(
+        states
+            .iter()
+            .any(|s| s.starts_with("Creating its database")),
+        "{states:?}"
+    );
+    let html = page_when(&client, app.url("/branches"), |h| {
+        h.contains("data-branch=\"feat-stuck\"")
+    })
+    .await;
+    assert!(article(&html, "feat-stuck").contains("data-phase=\"in progress\""));
+    // A second request for the same branch is the same operation.
+    let (_, again) = create(&client, &app, "feat-stuck").await;
+    assert_eq!(action_id(&again), a.id);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_whose_answer_never_came_is_found_by_name_and_followed() {
+    let app = spawn_with(&format!("vendor_timeout_ms = 1500\n{WATCHING}")).await;
+    synced(&app).await;
+    sandbox_post(&app, "/__sandbox/clock", serde_json::json!({"pace": 0.01})).await;
+    // Supabase makes the branch, but its answer never arrives.
+    sandbox_post(
+        &app,
+        "/__sandbox/faults",
+        serde_json::json!({"route": "POST /supabase/v1/projects/*", "kind": "apply_then_hang", "ms": 5000, "count": 1}),
+    )
+    .await;
+    let (_, client) = signed_in(&app, "dev-deployer").await;
+    let (status, body) = create(&client, &app, "feat-hung").await;
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        v["action"]["state"], "unknown",
+        "not called done or failed: {body}"
+    );
+    let a = ended(&app, action_id(&body)).await;
+    assert_eq!(a.state, greenroom::storage::ActionState::Succeeded, "{a:?}");
+    let row = audit(&app)
+        .await
+        .into_iter()
+        .find(|e| e.action == "branch.create")
+        .unwrap();
+    assert_eq!(row.outcome, greenroom::storage::AuditOutcome::Succeeded);
     app.stop().await;
 }

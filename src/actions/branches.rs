@@ -86,7 +86,7 @@ pub fn explain_branch(e: &ProviderError, op: BranchOp, name: &str) -> String {
         {
             "Branching is not enabled on this Supabase project: enable it in Supabase's dashboard (Project Settings → Branching), then try again.".into()
         }
-        _ if detail.contains("limit") => format!(
+        _ if op == BranchOp::Create && detail.contains("limit") => format!(
             "The project has reached its branch limit, so {name} was not created: delete a branch you no longer need, then try again."
         ),
         _ if e.status == Some(409) || detail.contains("already exists") => format!(
@@ -359,9 +359,32 @@ impl Actions {
             BranchOp::Restore => sb.restore_branch(&id).await.map(|_| id.clone()),
         };
         let called = match called {
-            // No answer: Supabase may have acted. Ask it by name.
-            Err(e) if e.outcome_unknown() || matches!(e.kind, ErrorKind::Interrupted { .. }) => {
-                match self.branch_evidence(&project_ref, op, &req).await {
+            // No answer at all: Supabase may have acted, and may list it
+            // only later. The outcome is unknown until it shows or stays
+            // absent for the quiet time; the key stays held meanwhile.
+            Err(e) if matches!(e.kind, ErrorKind::Timeout | ErrorKind::Interrupted { .. }) => {
+                let message = format!(
+                    "{e}. Supabase may have acted on it: Greenroom is asking it, and holds the operation until it knows."
+                );
+                self.storage
+                    .settle_audit(audit_id, AuditOutcome::Unknown, Some(&message), &[])
+                    .await?;
+                self.mark_unknown(&action, &message).await?;
+                let unknown = self.storage.get_action(action.id).await?.unwrap_or(action);
+                let me = self.clone();
+                let (target, a) = (t.clone(), unknown.clone());
+                let guard = self.hold(a.id);
+                tokio::spawn(async move {
+                    let _guard = guard;
+                    let _ = announced.await;
+                    me.reconcile_branch(&target, a).await
+                });
+                return Ok(Started::Started(unknown));
+            }
+            // Supabase answered that it failed (its documented 500) or
+            // broke off: look once whether it acted anyway.
+            Err(e) if e.outcome_unknown() => {
+                match self.branch_evidence(&project_ref, op, &req, &action).await {
                     Some(upstream) => Ok(upstream),
                     None => Err(e),
                 }
@@ -376,8 +399,12 @@ impl Actions {
                     .await?;
                 self.finish(&action, ActionState::Failed, None, Some(&message), "failed")
                     .await?;
+                // Supabase did nothing (it refused, or shows no trace of it):
+                // the same request may be made again at once, once fixed.
+                self.storage.release_action_key(action.id).await?;
                 let _ = announced.await;
-                self.announce_branch_end(t, &action, false, &message).await;
+                self.announce_branch_end(t, &action, Some(false), &message)
+                    .await;
                 Err(ActionError::Upstream(message))
             }
             Ok(upstream) => {
@@ -390,7 +417,6 @@ impl Actions {
                     )
                     .await?;
                 let running = self.accepted(&action, &upstream, None).await?;
-                self.syncer.refresh_branches(t).await;
                 let me = self.clone();
                 let (target, watched) = (t.clone(), running.clone());
                 let guard = self.hold(watched.id);
@@ -411,14 +437,22 @@ impl Actions {
         project_ref: &str,
         op: BranchOp,
         req: &BranchRequest,
+        action: &ActionRecord,
     ) -> Option<String> {
         let found = self
             .clients
             .supabase
             .get_branch(project_ref, &req.name)
             .await;
+        // A branch of that name made before this request is not its doing
+        // (a minute's slack for clocks that differ).
+        let since = action.started_at_ms - 60_000;
         match (op, found) {
-            (BranchOp::Create, Ok(b)) => Some(b.id),
+            (BranchOp::Create, Ok(b))
+                if crate::text::parse_ms(&b.created_at).is_some_and(|c| c >= since) =>
+            {
+                Some(b.id)
+            }
             (BranchOp::Delete, Ok(b)) if b.deletion_scheduled_at.is_some() => Some(b.id),
             (BranchOp::Delete, Err(e)) if matches!(e.kind, ErrorKind::NotFound { .. }) => {
                 req.branch_id.clone()
@@ -456,6 +490,9 @@ impl Actions {
                 (BranchOp::Create, Ok(b)) => {
                     let w = words_of(&b);
                     let end = match phase_of(&b) {
+                        // Migrations passed, but the run may still seed and
+                        // deploy edge functions: ready once it is over.
+                        BranchPhase::Ready if self.run_going(&project_ref, &b.id).await => None,
                         BranchPhase::Ready => Some((true, format!("{} is ready: {w}", b.name))),
                         BranchPhase::Failed => Some((false, format!("{} failed: {w}", b.name))),
                         BranchPhase::Stopped => Some((true, format!("{} is paused: {w}", b.name))),
@@ -498,7 +535,6 @@ impl Actions {
                 let _ = self
                     .record_progress(&action, &Observed::at(&state, None))
                     .await;
-                self.syncer.refresh_branches(t).await;
             }
             if let Some((ok, message)) = end {
                 let (final_state, label) = if ok {
@@ -509,14 +545,17 @@ impl Actions {
                 let _ = self
                     .finish(&action, final_state, None, Some(&message), label)
                     .await;
-                self.syncer.refresh_branches(t).await;
-                self.announce_branch_end(t, &action, ok, &message).await;
+                // Over: the branch's own state now guards a repeat (a name
+                // taken, a deletion already scheduled), not the key.
+                let _ = self.storage.release_action_key(action.id).await;
+                self.announce_branch_end(t, &action, Some(ok), &message)
+                    .await;
                 return;
             }
             if started.elapsed() > WATCH_LIMIT || errors > RECONCILE_MAX_CHECKS {
                 let detail = "Supabase did not show an end within 40 minutes (a known way branches get stuck); check the branch's action runs";
                 self.give_up(None, &action, detail, false).await;
-                self.announce_branch_end(t, &action, false, detail).await;
+                self.announce_branch_end(t, &action, None, detail).await;
                 return;
             }
             tokio::time::sleep(self.poll).await;
@@ -529,6 +568,26 @@ impl Actions {
         if action.state == ActionState::Running && action.upstream_ref.is_some() {
             return self.follow_branch(t, action).await;
         }
+        self.reconcile_branch(t, action).await
+    }
+
+    /// Whether the branch's latest workflow run is still going (an
+    /// unreadable list counts as going: the next look decides).
+    async fn run_going(&self, project_ref: &str, branch_id: &str) -> bool {
+        match self.clients.supabase.list_action_runs(project_ref).await {
+            Ok(runs) => runs
+                .iter()
+                .filter(|r| r.branch_id == branch_id)
+                .max_by_key(|r| crate::text::parse_ms(&r.created_at).unwrap_or(0))
+                .is_some_and(crate::branches::layout::run_in_progress),
+            Err(_) => true,
+        }
+    }
+
+    /// Finds out what an unanswered operation did: followed once Supabase
+    /// shows it; failed (nothing done) once it has shown no trace of it
+    /// for the quiet time.
+    async fn reconcile_branch(&self, t: &SyncTarget, action: ActionRecord) {
         let (Some(op), Ok(project_ref)) = (
             BranchOp::parse(&action.kind),
             Self::project_ref(t).map(str::to_string),
@@ -536,7 +595,19 @@ impl Actions {
             return;
         };
         let req: BranchRequest = serde_json::from_str(&action.target_json).unwrap_or_default();
-        match self.branch_evidence(&project_ref, op, &req).await {
+        let asked = std::time::Instant::now();
+        let mut found = None;
+        loop {
+            if self.lost(action.id) {
+                return;
+            }
+            found = found.or(self.branch_evidence(&project_ref, op, &req, &action).await);
+            if found.is_some() || asked.elapsed() >= self.reconcile_quiet {
+                break;
+            }
+            tokio::time::sleep(self.poll).await;
+        }
+        match found {
             Some(upstream) => {
                 if let Some(audit) = action.audit_id {
                     let _ = self
@@ -555,9 +626,10 @@ impl Actions {
             }
             None => {
                 let message = format!(
-                    "Greenroom stopped before Supabase answered, and Supabase shows no sign that it did {} {}: nothing was done",
+                    "Supabase did not answer, and shows no sign that it did {} {} after {} s: nothing was done",
                     op.verb(),
-                    req.name
+                    req.name,
+                    self.reconcile_quiet.as_secs()
                 );
                 if let Some(audit) = action.audit_id {
                     let _ = self
@@ -568,21 +640,28 @@ impl Actions {
                 let _ = self
                     .finish(&action, ActionState::Failed, None, Some(&message), "failed")
                     .await;
-                self.announce_branch_end(t, &action, false, &message).await;
+                let _ = self.storage.release_action_key(action.id).await;
+                self.announce_branch_end(t, &action, Some(false), &message)
+                    .await;
             }
         }
     }
 
+    /// Slack's end message: done, failed, or (`None`) outcome unknown.
     async fn announce_branch_end(
         &self,
         t: &SyncTarget,
         action: &ActionRecord,
-        ok: bool,
+        ok: Option<bool>,
         detail: &str,
     ) {
         let text = format!(
             "{} {} for {}: {detail}\n{}",
-            if ok { ":white_check_mark:" } else { ":x:" },
+            match ok {
+                Some(true) => ":white_check_mark:",
+                Some(false) => ":x:",
+                None => ":warning: outcome unknown:",
+            },
             action.summary,
             t.project.name,
             self.notifier

@@ -72,6 +72,17 @@ pub fn billed(b: &Branch) -> bool {
     !b.is_default && phase_of(b) != BranchPhase::Stopped
 }
 
+/// Whether a workflow run is still going: a step runs, or steps wait and
+/// none has died (after a failed step, the rest never start).
+pub fn run_in_progress(run: &ActionRun) -> bool {
+    let steps = &run.run_steps;
+    steps
+        .iter()
+        .any(|s| matches!(s.status.as_str(), "RUNNING" | "RESTARTING"))
+        || (steps.iter().any(|s| s.status == "CREATED")
+            && !steps.iter().any(|s| s.status == "DEAD"))
+}
+
 /// A run step's container state in words.
 pub fn step_words(status: &str) -> String {
     match status {
@@ -166,6 +177,14 @@ mod tests {
         assert_eq!(
             failed_step(&run, &BranchStatus::MigrationsFailed).as_deref(),
             Some("migrate")
+        );
+        assert!(!run_in_progress(&run));
+        run.run_steps.push(step("seed", "CREATED"));
+        assert!(run_in_progress(&run), "a step still waits");
+        run.run_steps[1].status = "DEAD".into();
+        assert!(
+            !run_in_progress(&run),
+            "the rest never start after a failure"
         );
         assert_eq!(step_words("DEAD"), "failed");
         assert_eq!(step_words("ZOMBIE"), "not recognised (ZOMBIE)");

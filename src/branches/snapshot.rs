@@ -101,9 +101,13 @@ impl Snapshot {
     /// Whether a branch is still being created, migrated or deployed: then
     /// sync checks the list more often.
     pub fn working(&self) -> bool {
-        self.branches
-            .iter()
-            .any(|b| super::layout::phase_of(b) == super::status::BranchPhase::Working)
+        self.branches.iter().any(|b| {
+            super::layout::phase_of(b) == super::status::BranchPhase::Working
+                || self
+                    .runs
+                    .get(&b.id)
+                    .is_some_and(super::layout::run_in_progress)
+        })
     }
 }
 
@@ -162,53 +166,92 @@ fn looks_secret(word: &str) -> bool {
 
 /// One log line with anything secret in it replaced: passwords in
 /// connection strings, values of secret-named keys (`PASSWORD=…`,
-/// `jwt_secret: …`), and tokens that look like credentials.
+/// `jwt_secret: …`, `password = …`, `?password=…` in a query), the word
+/// after `Bearer`, and tokens that look like credentials.
 pub fn mask_line(line: &str) -> String {
+    let line = line.replace('\t', " ");
     let mut out = Vec::new();
     let mut mask_next = false;
+    let mut previous = "";
     for word in line.split(' ') {
-        if mask_next && !word.is_empty() {
-            out.push(MASK.to_string());
-            mask_next = false;
+        if word.is_empty() {
+            out.push(String::new());
+            continue;
+        }
+        let bearer = |w: &str| {
+            matches!(
+                w.trim_matches(|c: char| "\"'`,;()[]{}".contains(c))
+                    .to_ascii_lowercase()
+                    .as_str(),
+                "bearer" | "basic" | "token"
+            )
+        };
+        if mask_next {
+            if bearer(word) {
+                // `Authorization: Bearer x`: the scheme stays, x goes.
+                out.push(word.to_string());
+            } else {
+                out.push(MASK.to_string());
+                mask_next = false;
+            }
+            previous = word;
             continue;
         }
         out.push(mask_word(word));
-        let key = word.trim_end_matches([':', '=']);
-        if (word.ends_with(':') || word.ends_with('=')) && secret_key(key) {
-            mask_next = true;
-        }
+        let bare = word.trim_matches(|c: char| "\"'`,;()[]{}".contains(c));
+        let key = bare.trim_end_matches([':', '=']);
+        mask_next = ((bare.ends_with(':') || bare.ends_with('=')) && secret_key(key))
+            || (matches!(bare, "=" | ":") && secret_key(previous))
+            || matches!(bare.to_ascii_lowercase().as_str(), "bearer" | "basic");
+        previous = bare;
     }
     out.join(" ")
 }
 
 fn mask_word(word: &str) -> String {
     // postgres://user:password@host → postgres://user:••••••@host
-    if let Some(scheme_end) = word.find("://") {
-        let rest = &word[scheme_end + 3..];
-        if let Some(at) = rest.rfind('@') {
-            let userinfo = &rest[..at];
-            if let Some(colon) = userinfo.find(':') {
-                return format!(
-                    "{}{}:{MASK}{}",
-                    &word[..scheme_end + 3],
-                    &userinfo[..colon],
-                    &rest[at..]
-                );
+    let word = match word.find("://") {
+        Some(scheme_end) => {
+            let rest = &word[scheme_end + 3..];
+            let host_end = rest.find(['/', '?']).unwrap_or(rest.len());
+            match rest[..host_end].rfind('@') {
+                Some(at) => {
+                    let userinfo = &rest[..at];
+                    match userinfo.find(':') {
+                        Some(colon) => format!(
+                            "{}{}:{MASK}{}",
+                            &word[..scheme_end + 3],
+                            &userinfo[..colon],
+                            &rest[at..]
+                        ),
+                        None => word.to_string(),
+                    }
+                }
+                None => word.to_string(),
             }
         }
+        None => word.to_string(),
+    };
+    // key=value pairs, also inside a query string (`?a=1&password=x`).
+    let mut out = String::with_capacity(word.len());
+    for piece in word.split_inclusive(['&', '?', ';', ',']) {
+        let (body, sep) = match piece.char_indices().last() {
+            Some((i, c)) if "&?;,".contains(c) => (&piece[..i], &piece[i..]),
+            _ => (piece, ""),
+        };
+        let masked = ['=', ':'].iter().find_map(|&d| {
+            let i = body.find(d)?;
+            let (key, value) = (&body[..i], &body[i + 1..]);
+            (!value.is_empty() && !value.starts_with("//") && secret_key(key))
+                .then(|| format!("{key}{d}{MASK}"))
+        });
+        out.push_str(masked.as_deref().unwrap_or(body));
+        out.push_str(sep);
     }
-    for sep in ['=', ':'] {
-        if let Some(i) = word.find(sep) {
-            let (key, value) = (&word[..i], &word[i + 1..]);
-            if !value.is_empty() && !value.starts_with("//") && secret_key(key) {
-                return format!("{key}{sep}{MASK}");
-            }
-        }
-    }
-    if looks_secret(word) {
+    if looks_secret(&out) {
         return MASK.to_string();
     }
-    word.to_string()
+    out
 }
 
 #[cfg(test)]
@@ -244,6 +287,17 @@ mod tests {
             (
                 "see https://supabase.com/docs",
                 "see https://supabase.com/docs",
+            ),
+            ("Authorization: Bearer abc.def", "Authorization: Bearer ••••••"),
+            ("password = hunter2", "password = ••••••"),
+            (
+                "url postgres://db/x?sslmode=require&password=hunter2 ok",
+                "url postgres://db/x?sslmode=require&password=•••••• ok",
+            ),
+            ("SECRET:\tvalue1", "SECRET: ••••••"),
+            (
+                "Waiting for postgresql://postgres:sandbox-db-pass-abc@db.abc.supabase.co:5432/postgres to accept",
+                "Waiting for postgresql://postgres:••••••@db.abc.supabase.co:5432/postgres to accept",
             ),
         ];
         for (raw, masked) in cases {

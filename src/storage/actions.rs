@@ -346,6 +346,28 @@ impl Storage {
         Ok(rows)
     }
 
+    /// A project's newest actions whose kind starts with `prefix`.
+    pub async fn recent_actions_of(
+        &self,
+        project_id: i64,
+        prefix: &str,
+        limit: u32,
+    ) -> Result<Vec<ActionRecord>, StorageError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM actions WHERE project_id = $1 AND kind LIKE $2
+             ORDER BY started_at_ms DESC, id DESC LIMIT $3"
+        );
+        let rows = on_pool!(self, |pool, _Db| {
+            sqlx::query_as::<_, ActionRecord>(&sql)
+                .bind(project_id)
+                .bind(format!("{prefix}%"))
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await
+        })?;
+        Ok(rows)
+    }
+
     /// Renews the heartbeat of the unfinished actions `owner` is working on.
     /// Returns those it no longer owns (another instance adopted them).
     pub async fn heartbeat_actions(

@@ -118,11 +118,9 @@ pub(super) async fn view(
         can_delete: super::has_role(user, Role::Admin),
         operations: services
             .storage
-            .recent_actions(t.project_id, 50)
+            .recent_actions_of(t.project_id, "branch-", 10)
             .await?
             .iter()
-            .filter(|a| greenroom::actions::BranchOp::parse(&a.kind).is_some())
-            .take(10)
             .map(super::convert::action_view)
             .collect(),
     })

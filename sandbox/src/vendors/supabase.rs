@@ -6,7 +6,7 @@
 //! sandbox clock, and its run's steps with it.
 
 use super::{json_status, Params};
-use crate::model::Branch;
+use crate::model::{Branch, BranchFault};
 use crate::seed::project_ref;
 use crate::sim::{Sim, Target};
 use crate::util::{iso, DAY_MS};
@@ -91,7 +91,14 @@ fn branch_json(sim: &Sim, b: &Branch) -> Value {
         "preview_project_status": preview,
         "with_data": b.with_data,
         "created_at": iso(b.created_ms),
-        "updated_at": iso(b.updated_ms.max(b.done_ms.min(sim.now()))),
+        // The last time its status changed: a branch stuck creating keeps
+        // the time it was created, as Supabase's does.
+        "updated_at": iso(
+            [b.migrations_ms, b.done_ms, b.functions_ms()]
+                .into_iter()
+                .filter(|t| *t <= sim.now())
+                .fold(b.updated_ms, i64::max)
+        ),
     });
     if let Some(g) = &b.git_branch {
         v["git_branch"] = json!(g);
@@ -172,6 +179,22 @@ fn plan(sim: &mut Sim, b: &mut Branch, creating: bool) {
     b.migrations_ms = now + create_ms;
     b.done_ms = b.migrations_ms + scale(sim.rng.range(30_000, 120_000)).max(1);
     b.outcome = sim.outcome(Target::Supabase, 0.1);
+    b.functions_fail = false;
+    if creating {
+        match sim.supabase.next_branches.pop_front() {
+            Some(BranchFault::Stuck) => {
+                // Never leaves CREATING_PROJECT (ten years is for ever here).
+                b.migrations_ms = now + 10 * 365 * 86_400_000;
+                b.done_ms = b.migrations_ms + 1;
+            }
+            Some(BranchFault::MigrationsFailed) => b.outcome = crate::model::Outcome::Failure,
+            Some(BranchFault::FunctionsFailed) => {
+                b.outcome = crate::model::Outcome::Success;
+                b.functions_fail = true;
+            }
+            None => {}
+        }
+    }
 }
 
 async fn create_branch(
@@ -233,6 +256,7 @@ async fn create_branch(
         migrations_ms: now,
         done_ms: now,
         outcome: crate::model::Outcome::Success,
+        functions_fail: false,
     };
     plan(&mut sim, &mut b, true);
     let out = branch_json(&sim, &b);
