@@ -2,16 +2,31 @@
 // navigation, sees the branches in Supabase's sections with a failed
 // migration's reason, no buttons, and the backups panel; a branch made in
 // Supabase meanwhile appears and is followed live to ready without a reload.
-import { test, expect } from "@playwright/test";
+import { test, expect, Page } from "@playwright/test";
 import { signIn, waitForHydration, watchConsole } from "./helpers";
 
-const sandboxPort = Number(process.env.E2E_SANDBOX_PORT ?? 3196);
-const sandbox = `http://127.0.0.1:${sandboxPort}`;
 const projectRef = "wnnjeqheqxxyrgsjmygy";
+// The sandbox Greenroom itself talks to (its own, started in sandbox mode),
+// as its status panel names it.
+let sandbox = "";
+
+async function findSandbox(page: Page): Promise<void> {
+  await page.goto("/");
+  const text = (await page.getByTestId("sandbox-url").textContent()) ?? "";
+  const url = text.match(/http:\/\/127\.0\.0\.1:\d+/);
+  expect(url, `the status panel names the sandbox: ${text}`).toBeTruthy();
+  sandbox = url![0];
+}
+
+// Tests here speed the sandbox up; the next ones must find it at its pace.
+test.afterEach(async ({ request }) => {
+  if (sandbox) await request.post(`${sandbox}/__sandbox/clock`, { data: { pace: 1 } });
+});
 
 test("a viewer follows the branches live, without buttons", async ({ page, request }) => {
   const problems = watchConsole(page);
   await signIn(page, "vera-viewer", "/");
+  await findSandbox(page);
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Branches" }).click();
   await expect(page).toHaveURL(/\/branches/);
   await expect(async () => {
@@ -40,8 +55,9 @@ test("a viewer follows the branches live, without buttons", async ({ page, reque
   });
   expect((await request.post(`${sandbox}/__sandbox/clock`, { data: { pace: 1 } })).ok()).toBeTruthy();
   expect(made.status()).toBe(201);
+  // The open page follows it through the live view, without a reload.
   const live = page.locator('[data-branch="e2e-live-branch"]');
-  await expect(live).toBeVisible({ timeout: 15_000 });
+  await expect(live).toBeVisible({ timeout: 10_000 });
   await expect(live).toHaveAttribute("data-phase", "ready", { timeout: 15_000 });
   await expect(live.getByTestId("branch-status")).toContainText("Edge functions deployed");
   expect(problems).toEqual([]);
@@ -50,6 +66,8 @@ test("a viewer follows the branches live, without buttons", async ({ page, reque
 test("a deployer creates a branch and watches it reach healthy", async ({ page, request }) => {
   const problems = watchConsole(page);
   await signIn(page, "dev-deployer", "/branches?project=AllIncompassing");
+  await findSandbox(page);
+  await page.goto("/branches?project=AllIncompassing");
   await expect(page.getByTestId("section-preview")).toBeVisible({ timeout: 60_000 });
   await waitForHydration(page);
   // 100x faster than Supabase, for this branch only.
@@ -63,12 +81,13 @@ test("a deployer creates a branch and watches it reach healthy", async ({ page, 
   const op = page.getByTestId("branch-operations").getByTestId("action").first();
   await expect(op).toContainText("Create preview branch e2e-deployer-branch", { timeout: 15_000 });
   const branch = page.locator('[data-branch="e2e-deployer-branch"]');
+  // The open page follows it live to a terminal state, and a reload keeps it.
   await expect(branch).toHaveAttribute("data-phase", "ready", { timeout: 30_000 });
-  await expect(branch.getByTestId("branch-database")).toContainText("Healthy");
   await expect(op).toHaveAttribute("data-action-state", "succeeded", { timeout: 15_000 });
-  // Still there after a reload.
   await page.reload();
-  await expect(page.locator('[data-branch="e2e-deployer-branch"]')).toHaveAttribute("data-phase", "ready");
+  await expect(branch).toHaveAttribute("data-phase", "ready");
+  await expect(branch.getByTestId("branch-database")).toContainText("Healthy");
+  await expect(op).toContainText("Edge functions deployed");
   expect((await request.post(`${sandbox}/__sandbox/clock`, { data: { pace: 1 } })).ok()).toBeTruthy();
   expect(problems).toEqual([]);
 });

@@ -26,7 +26,7 @@ pub fn ServerRendered(
 ) -> impl IntoView {
     // This route's own address (not the app's: while the router moves to
     // another page, this one must not fetch that page's address). Made
-    // outside the Suspense: one fetch per address, however many times the
+    // outside the Transition: one fetch per address, however many times the
     // server walks the view. Blocking, so the page is in the HTML itself
     // and reads without a script.
     let url = use_url();
@@ -58,12 +58,13 @@ pub fn ServerRendered(
             Ok(html) => Either::Right(view! { <div inner_html=html.0></div> }),
         })
     };
-    let fallback = move || view! { <p class="mt-6 text-slate-600">{loading}</p> };
-    if live {
-        // A refresh keeps what is shown until the new page is there.
-        Either::Left(view! { <Transition fallback>{show}</Transition> })
-    } else {
-        Either::Right(view! { <Suspense fallback>{show}</Suspense> })
+    // A Transition: a refresh (a live change, a filter) keeps what is shown
+    // until the new page is there; the fallback shows on a first load only.
+    // One kind of boundary for every page keeps the bundle small.
+    view! {
+        <Transition fallback=move || view! { <p class="mt-6 text-slate-600">{loading}</p> }>
+            {show}
+        </Transition>
     }
 }
 
