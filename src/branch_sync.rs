@@ -10,7 +10,7 @@ use crate::branches::status::BranchPhase;
 use crate::branches::{AttentionRules, Connection, RunLog, Snapshot};
 use crate::providers::github::Repo;
 use crate::providers::supabase::ActionRun;
-use crate::providers::VendorClients;
+use crate::providers::{ProviderError, VendorClients};
 use crate::text::parse_ms;
 use std::collections::BTreeMap;
 
@@ -37,13 +37,14 @@ fn latest_runs(runs: Vec<ActionRun>) -> BTreeMap<String, ActionRun> {
 
 /// The branch list and the latest runs (and the logs of runs that changed
 /// on a branch that failed or is still working): the quick part, also
-/// read between full passes while something is in progress.
+/// read between full passes while something is in progress. Also answers
+/// the error that kept the branch list itself from being read, if any.
 pub async fn read_quick(
     clients: &VendorClients,
     project_ref: &str,
     previous: &Snapshot,
     now_ms: i64,
-) -> Snapshot {
+) -> (Snapshot, Option<ProviderError>) {
     let mut s = previous.clone();
     match clients.supabase.list_branches(project_ref).await {
         Ok(list) => {
@@ -59,7 +60,7 @@ pub async fn read_quick(
                 "branches".into(),
                 format!("The branch list could not be read: {e}"),
             );
-            return s;
+            return (s, Some(e));
         }
     }
     match clients.supabase.list_action_runs(project_ref).await {
@@ -115,7 +116,7 @@ pub async fn read_quick(
         }
     }
     s.logs = logs;
-    s
+    (s, None)
 }
 
 /// Everything: the quick part, then each new branch's database details,
@@ -127,8 +128,8 @@ pub async fn read_full(
     rules: &AttentionRules,
     previous: &Snapshot,
     now_ms: i64,
-) -> Snapshot {
-    let mut s = read_quick(clients, project_ref, previous, now_ms).await;
+) -> (Snapshot, Option<ProviderError>) {
+    let (mut s, list_error) = read_quick(clients, project_ref, previous, now_ms).await;
     let missing: Vec<String> = s
         .branches
         .iter()
@@ -212,7 +213,7 @@ pub async fn read_full(
             );
         }
     }
-    s
+    (s, list_error)
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub mod config;
 pub mod domain;
 pub mod filters;
 pub mod limits;
+pub mod mask;
 pub mod memory;
 pub mod notify;
 pub mod overview;

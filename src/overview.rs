@@ -81,7 +81,7 @@ pub async fn project_overview(
     };
     let staging_head = storage.branch_head(project_id, branch).await?;
     let sync_status = storage.sync_statuses(project_id).await?;
-    let recent_actions = storage.recent_actions(project_id, 5).await?;
+    let recent_actions = storage.recent_actions(project_id, "", 5).await?;
     let attention = attention_of(
         project,
         staging_live.as_ref().map(|l| &l.deploy),

@@ -92,6 +92,9 @@ pub struct Syncer {
     secrets: Option<crate::secret_checks::SecretChecks>,
     /// Which previews are old enough to read their git branch for.
     branch_rules: crate::branches::AttentionRules,
+    /// Whether a branch was in progress when this instance last read each
+    /// project's branches, so an idle watch tick needs no snapshot read.
+    branches_busy: std::sync::Mutex<std::collections::HashMap<i64, bool>>,
 }
 
 impl Syncer {
@@ -109,6 +112,7 @@ impl Syncer {
             full_passes: AtomicU64::new(0),
             secrets: None,
             branch_rules: Default::default(),
+            branches_busy: Default::default(),
         }
     }
 
@@ -210,13 +214,12 @@ impl Syncer {
         let Some(sb) = &t.project.supabase else {
             return Ok(());
         };
-        let previous: crate::branches::Snapshot =
-            match self.storage.branch_snapshot(t.project_id).await? {
-                Some(json) => serde_json::from_str(&json).unwrap_or_default(),
-                None => Default::default(),
-            };
+        let previous = match self.storage.branch_snapshot(t.project_id).await? {
+            Some(json) => crate::branches::Snapshot::parse(&json).unwrap_or_default(),
+            None => Default::default(),
+        };
         let now = now_ms();
-        let next = if full {
+        let (next, list_error) = if full {
             crate::branch_sync::read_full(
                 &self.clients,
                 &sb.project_ref,
@@ -229,21 +232,16 @@ impl Syncer {
         } else {
             crate::branch_sync::read_quick(&self.clients, &sb.project_ref, &previous, now).await
         };
-        let changed = {
-            let mut a = previous.clone();
-            let mut b = next.clone();
-            a.read_at_ms = 0;
-            b.read_at_ms = 0;
-            a != b
-        };
+        let changed = !next.same_content(&previous);
+        self.set_branches_busy(t, next.working());
         let json = serde_json::to_string(&next)
             .map_err(|e| SyncError::Malformed(format!("branch snapshot: {e}")))?;
         self.storage
             .store_branch_snapshot(t.project_id, next.read_at_ms, &json)
             .await?;
-        match next.problems.get("branches") {
-            Some(problem) => {
-                let e = SyncError::Malformed(problem.clone());
+        match list_error {
+            Some(e) => {
+                let e = SyncError::Provider(e);
                 self.record(t, "supabase", Err(&e)).await;
                 Err(e)
             }
@@ -254,29 +252,48 @@ impl Syncer {
         }
     }
 
-    /// Whether a branch of `t` is being created, migrated or deployed, as
-    /// last stored.
+    fn set_branches_busy(&self, t: &SyncTarget, busy: bool) {
+        self.branches_busy
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(t.project_id, busy);
+    }
+
+    /// Whether a branch of `t` is being created, migrated or deployed: as
+    /// this instance last read it, or by an operation under way on any
+    /// instance (its branch may not be listed yet). The stored snapshot is
+    /// read only when this instance has not read the branches itself.
     async fn branches_working(&self, t: &SyncTarget) -> Result<bool, SyncError> {
         if t.project.supabase.is_none() {
             return Ok(false);
         }
-        // A branch operation under way (on any instance): its branch may
-        // not be listed yet.
+        let remembered = self
+            .branches_busy
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&t.project_id)
+            .copied();
+        if remembered == Some(true) {
+            return Ok(true);
+        }
         let operating = self
             .storage
-            .recent_actions_of(t.project_id, "branch-", 5)
+            .recent_actions(t.project_id, "branch-", 5)
             .await?
             .iter()
             .any(|a| a.finished_at_ms.is_none());
         if operating {
             return Ok(true);
         }
-        Ok(match self.storage.branch_snapshot(t.project_id).await? {
-            Some(json) => serde_json::from_str::<crate::branches::Snapshot>(&json)
-                .map(|s| s.working())
-                .unwrap_or(false),
+        if let Some(busy) = remembered {
+            return Ok(busy);
+        }
+        let busy = match self.storage.branch_snapshot(t.project_id).await? {
+            Some(json) => crate::branches::Snapshot::parse(&json).is_ok_and(|s| s.working()),
             None => false,
-        })
+        };
+        self.set_branches_busy(t, busy);
+        Ok(busy)
     }
 
     async fn record(&self, t: &SyncTarget, source: &str, r: Result<bool, &SyncError>) {

@@ -728,7 +728,7 @@ async fn nothing_to_redeploy_and_a_deploy_already_building_are_refused_before_an
     assert_eq!(refused.len(), 2);
     let a = rig
         .storage
-        .recent_actions(rig.target.project_id, 10)
+        .recent_actions(rig.target.project_id, "", 10)
         .await
         .unwrap();
     assert!(a
@@ -765,7 +765,7 @@ async fn a_restore_of_a_deploy_netlify_deleted_says_so_and_changes_nothing() {
     );
     let a = &rig
         .storage
-        .recent_actions(rig.target.project_id, 1)
+        .recent_actions(rig.target.project_id, "", 1)
         .await
         .unwrap()[0];
     assert_eq!(a.state, ActionState::Failed);
@@ -956,7 +956,7 @@ async fn an_action_whose_caller_goes_away_still_completes_and_is_audited() {
     caller.abort();
     let a = rig
         .storage
-        .recent_actions(rig.target.project_id, 1)
+        .recent_actions(rig.target.project_id, "", 1)
         .await
         .unwrap()
         .remove(0);

@@ -897,7 +897,7 @@ mod suite {
             storage.claim_action(&new, t + 61_001 + 600_001, 60_000, 600_000).await.unwrap(),
             Claim::Won(a) if a.id != second.id
         ));
-        assert_eq!(storage.recent_actions(p, 10).await.unwrap().len(), 5);
+        assert_eq!(storage.recent_actions(p, "", 10).await.unwrap().len(), 5);
         // The two unfinished ones lost their owner's heartbeat: each is
         // adopted once, by whoever asks first.
         let now = t + 61_001 + 600_001 + 10_000;

@@ -13,14 +13,6 @@ use support::*;
 /// Full passes rarely, in-progress checks every 300 ms.
 const WATCHING: &str = "page_cache_ms = 0\n[sync]\ninterval_secs = 3600\nwatch_interval_ms = 300\n\n[auth]\nsign_in_attempts_per_minute = 1000\n";
 
-async fn synced(app: &TestApp) {
-    let until = Instant::now() + Duration::from_secs(90);
-    while app.services.ops.syncer.full_passes() == 0 {
-        assert!(Instant::now() < until, "the first sync pass finishes");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// The page as text a person reads (entities back to characters).
 async fn page(client: &reqwest::Client, url: String) -> String {
     text_of(client, url)
@@ -63,7 +55,7 @@ fn article<'a>(html: &'a str, name: &str) -> &'a str {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_branches_page_shows_sections_statuses_runs_cost_and_backups_without_secrets() {
     let app = spawn_with(WATCHING).await;
-    synced(&app).await;
+    app.synced().await;
     let (_, client) = signed_in(&app, "vera-viewer").await;
     let html = page(&client, app.url("/branches")).await;
 
@@ -160,7 +152,7 @@ async fn the_branches_page_shows_sections_statuses_runs_cost_and_backups_without
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_branch_finishing_its_migrations_shows_within_two_seconds() {
     let app = spawn_with(WATCHING).await;
-    synced(&app).await;
+    app.synced().await;
     let (_, client) = signed_in(&app, "vera-viewer").await;
     let html = page(&client, app.url("/branches")).await;
     assert!(article(&html, "preview-login-page").contains("data-phase=\"in progress\""));
@@ -196,7 +188,7 @@ async fn a_branch_finishing_its_migrations_shows_within_two_seconds() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn branches_that_cannot_be_read_say_so_and_keep_what_was_read() {
     let app = spawn_with(WATCHING).await;
-    synced(&app).await;
+    app.synced().await;
     let (_, client) = signed_in(&app, "vera-viewer").await;
     // Supabase fails every request from now on; a full pass keeps the list.
     let res = reqwest::Client::new()
@@ -241,24 +233,11 @@ async fn sandbox_post(app: &TestApp, path: &str, body: serde_json::Value) {
     );
 }
 
-/// Posts a form to a server function as a script would; (status, body).
-async fn post(client: &reqwest::Client, url: String, form: &[(&str, &str)]) -> (u16, String) {
-    let origin = url.split("/api/").next().unwrap().to_string();
-    let res = client
-        .post(url)
-        .header("origin", origin)
-        .header("accept", "application/json")
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
-}
-
 async fn create(client: &reqwest::Client, app: &TestApp, name: &str) -> (u16, String) {
-    post(
+    post_form(
         client,
-        app.url("/api/branches/create"),
+        app,
+        "/api/branches/create",
         &[
             ("project", ""),
             ("name", name),
@@ -291,7 +270,7 @@ fn action_id(body: &str) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_equal_creates_make_one_branch_followed_to_ready_audited_and_announced() {
     let app = spawn_with(WATCHING).await;
-    synced(&app).await;
+    app.synced().await;
     // Branch creation 100x faster than Supabase's.
     sandbox_post(&app, "/__sandbox/clock", serde_json::json!({"pace": 0.01})).await;
     let (_, client) = signed_in(&app, "dev-deployer").await;
@@ -378,7 +357,7 @@ async fn twenty_equal_creates_make_one_branch_followed_to_ready_audited_and_anno
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_refused_create_says_why_and_nothing_is_shown_as_done() {
     let app = spawn_with(WATCHING).await;
-    synced(&app).await;
+    app.synced().await;
     let (_, viewer) = signed_in(&app, "vera-viewer").await;
     let (status, _) = create(&viewer, &app, "feat-x").await;
     assert_eq!(status, 403, "viewers do not create");
@@ -398,9 +377,10 @@ async fn each_refused_create_says_why_and_nothing_is_shown_as_done() {
         body.contains("cannot start with") || body.contains("not allowed"),
         "{body}"
     );
-    let (status, body) = post(
+    let (status, body) = post_form(
         &client,
-        app.url("/api/branches/create"),
+        &app,
+        "/api/branches/create",
         &[("name", "feat-y"), ("kind", "preview")],
     )
     .await;
@@ -493,7 +473,7 @@ async fn each_refused_create_says_why_and_nothing_is_shown_as_done() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_deletes_a_preview_by_typing_its_name_and_restores_it() {
     let app = spawn_with(WATCHING).await;
-    synced(&app).await;
+    app.synced().await;
     let html = page(&signed_in(&app, "ada-admin").await.1, app.url("/branches")).await;
     let id_of = |html: &str, name: &str| {
         let a = article(html, name);
@@ -508,11 +488,12 @@ async fn an_admin_deletes_a_preview_by_typing_its_name_and_restores_it() {
 
     let (_, deployer) = signed_in(&app, "dev-deployer").await;
     let delete = |client: reqwest::Client, branch: String, typed: &'static str| {
-        let url = app.url("/api/branches/delete");
+        let app = &app;
         async move {
-            post(
+            post_form(
                 &client,
-                url,
+                app,
+                "/api/branches/delete",
                 &[
                     ("project", ""),
                     ("branch", &branch),
@@ -562,9 +543,10 @@ async fn an_admin_deletes_a_preview_by_typing_its_name_and_restores_it() {
     let b = article(&html, "feature-billing");
     assert!(b.contains("data-testid=\"branch-restore\""));
 
-    let (status, body) = post(
+    let (status, body) = post_form(
         &admin,
-        app.url("/api/branches/restore"),
+        &app,
+        "/api/branches/restore",
         &[("project", ""), ("branch", &billing)],
     )
     .await;
@@ -588,7 +570,7 @@ async fn an_admin_deletes_a_preview_by_typing_its_name_and_restores_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_branch_whose_functions_fail_ends_failed_with_the_step_and_why() {
     let app = spawn_with(WATCHING).await;
-    synced(&app).await;
+    app.synced().await;
     sandbox_post(&app, "/__sandbox/clock", serde_json::json!({"pace": 0.01})).await;
     sandbox_post(
         &app,
@@ -622,7 +604,7 @@ async fn a_branch_whose_functions_fail_ends_failed_with_the_step_and_why() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_branch_stuck_creating_stays_in_progress_and_is_not_called_done() {
     let app = spawn_with(WATCHING).await;
-    synced(&app).await;
+    app.synced().await;
     sandbox_post(
         &app,
         "/__sandbox/supabase",
@@ -665,7 +647,7 @@ async fn a_branch_stuck_creating_stays_in_progress_and_is_not_called_done() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_create_whose_answer_never_came_is_found_by_name_and_followed() {
     let app = spawn_with(&format!("vendor_timeout_ms = 1500\n{WATCHING}")).await;
-    synced(&app).await;
+    app.synced().await;
     sandbox_post(&app, "/__sandbox/clock", serde_json::json!({"pace": 0.01})).await;
     // Supabase makes the branch, but its answer never arrives.
     sandbox_post(

@@ -15,12 +15,7 @@ const QUIET_SYNC: &str = "[sync]\ninterval_secs = 3600\nwatch_interval_ms = 6000
 
 async fn synced_app(toml: &str) -> TestApp {
     let app = spawn_with(toml).await;
-    let ops = app.services.ops.clone();
-    let until = Instant::now() + Duration::from_secs(60);
-    while ops.syncer.full_passes() == 0 {
-        assert!(Instant::now() < until, "the first sync pass finishes");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    app.synced().await;
     app
 }
 

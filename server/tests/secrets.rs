@@ -9,18 +9,9 @@ mod support;
 use base64::Engine;
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 use support::*;
 
 const QUIET_SYNC: &str = "page_cache_ms = 0\n[sync]\ninterval_secs = 3600\nwatch_interval_ms = 60000\n\n[auth]\nsign_in_attempts_per_minute = 1000\n";
-
-async fn synced(app: &TestApp) {
-    let until = Instant::now() + Duration::from_secs(90);
-    while app.services.ops.syncer.full_passes() == 0 {
-        assert!(Instant::now() < until, "the first sync pass finishes");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 /// Everything the server logs, kept in memory for the test to read.
 #[derive(Clone, Default)]
@@ -136,23 +127,6 @@ fn assert_clean(what: &str, text: &[u8], canaries: &[String]) {
     }
 }
 
-async fn post_form(
-    client: &reqwest::Client,
-    app: &TestApp,
-    path: &str,
-    form: &[(&str, &str)],
-) -> (u16, String) {
-    let res = client
-        .post(app.url(path))
-        .header("origin", app.origin())
-        .header("accept", "application/json")
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
-}
-
 /// Posts the secrets page's upload form (`file`: the `.env.local`, if any).
 async fn post_upload(
     client: &reqwest::Client,
@@ -189,7 +163,7 @@ async fn planted_values_never_leave_greenroom_whoever_looks() {
     // Read by the server at start; each test runs in its own process.
     std::env::set_var("GREENROOM_SANDBOX_WORLD", &world);
     let app = spawn_with(QUIET_SYNC).await;
-    synced(&app).await;
+    app.synced().await;
     // The vendors do hand Greenroom the planted values: what is checked
     // below is that they go no further.
     let world_now: Value = reqwest::get(format!("{}/__sandbox/world", app.sandbox()))
@@ -395,7 +369,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 #[tokio::test]
 async fn a_viewer_sees_the_matrix_and_an_admin_dismisses_and_undoes() {
     let app = spawn_with(QUIET_SYNC).await;
-    synced(&app).await;
+    app.synced().await;
     let (_, viewer) = signed_in(&app, "vera-viewer").await;
     let page = text_of(&viewer, app.url("/secrets?project=AllIncompassing")).await;
     assert!(

@@ -257,41 +257,21 @@ impl Actions {
         Self::project_ref(t)?;
         let target_json =
             serde_json::to_string(&req).map_err(|e| ActionError::Upstream(e.to_string()))?;
-        let claim = self
-            .storage
-            .claim_action(
-                &NewAction {
-                    project_id: t.project_id,
-                    kind: op.as_str().into(),
-                    active_key: format!("{}:{}:{}", t.project.name, op.as_str(), req.name),
-                    actor_login: Some(actor.login.clone()),
-                    summary: summary.clone(),
-                    target_json,
-                    owner: self.instance.to_string(),
-                },
-                now_ms(),
-                ACTION_WINDOW_MS,
-                STALE_CLAIM_MS,
-            )
-            .await?;
-        let action = match claim {
-            Claim::AlreadyUnderWay(a) => return Ok(Started::AlreadyUnderWay(a)),
-            Claim::Won(a) => a,
+        let new = NewAction {
+            project_id: t.project_id,
+            kind: op.as_str().into(),
+            active_key: format!("{}:{}:{}", t.project.name, op.as_str(), req.name),
+            actor_login: Some(actor.login.clone()),
+            summary: summary.clone(),
+            target_json,
+            owner: self.instance.to_string(),
         };
-        let guard = self.hold(action.id);
-        let me = self.clone();
         let (t, actor) = (t.clone(), actor.clone());
-        let task = tokio::spawn(async move {
-            let _guard = guard;
+        self.claim_and_run(&new, "the branch", move |me, action| async move {
             me.carry_out_branch(&t, op, &actor, req, summary, action)
                 .await
-        });
-        match task.await {
-            Ok(result) => result,
-            Err(e) => Err(ActionError::Upstream(format!(
-                "Greenroom stopped working on the branch ({e}); it will ask Supabase what happened and record it"
-            ))),
-        }
+        })
+        .await
     }
 
     async fn carry_out_branch(

@@ -410,22 +410,40 @@ impl Actions {
         });
         // An action already under way wins over "cannot apply": the second
         // click is told what the first one is doing.
+        let new = NewAction {
+            project_id: t.project_id,
+            kind: kind.as_str().into(),
+            active_key: key,
+            actor_login: Some(actor.login.clone()),
+            summary: plan.summary.clone(),
+            target_json: target_json.to_string(),
+            owner: self.instance.to_string(),
+        };
+        let (t, actor) = (t.clone(), actor.clone());
+        self.claim_and_run(&new, "the action", move |me, action| async move {
+            me.carry_out(&t, kind, &actor, plan, target_json, action)
+                .await
+        })
+        .await
+    }
+
+    /// Claims `new`; if this request won the claim, runs `work` in a task the
+    /// server owns (so a caller that goes away does not stop it) and answers
+    /// what it answers. `what` names the work in the error a crashed task
+    /// leaves, which the reconciler then finishes.
+    async fn claim_and_run<F, Fut>(
+        &self,
+        new: &NewAction,
+        what: &str,
+        work: F,
+    ) -> Result<Started, ActionError>
+    where
+        F: FnOnce(Actions, ActionRecord) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<Started, ActionError>> + Send + 'static,
+    {
         let claim = self
             .storage
-            .claim_action(
-                &NewAction {
-                    project_id: t.project_id,
-                    kind: kind.as_str().into(),
-                    active_key: key,
-                    actor_login: Some(actor.login.clone()),
-                    summary: plan.summary.clone(),
-                    target_json: target_json.to_string(),
-                    owner: self.instance.to_string(),
-                },
-                now_ms(),
-                ACTION_WINDOW_MS,
-                STALE_CLAIM_MS,
-            )
+            .claim_action(new, now_ms(), ACTION_WINDOW_MS, STALE_CLAIM_MS)
             .await?;
         let action = match claim {
             Claim::AlreadyUnderWay(a) => return Ok(Started::AlreadyUnderWay(a)),
@@ -433,16 +451,14 @@ impl Actions {
         };
         let guard = self.hold(action.id);
         let me = self.clone();
-        let (t, actor) = (t.clone(), actor.clone());
         let task = tokio::spawn(async move {
             let _guard = guard;
-            me.carry_out(&t, kind, &actor, plan, target_json, action)
-                .await
+            work(me, action).await
         });
         match task.await {
             Ok(result) => result,
             Err(e) => Err(ActionError::Upstream(format!(
-                "Greenroom stopped working on the action ({e}); it will find out what the vendor did and record it"
+                "Greenroom stopped working on {what} ({e}); it will find out what the vendor did and record it"
             ))),
         }
     }

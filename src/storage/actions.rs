@@ -326,31 +326,12 @@ impl Storage {
         Ok(row)
     }
 
-    /// A project's newest actions first.
+    /// A project's newest actions first, of the kinds that start with
+    /// `kind_prefix` (`""` for all).
     pub async fn recent_actions(
         &self,
         project_id: i64,
-        limit: u32,
-    ) -> Result<Vec<ActionRecord>, StorageError> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM actions WHERE project_id = $1
-             ORDER BY started_at_ms DESC, id DESC LIMIT $2"
-        );
-        let rows = on_pool!(self, |pool, _Db| {
-            sqlx::query_as::<_, ActionRecord>(&sql)
-                .bind(project_id)
-                .bind(i64::from(limit))
-                .fetch_all(pool)
-                .await
-        })?;
-        Ok(rows)
-    }
-
-    /// A project's newest actions whose kind starts with `prefix`.
-    pub async fn recent_actions_of(
-        &self,
-        project_id: i64,
-        prefix: &str,
+        kind_prefix: &str,
         limit: u32,
     ) -> Result<Vec<ActionRecord>, StorageError> {
         let sql = format!(
@@ -360,7 +341,7 @@ impl Storage {
         let rows = on_pool!(self, |pool, _Db| {
             sqlx::query_as::<_, ActionRecord>(&sql)
                 .bind(project_id)
-                .bind(format!("{prefix}%"))
+                .bind(format!("{kind_prefix}%"))
                 .bind(i64::from(limit))
                 .fetch_all(pool)
                 .await

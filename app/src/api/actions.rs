@@ -43,29 +43,12 @@ pub(crate) async fn plan(path: &str, project: &str, kind: &str) -> Result<PlanVi
 pub async fn start_action(project: String, kind: String) -> Result<StartedView, ApiError> {
     super::with_status(
         async {
-            let user = super::authorize("/api/actions/start")?
-                .ok_or_else(|| ApiError::Unauthorized("Sign in to do this.".into()))?;
-            use greenroom::actions::{Actor, Started};
+            let actor = super::actor("/api/actions/start")?;
             let services = super::services()?;
             let t = super::target(&services.ops, &project)?;
             let k = action_kind(&kind)?;
-            let (request_id, client_ip) = super::request_facts();
-            let actor = Actor {
-                login: user.login.clone(),
-                id: Some(user.id),
-                role: user.role.as_str().into(),
-                request_id,
-                client_ip,
-            };
-            let (action, already_under_way) = match services.ops.actions.start(t, k, &actor).await?
-            {
-                Started::Started(a) => (a, false),
-                Started::AlreadyUnderWay(a) => (a, true),
-            };
-            Ok(StartedView {
-                action: super::convert::action_view(&action),
-                already_under_way,
-            })
+            let started = services.ops.actions.start(t, k, &actor).await?;
+            Ok(super::convert::started_view(started))
         }
         .await,
     )

@@ -118,7 +118,7 @@ pub(super) async fn view(
         can_delete: super::has_role(user, Role::Admin),
         operations: services
             .storage
-            .recent_actions_of(t.project_id, "branch-", 10)
+            .recent_actions(t.project_id, "branch-", 10)
             .await?
             .iter()
             .map(super::convert::action_view)
@@ -283,32 +283,40 @@ mod convert {
     }
 }
 
-/// Who asks, for the audit log and Slack.
+/// A branch operation as asked for.
 #[cfg(feature = "ssr")]
-fn actor(path: &str) -> Result<greenroom::actions::Actor, ApiError> {
-    let user = super::authorize(path)?
-        .ok_or_else(|| ApiError::Unauthorized("Sign in to do this.".into()))?;
-    let (request_id, client_ip) = super::request_facts();
-    Ok(greenroom::actions::Actor {
-        login: user.login.clone(),
-        id: Some(user.id),
-        role: user.role.as_str().into(),
-        request_id,
-        client_ip,
-    })
+enum Op {
+    Create(greenroom::actions::BranchRequest),
+    Delete {
+        branch: String,
+        confirm_name: String,
+    },
+    Restore {
+        branch: String,
+    },
 }
 
+/// Runs `op` on `project` for whoever asks at `path` (the policy decides
+/// who may); says whether it started or was already under way.
 #[cfg(feature = "ssr")]
-fn started(s: greenroom::actions::Started) -> crate::model::StartedView {
-    use greenroom::actions::Started;
-    let (action, already_under_way) = match s {
-        Started::Started(a) => (a, false),
-        Started::AlreadyUnderWay(a) => (a, true),
+async fn operate(path: &str, project: &str, op: Op) -> Result<crate::model::StartedView, ApiError> {
+    let actor = super::actor(path)?;
+    let services = super::services()?;
+    let t = super::secrets::select(&services, project)?;
+    let actions = &services.ops.actions;
+    let s = match op {
+        Op::Create(req) => actions.create_branch(t, &actor, req).await?,
+        Op::Delete {
+            branch,
+            confirm_name,
+        } => {
+            actions
+                .delete_branch(t, &actor, &branch, &confirm_name)
+                .await?
+        }
+        Op::Restore { branch } => actions.restore_branch(t, &actor, &branch).await?,
     };
-    crate::model::StartedView {
-        action: super::convert::action_view(&action),
-        already_under_way,
-    }
+    Ok(super::convert::started_view(s))
 }
 
 /// `POST /api/branches/create` (deployer; `project`, `name`, optional
@@ -326,7 +334,6 @@ pub async fn create_branch(
 ) -> Result<crate::model::StartedView, ApiError> {
     super::with_status(
         async {
-            let actor = actor("/api/branches/create")?;
             let persistent = match kind.as_str() {
                 "" | "preview" => false,
                 "persistent" => true,
@@ -342,8 +349,6 @@ pub async fn create_branch(
                         .into(),
                 ));
             }
-            let services = super::services()?;
-            let t = super::secrets::select(&services, &project)?;
             let req = greenroom::actions::BranchRequest {
                 name,
                 git_branch: Some(git_branch),
@@ -351,9 +356,7 @@ pub async fn create_branch(
                 with_data: !with_data.is_empty(),
                 branch_id: None,
             };
-            Ok(started(
-                services.ops.actions.create_branch(t, &actor, req).await?,
-            ))
+            operate("/api/branches/create", &project, Op::Create(req)).await
         }
         .await,
     )
@@ -369,16 +372,11 @@ pub async fn delete_branch(
 ) -> Result<crate::model::StartedView, ApiError> {
     super::with_status(
         async {
-            let actor = actor("/api/branches/delete")?;
-            let services = super::services()?;
-            let t = super::secrets::select(&services, &project)?;
-            Ok(started(
-                services
-                    .ops
-                    .actions
-                    .delete_branch(t, &actor, &branch, &confirm_name)
-                    .await?,
-            ))
+            let op = Op::Delete {
+                branch,
+                confirm_name,
+            };
+            operate("/api/branches/delete", &project, op).await
         }
         .await,
     )
@@ -392,18 +390,6 @@ pub async fn restore_branch(
     #[server(default)] branch: String,
 ) -> Result<crate::model::StartedView, ApiError> {
     super::with_status(
-        async {
-            let actor = actor("/api/branches/restore")?;
-            let services = super::services()?;
-            let t = super::secrets::select(&services, &project)?;
-            Ok(started(
-                services
-                    .ops
-                    .actions
-                    .restore_branch(t, &actor, &branch)
-                    .await?,
-            ))
-        }
-        .await,
+        async { operate("/api/branches/restore", &project, Op::Restore { branch }).await }.await,
     )
 }

@@ -158,6 +158,19 @@ pub fn run_view(r: &greenroom::runs::RunWithJobs) -> RunView {
     }
 }
 
+/// An action started, or the one already under way that it met.
+pub fn started_view(s: greenroom::actions::Started) -> StartedView {
+    use greenroom::actions::Started;
+    let (action, already_under_way) = match s {
+        Started::Started(a) => (a, false),
+        Started::AlreadyUnderWay(a) => (a, true),
+    };
+    StartedView {
+        action: action_view(&action),
+        already_under_way,
+    }
+}
+
 pub fn action_view(a: &ActionRecord) -> ActionView {
     ActionView {
         id: a.id,

@@ -65,6 +65,21 @@ mod ssr {
         (id, ip)
     }
 
+    /// The signed-in person at `path` (which the policy admits), as the
+    /// actor of an action, for the audit log and Slack.
+    pub(crate) fn actor(path: &str) -> Result<greenroom::actions::Actor, ApiError> {
+        let user =
+            authorize(path)?.ok_or_else(|| ApiError::Unauthorized("Sign in to do this.".into()))?;
+        let (request_id, client_ip) = request_facts();
+        Ok(greenroom::actions::Actor {
+            login: user.login.clone(),
+            id: Some(user.id),
+            role: user.role.as_str().into(),
+            request_id,
+            client_ip,
+        })
+    }
+
     pub(crate) fn services() -> Result<greenroom::Services, ApiError> {
         use_context::<greenroom::Services>().ok_or_else(|| {
             ApiError::Unavailable("Greenroom's services are not available to this request".into())

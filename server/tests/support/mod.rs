@@ -40,6 +40,18 @@ impl TestApp {
         self.data
     }
 
+    /// Waits (up to 90 s) for the first full sync pass to finish.
+    pub async fn synced(&self) {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(90);
+        while self.services.ops.syncer.full_passes() == 0 {
+            assert!(
+                std::time::Instant::now() < until,
+                "the first sync pass finishes"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
     pub async fn stop(mut self) {
         let _ = self.stop.take().unwrap().send(());
         tokio::time::timeout(std::time::Duration::from_secs(10), self.task)
@@ -200,4 +212,23 @@ pub async fn json_of(client: &reqwest::Client, url: String) -> serde_json::Value
 /// The body `client` gets for `GET url` (any status), as text.
 pub async fn text_of(client: &reqwest::Client, url: String) -> String {
     client.get(url).send().await.unwrap().text().await.unwrap()
+}
+
+/// Posts a form to `path` as a script would (same origin, asking for
+/// JSON); answers (status, body).
+pub async fn post_form(
+    client: &reqwest::Client,
+    app: &TestApp,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, String) {
+    let res = client
+        .post(app.url(path))
+        .header("origin", app.origin())
+        .header("accept", "application/json")
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
 }
