@@ -4,6 +4,7 @@
 //! a browser and the server functions in `app/` stay thin.
 
 pub mod actions;
+pub mod artifacts;
 pub mod auth;
 pub mod branch_sync;
 pub mod branches;

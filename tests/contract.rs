@@ -307,6 +307,27 @@ async fn every_operation_greenroom_uses_matches_the_vendor_descriptions() {
         .await
         .unwrap();
     assert_eq!(zip.len() as u64, artifacts[0].size_in_bytes);
+    // The sandbox's artifact is a real deflated zip that passes Greenroom's
+    // checks, with a JUnit report and PNG screenshots inside.
+    {
+        use greenroom::artifacts::{archive, junit, sniff, EntryKind, Limits};
+        let limits = Limits::default();
+        let checked =
+            archive::check(std::io::Cursor::new(&zip), zip.len() as u64, &limits).unwrap();
+        let report =
+            archive::read_entry(std::io::Cursor::new(&zip), &checked, "junit.xml", &limits)
+                .unwrap();
+        let report = junit::parse("junit.xml", &report).unwrap();
+        assert!(report.counts().total >= 5, "{:?}", report.counts());
+        let shot = checked
+            .entries
+            .iter()
+            .find(|e| e.kind == EntryKind::Image)
+            .expect("a screenshot");
+        let bytes =
+            archive::read_entry(std::io::Cursor::new(&zip), &checked, &shot.path, &limits).unwrap();
+        assert_eq!(sniff::image(&bytes), Some(sniff::Image::Png));
+    }
     github.rerun_failed_jobs(&repo, failed.id).await.unwrap();
     github.cancel_workflow_run(&repo, failed.id).await.unwrap();
     github

@@ -125,73 +125,37 @@ pub fn job_log(run: &Run, job: &Job, now: i64) -> String {
 
 /// A zip archive with stored (uncompressed) entries: small, and readable by
 /// every unzip tool.
-#[derive(Default)]
-struct ZipWriter {
-    data: Vec<u8>,
-    central: Vec<u8>,
-    count: u16,
+/// A zip being written in memory, its entries deflated as GitHub's are.
+struct ZipWriter(zip::ZipWriter<std::io::Cursor<Vec<u8>>>);
+
+impl Default for ZipWriter {
+    fn default() -> Self {
+        Self(zip::ZipWriter::new(std::io::Cursor::new(Vec::new())))
+    }
 }
 
 impl ZipWriter {
     fn add(&mut self, name: &str, content: &[u8]) {
-        let crc = crc32fast::hash(content);
-        let offset = self.data.len() as u32;
-        let size = content.len() as u32;
-        // Fixed date: 2026-01-01 00:00, so the same run gives the same bytes.
-        let (time, date) = (0u16, ((2026 - 1980) << 9 | 1 << 5 | 1) as u16);
-        let header = |sig: u32, central: bool| {
-            let mut h = Vec::new();
-            h.extend_from_slice(&sig.to_le_bytes());
-            if central {
-                h.extend_from_slice(&20u16.to_le_bytes()); // made by
-            }
-            h.extend_from_slice(&20u16.to_le_bytes()); // version needed
-            h.extend_from_slice(&0x0800u16.to_le_bytes()); // UTF-8 names
-            h.extend_from_slice(&0u16.to_le_bytes()); // stored
-            h.extend_from_slice(&time.to_le_bytes());
-            h.extend_from_slice(&date.to_le_bytes());
-            h.extend_from_slice(&crc.to_le_bytes());
-            h.extend_from_slice(&size.to_le_bytes());
-            h.extend_from_slice(&size.to_le_bytes());
-            h.extend_from_slice(&(name.len() as u16).to_le_bytes());
-            h.extend_from_slice(&0u16.to_le_bytes()); // extra
-            if central {
-                h.extend_from_slice(&0u16.to_le_bytes()); // comment
-                h.extend_from_slice(&0u16.to_le_bytes()); // disk
-                h.extend_from_slice(&0u16.to_le_bytes()); // internal attrs
-                h.extend_from_slice(&0u32.to_le_bytes()); // external attrs
-                h.extend_from_slice(&offset.to_le_bytes());
-            }
-            h.extend_from_slice(name.as_bytes());
-            h
-        };
-        self.data.extend(header(0x0403_4b50, false));
-        self.data.extend_from_slice(content);
-        self.central.extend(header(0x0201_4b50, true));
-        self.count += 1;
+        use std::io::Write;
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        // Writing to memory cannot fail; a name zip refuses is a bug here.
+        self.0
+            .start_file(name, options)
+            .and_then(|()| self.0.write_all(content).map_err(Into::into))
+            .expect("an in-memory zip entry");
     }
 
-    fn finish(mut self) -> Vec<u8> {
-        let cd_offset = self.data.len() as u32;
-        let cd_size = self.central.len() as u32;
-        self.data.extend_from_slice(&self.central);
-        self.data.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
-        self.data.extend_from_slice(&[0; 4]); // disk numbers
-        self.data.extend_from_slice(&self.count.to_le_bytes());
-        self.data.extend_from_slice(&self.count.to_le_bytes());
-        self.data.extend_from_slice(&cd_size.to_le_bytes());
-        self.data.extend_from_slice(&cd_offset.to_le_bytes());
-        self.data.extend_from_slice(&0u16.to_le_bytes());
-        self.data
+    fn finish(self) -> Vec<u8> {
+        self.0.finish().expect("an in-memory zip").into_inner()
     }
 }
 
-/// A real PNG (RGB, zlib with stored blocks): a page-like picture, a header
-/// bar in `colour` and grey content lines placed by `seed`.
+/// A real PNG (8-bit RGB): a page-like picture, a header bar in `colour`
+/// and grey content lines placed by `seed`.
 pub fn png(width: u32, height: u32, seed: u64, colour: [u8; 3]) -> Vec<u8> {
-    let mut raw = Vec::with_capacity(((width * 3 + 1) * height) as usize);
+    let mut raw = Vec::with_capacity((width * 3 * height) as usize);
     for y in 0..height {
-        raw.push(0); // filter: none
         for x in 0..width {
             let px = if y < 14 {
                 colour
@@ -203,42 +167,13 @@ pub fn png(width: u32, height: u32, seed: u64, colour: [u8; 3]) -> Vec<u8> {
             raw.extend_from_slice(&px);
         }
     }
-    let mut out = vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
-    let mut ihdr = Vec::new();
-    ihdr.extend_from_slice(&width.to_be_bytes());
-    ihdr.extend_from_slice(&height.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]); // 8-bit RGB
-    chunk(&mut out, b"IHDR", &ihdr);
-    chunk(&mut out, b"IDAT", &zlib_stored(&raw));
-    chunk(&mut out, b"IEND", &[]);
-    out
-}
-
-fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-    let mut h = crc32fast::Hasher::new();
-    h.update(kind);
-    h.update(data);
-    out.extend_from_slice(kind);
-    out.extend_from_slice(data);
-    out.extend_from_slice(&h.finalize().to_be_bytes());
-}
-
-fn zlib_stored(data: &[u8]) -> Vec<u8> {
-    let mut out = vec![0x78, 0x01];
-    let blocks: Vec<&[u8]> = data.chunks(65_535).collect();
-    for (i, block) in blocks.iter().enumerate() {
-        out.push(u8::from(i + 1 == blocks.len()));
-        let len = block.len() as u16;
-        out.extend_from_slice(&len.to_le_bytes());
-        out.extend_from_slice(&(!len).to_le_bytes());
-        out.extend_from_slice(block);
-    }
-    let (mut a, mut b) = (1u32, 0u32);
-    for byte in data {
-        a = (a + u32::from(*byte)) % 65_521;
-        b = (b + a) % 65_521;
-    }
-    out.extend_from_slice(&((b << 16) | a).to_be_bytes());
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder
+        .write_header()
+        .and_then(|mut w| w.write_image_data(&raw))
+        .expect("an in-memory PNG");
     out
 }
