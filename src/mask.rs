@@ -29,6 +29,58 @@ fn secret_key(key: &str) -> bool {
     .any(|w| k.contains(w))
 }
 
+/// How vendors' tokens begin (GitHub, Netlify, Supabase, Stripe, Slack, and
+/// Slack's webhook URLs).
+const TOKEN_PREFIXES: &[&str] = &[
+    "sbp_",
+    "sb_secret_",
+    "sb_publishable_",
+    "sk_live_",
+    "sk_test_",
+    "ghp_",
+    "gho_",
+    "ghs_",
+    "ghu_",
+    "github_pat_",
+    "nfp_",
+    "nfc_",
+    "xoxb-",
+    "xoxp-",
+    "xoxa-",
+    "https://hooks.slack.com/",
+];
+
+/// Characters that end a token inside a word (quotes, brackets, separators).
+fn ends_token(c: char) -> bool {
+    "\"'`,;()[]{}<>&|".contains(c)
+}
+
+/// `word` with each vendor token inside it (after `=`, in quotes, in JSON)
+/// masked up to where the token ends.
+fn mask_embedded(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    let mut rest = word;
+    'scan: while !rest.is_empty() {
+        for (i, _) in rest.char_indices() {
+            let starts_here = i == 0
+                || !rest[..i]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+            if starts_here && TOKEN_PREFIXES.iter().any(|p| rest[i..].starts_with(p)) {
+                let end = rest[i..].find(ends_token).map_or(rest.len(), |e| i + e);
+                out.push_str(&rest[..i]);
+                out.push_str(MASK);
+                rest = &rest[end..];
+                continue 'scan;
+            }
+        }
+        out.push_str(rest);
+        break;
+    }
+    out
+}
+
 /// A token that looks like a credential on its own: a JWT, a Supabase or
 /// Stripe-style key, or a long run of mixed letters and digits.
 fn looks_secret(word: &str) -> bool {
@@ -36,27 +88,7 @@ fn looks_secret(word: &str) -> bool {
     if w.starts_with("eyJ") && w.matches('.').count() >= 2 {
         return true;
     }
-    if [
-        "sbp_",
-        "sb_secret_",
-        "sb_publishable_",
-        "sk_live_",
-        "sk_test_",
-        "ghp_",
-        "gho_",
-        "ghs_",
-        "ghu_",
-        "github_pat_",
-        "nfp_",
-        "nfc_",
-        "xoxb-",
-        "xoxp-",
-        "xoxa-",
-        "https://hooks.slack.com/",
-    ]
-    .iter()
-    .any(|p| w.starts_with(p))
-    {
+    if TOKEN_PREFIXES.iter().any(|p| w.starts_with(p)) {
         return true;
     }
     let body = w
@@ -154,7 +186,7 @@ fn mask_word(word: &str) -> String {
     if looks_secret(&out) {
         return MASK.to_string();
     }
-    out
+    mask_embedded(&out)
 }
 
 /// Values known to be secret (read from the secret sources), masked
@@ -259,10 +291,18 @@ mod tests {
             "sbp_0123456789abcdef",
         ];
         for token in cases {
-            let masked = mask_line(&format!("got \"{token}\" back"));
-            assert!(!masked.contains(token), "{token}: {masked}");
-            assert!(masked.contains(MASK), "{masked}");
+            for line in [
+                format!("got \"{token}\" back"),
+                format!("SLACK_URL={token}"),
+                format!("{{\"url\":\"{token}\",\"ok\":true}}"),
+            ] {
+                let masked = mask_line(&line);
+                assert!(!masked.contains(token), "{token}: {masked}");
+                assert!(masked.contains(MASK), "{masked}");
+            }
         }
+        // A word that merely contains a prefix after a letter is kept.
+        assert_eq!(mask_line("the nfp_x and aghp_x"), "the •••••• and aghp_x");
     }
 
     #[test]

@@ -312,8 +312,7 @@ async fn every_operation_greenroom_uses_matches_the_vendor_descriptions() {
     {
         use greenroom::artifacts::{archive, junit, sniff, EntryKind, Limits};
         let limits = Limits::default();
-        let checked =
-            archive::check(std::io::Cursor::new(&zip), zip.len() as u64, &limits).unwrap();
+        let checked = archive::check(std::io::Cursor::new(&zip), &limits).unwrap();
         let report =
             archive::read_entry(std::io::Cursor::new(&zip), &checked, "junit.xml", &limits)
                 .unwrap();

@@ -12,7 +12,7 @@
 use std::io::{Read, Seek};
 use thiserror::Error;
 
-/// The caps an archive is opened under (`[artifacts]` in the config).
+/// The caps an archive is opened under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// The largest download accepted, in bytes.
@@ -43,21 +43,21 @@ const RATIO_FLOOR: u64 = 64 * 1024;
 /// Why an archive was refused, naming the rule it broke.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ArchiveError {
-    #[error("the artifact is {size} bytes, over the {limit}-byte download cap ([artifacts] max_download_mb)")]
+    #[error("the artifact is {size} bytes, over the {limit}-byte download cap")]
     TooLarge { size: u64, limit: u64 },
     #[error("the artifact is not a zip archive Greenroom can read ({0})")]
     NotZip(String),
-    #[error(
-        "the artifact holds {count} entries, over the cap of {limit} ([artifacts] max_entries)"
-    )]
+    #[error("the artifact holds {count} entries, over the cap of {limit}")]
     TooManyEntries { count: usize, limit: usize },
     #[error("entry {name:?} has a path outside the archive (absolute, or climbing with ..); such archives are refused")]
     Unenclosed { name: String },
     #[error("entry {name:?} is a symbolic link; archives with links are refused")]
     Symlink { name: String },
-    #[error("entry {name:?} expands more than {limit}× its compressed size (a zip bomb?); refused ([artifacts] max_ratio)")]
+    #[error(
+        "entry {name:?} expands more than {limit}× its compressed size (a zip bomb?); refused"
+    )]
     Ratio { name: String, limit: u64 },
-    #[error("the entries expand to more than {limit} bytes together ([artifacts] max_total_mb)")]
+    #[error("the entries expand to more than {limit} bytes together, over the cap")]
     TotalTooLarge { limit: u64 },
     #[error("entry {name:?} is {actual} bytes, not the {declared} its header says; the archive is refused")]
     SizeMismatch {
@@ -131,18 +131,43 @@ impl Checked {
     }
 }
 
+/// Counts the bytes read through it: how much of the archive an entry's
+/// decompression actually consumed, whatever its header claims.
+struct Counting<R> {
+    inner: R,
+    read: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.set(self.read.get() + n as u64);
+        Ok(n)
+    }
+}
+
+impl<R: Seek> Seek for Counting<R> {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
 /// Checks a whole archive under `limits`; refuses it at the first rule broken.
-pub fn check<R: Read + Seek>(
-    reader: R,
-    size: u64,
-    limits: &Limits,
-) -> Result<Checked, ArchiveError> {
+pub fn check<R: Read + Seek>(mut reader: R, limits: &Limits) -> Result<Checked, ArchiveError> {
+    let unreadable = |e: std::io::Error| ArchiveError::NotZip(e.to_string());
+    let size = reader.seek(std::io::SeekFrom::End(0)).map_err(unreadable)?;
+    reader.rewind().map_err(unreadable)?;
     if size > limits.download_bytes {
         return Err(ArchiveError::TooLarge {
             size,
             limit: limits.download_bytes,
         });
     }
+    let consumed = std::rc::Rc::new(std::cell::Cell::new(0_u64));
+    let reader = Counting {
+        inner: reader,
+        read: consumed.clone(),
+    };
     let mut zip = zip::ZipArchive::new(reader).map_err(|e| ArchiveError::NotZip(e.to_string()))?;
     if zip.len() > limits.entries {
         return Err(ArchiveError::TooManyEntries {
@@ -187,9 +212,9 @@ pub fn check<R: Read + Seek>(
             continue;
         }
         let declared = file.size();
-        let compressed = file.compressed_size();
         let room = limits.total_bytes - total;
-        let actual = drain(&mut file, &name, compressed, room, limits)?;
+        let start = consumed.get();
+        let actual = drain(&mut file, &name, || consumed.get() - start, room, limits)?;
         if actual != declared {
             return Err(ArchiveError::SizeMismatch {
                 name,
@@ -211,22 +236,17 @@ pub fn check<R: Read + Seek>(
     })
 }
 
-/// The most `compressed` bytes may honestly expand to under `limits`.
-fn ratio_cap(compressed: u64, limits: &Limits) -> u64 {
-    compressed.saturating_mul(limits.ratio).max(RATIO_FLOOR)
-}
-
 /// Reads `file` to its end into nothing, stopping as soon as it breaks the
-/// ratio cap or the room left in the total; answers its true size.
+/// room left in the total or expands more than the ratio over the archive
+/// bytes it has `consumed` so far (measured, so a header that overstates
+/// the compressed size buys nothing); answers its true size.
 fn drain(
     file: &mut impl Read,
     name: &str,
-    compressed: u64,
+    consumed: impl Fn() -> u64,
     room: u64,
     limits: &Limits,
 ) -> Result<u64, ArchiveError> {
-    let cap = ratio_cap(compressed, limits);
-    let bound = cap.min(room);
     let mut buf = [0_u8; 16 * 1024];
     let mut read = 0_u64;
     loop {
@@ -238,23 +258,27 @@ fn drain(
             return Ok(read);
         }
         read += n as u64;
-        if read > bound {
-            return Err(if read > cap {
-                ArchiveError::Ratio {
-                    name: name.to_string(),
-                    limit: limits.ratio,
-                }
-            } else {
-                ArchiveError::TotalTooLarge {
-                    limit: limits.total_bytes,
-                }
+        let cap = consumed()
+            .max(1)
+            .saturating_mul(limits.ratio)
+            .max(RATIO_FLOOR);
+        if read > cap {
+            return Err(ArchiveError::Ratio {
+                name: name.to_string(),
+                limit: limits.ratio,
+            });
+        }
+        if read > room {
+            return Err(ArchiveError::TotalTooLarge {
+                limit: limits.total_bytes,
             });
         }
     }
 }
 
 /// The bytes of `path` in a checked archive, read under the same limits
-/// (the archive on disk is immutable, but is read as if it were not).
+/// (the archive on disk is immutable, but is read as if it were not: never
+/// more than its checked size).
 pub fn read_entry<R: Read + Seek>(
     reader: R,
     checked: &Checked,
@@ -271,9 +295,8 @@ pub fn read_entry<R: Read + Seek>(
             name: path.to_string(),
             reason: e.to_string(),
         })?;
-    let cap = ratio_cap(file.compressed_size(), limits)
-        .min(limits.total_bytes)
-        .min(entry.size);
+    // Checked already: the entry is exactly this long.
+    let cap = entry.size.min(limits.total_bytes);
     let mut out = Vec::with_capacity(usize::try_from(entry.size.min(1 << 20)).unwrap_or(0));
     file.take(cap + 1)
         .read_to_end(&mut out)

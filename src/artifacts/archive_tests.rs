@@ -16,7 +16,7 @@ fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
 }
 
 fn open(bytes: &[u8], limits: &Limits) -> Result<Checked, ArchiveError> {
-    check(Cursor::new(bytes), bytes.len() as u64, limits)
+    check(Cursor::new(bytes), limits)
 }
 
 #[test]
@@ -126,6 +126,28 @@ fn a_zip_bomb_is_refused_by_its_ratio_before_it_is_read_whole() {
         }
     );
     assert!(err.to_string().contains("zip bomb"));
+}
+
+#[test]
+fn a_header_that_overstates_the_compressed_size_buys_no_room() {
+    let mut w = ZipWriter::new(Cursor::new(Vec::new()));
+    let deflated = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated);
+    w.start_file("bomb.txt", deflated).unwrap();
+    w.write_all(&vec![0_u8; 8 << 20]).unwrap();
+    let mut bytes = w.finish().unwrap().into_inner();
+    // Claim 40 MB of compressed data in both headers (local: +18, central:
+    // +20), so a ratio taken from the header would allow 4 GB.
+    let claim = (40_u32 << 20).to_le_bytes();
+    let local = bytes.windows(4).position(|w| w == b"PK\x03\x04").unwrap();
+    bytes[local + 18..local + 22].copy_from_slice(&claim);
+    let central = bytes.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+    bytes[central + 20..central + 24].copy_from_slice(&claim);
+    match open(&bytes, &Limits::default()) {
+        Err(ArchiveError::Ratio { name, .. }) => assert_eq!(name, "bomb.txt"),
+        // A reader that refuses the impossible size is as good.
+        Err(ArchiveError::Unreadable { .. } | ArchiveError::NotZip(_)) => {}
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

@@ -12,8 +12,12 @@ use thiserror::Error;
 
 /// At most this many cases are kept from one report.
 pub const MAX_CASES: usize = 20_000;
-/// At most this many characters of a failure's message, trace or output.
+/// At most this many bytes of a failure's message, trace or output.
 pub const MAX_TEXT: usize = 16 * 1024;
+/// At most this many bytes of a suite's or case's name.
+const MAX_NAME: usize = 512;
+/// At most this many attachments per case.
+const MAX_ATTACHMENTS: usize = 50;
 /// At most this many nested elements (a hostile file could nest forever).
 const MAX_DEPTH: usize = 64;
 
@@ -124,6 +128,8 @@ impl Report {
 struct Open {
     case: Option<Case>,
     capture: Option<Capture>,
+    /// Cases kept so far, in all suites.
+    kept: usize,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -191,6 +197,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Report, JunitError> {
                             Some(parent) if own.is_empty() => parent.name.clone(),
                             _ => own,
                         };
+                        let name = clip_to(&name, MAX_NAME);
                         let suite = Suite {
                             name,
                             time_secs: attrs.get("time").and_then(|t| seconds(&t)),
@@ -204,9 +211,9 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Report, JunitError> {
                     }
                     "testcase" => {
                         let case = Case {
-                            name: attrs.get("name").unwrap_or_default(),
-                            classname: attrs.get("classname"),
-                            file: attrs.get("file"),
+                            name: clip_to(&attrs.get("name").unwrap_or_default(), MAX_NAME),
+                            classname: attrs.get("classname").map(|c| clip_to(&c, MAX_NAME)),
+                            file: attrs.get("file").map(|f| clip_to(&f, MAX_NAME)),
                             time_secs: attrs.get("time").and_then(|t| seconds(&t)),
                             outcome: Outcome::Passed,
                             message: None,
@@ -215,10 +222,11 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Report, JunitError> {
                             output: None,
                         };
                         if empty {
-                            finish_case(&mut report, &mut suites, case);
+                            finish_case(&mut report, &mut suites, &mut open.kept, case);
                         } else {
                             open.case = Some(case);
                         }
+                        open.capture = None;
                     }
                     "failure" | "error" | "skipped" | "flakyFailure" | "rerunFailure" => {
                         if let Some(case) = open.case.as_mut() {
@@ -255,7 +263,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Report, JunitError> {
                     }
                     "testcase" => {
                         if let Some(case) = open.case.take() {
-                            finish_case(&mut report, &mut suites, case);
+                            finish_case(&mut report, &mut suites, &mut open.kept, case);
                         }
                         open.capture = None;
                     }
@@ -287,17 +295,10 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Report, JunitError> {
     }
     // A file cut short: keep what was read.
     if let Some(case) = open.case.take() {
-        finish_case(&mut report, &mut suites, case);
+        finish_case(&mut report, &mut suites, &mut open.kept, case);
     }
     while let Some(suite) = suites.pop() {
         push_suite(&mut report, suite);
-    }
-    for suite in &mut report.suites {
-        for case in &mut suite.cases {
-            if let Some(out) = &case.output {
-                case.attachments = attachments(out);
-            }
-        }
     }
     Ok(report)
 }
@@ -308,13 +309,12 @@ fn push_suite(report: &mut Report, suite: Suite) {
     }
 }
 
-fn finish_case(report: &mut Report, suites: &mut Vec<Suite>, case: Case) {
-    let kept: usize = report.suites.iter().map(|s| s.cases.len()).sum::<usize>()
-        + suites.iter().map(|s| s.cases.len()).sum::<usize>();
-    if kept >= MAX_CASES {
+fn finish_case(report: &mut Report, suites: &mut Vec<Suite>, kept: &mut usize, case: Case) {
+    if *kept >= MAX_CASES {
         report.cases_omitted += 1;
         return;
     }
+    *kept += 1;
     match suites.last_mut() {
         Some(suite) => suite.cases.push(case),
         // A bare <testcase> under <testsuites>: its own unnamed suite.
@@ -330,17 +330,45 @@ fn append(open: &mut Open, text: &str) {
     let (Some(case), Some(capture)) = (open.case.as_mut(), open.capture) else {
         return;
     };
+    // Attachments are found in every piece of output, also past the part
+    // of it that is kept (a noisy test prints before its markers).
+    if capture == Capture::Output {
+        for path in attachments(text) {
+            if case.attachments.len() < MAX_ATTACHMENTS && !case.attachments.contains(&path) {
+                case.attachments.push(path);
+            }
+        }
+    }
     let slot = match capture {
         Capture::Trace => &mut case.trace,
         Capture::Output => &mut case.output,
     };
     let s = slot.get_or_insert_with(String::new);
-    let room = MAX_TEXT.saturating_sub(s.chars().count());
-    s.extend(text.chars().take(room));
+    if s.len() >= MAX_TEXT {
+        return;
+    }
+    push_clipped(s, text, MAX_TEXT);
+}
+
+/// Appends as much of `text` to `s` as keeps it within `max` bytes, on a
+/// character boundary.
+fn push_clipped(s: &mut String, text: &str, max: usize) {
+    let room = max.saturating_sub(s.len());
+    let mut end = room.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.push_str(&text[..end]);
+}
+
+fn clip_to(s: &str, max: usize) -> String {
+    let mut out = String::new();
+    push_clipped(&mut out, s, max);
+    out
 }
 
 fn clip(s: &str) -> String {
-    s.chars().take(MAX_TEXT).collect()
+    clip_to(s, MAX_TEXT)
 }
 
 /// `[[ATTACHMENT|path]]` markers, in order, once each.

@@ -190,6 +190,29 @@ fn text_and_cases_are_bounded() {
 }
 
 #[test]
+fn attachments_after_long_output_are_still_found() {
+    let noise = "log line\n".repeat(MAX_TEXT);
+    let xml = format!(
+        "<testsuite name=\"s\"><testcase name=\"c\"><failure message=\"m\"/><system-out><![CDATA[{noise}]]></system-out><system-out><![CDATA[[[ATTACHMENT|shots/failed.png]]]]></system-out></testcase></testsuite>"
+    );
+    let r = parse("noisy.xml", xml.as_bytes()).unwrap();
+    let c = &r.suites[0].cases[0];
+    assert_eq!(c.attachments, vec!["shots/failed.png".to_string()]);
+    assert!(c.output.as_ref().unwrap().len() <= MAX_TEXT);
+}
+
+#[test]
+fn long_names_are_clipped() {
+    let long = "n".repeat(100_000);
+    let xml = format!(
+        "<testsuite name=\"{long}\"><testsuite><testcase name=\"{long}\"/></testsuite></testsuite>"
+    );
+    let r = parse("names.xml", xml.as_bytes()).unwrap();
+    assert!(r.suites[0].name.len() <= 512);
+    assert!(r.suites[0].cases[0].name.len() <= 512);
+}
+
+#[test]
 fn nesting_without_end_is_refused() {
     let deep = "<testsuite>".repeat(200);
     assert!(matches!(

@@ -327,7 +327,7 @@ impl Storage {
     }
 
     /// A project's newest actions first, of the kinds that start with
-    /// `kind_prefix` (`""` for all).
+    /// `kind_prefix` (taken literally; `""` for all).
     pub async fn recent_actions(
         &self,
         project_id: i64,
@@ -335,13 +335,13 @@ impl Storage {
         limit: u32,
     ) -> Result<Vec<ActionRecord>, StorageError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM actions WHERE project_id = $1 AND kind LIKE $2
+            "SELECT {COLUMNS} FROM actions WHERE project_id = $1 AND kind LIKE $2 ESCAPE '\\'
              ORDER BY started_at_ms DESC, id DESC LIMIT $3"
         );
         let rows = on_pool!(self, |pool, _Db| {
             sqlx::query_as::<_, ActionRecord>(&sql)
                 .bind(project_id)
-                .bind(format!("{kind_prefix}%"))
+                .bind(format!("{}%", like_literal(kind_prefix)))
                 .bind(i64::from(limit))
                 .fetch_all(pool)
                 .await
@@ -500,4 +500,12 @@ impl Storage {
         })?;
         Ok(rows)
     }
+}
+
+/// `s` for a LIKE pattern with `ESCAPE '\\'`: its `%` and `_` match
+/// themselves.
+fn like_literal(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
