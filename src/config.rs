@@ -213,7 +213,55 @@ struct FileConfig {
     #[serde(default)]
     branches: BranchesConfig,
     #[serde(default)]
+    artifacts: ArtifactsConfig,
+    #[serde(default)]
     projects: Vec<Project>,
+}
+
+/// `[artifacts]`: the caps a run's artifact is opened under, and how much
+/// of the data directory downloaded artifacts may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ArtifactsConfig {
+    /// The largest artifact downloaded, in MB.
+    pub download_mb: u64,
+    /// The most files one artifact may hold.
+    pub max_entries: usize,
+    /// The most all of an artifact's files may decompress to, in MB.
+    pub total_mb: u64,
+    /// The most one file may expand over its compressed size (100 = 100×).
+    pub max_ratio: u64,
+    /// The most downloaded artifacts kept under the data directory, in MB;
+    /// those opened least recently are removed first.
+    pub cache_mb: u64,
+}
+
+impl Default for ArtifactsConfig {
+    fn default() -> Self {
+        Self {
+            download_mb: 50,
+            max_entries: 5_000,
+            total_mb: 200,
+            max_ratio: 100,
+            cache_mb: 1_024,
+        }
+    }
+}
+
+impl ArtifactsConfig {
+    pub fn limits(&self) -> crate::artifacts::Limits {
+        const MB: u64 = 1024 * 1024;
+        crate::artifacts::Limits {
+            download_bytes: self.download_mb.saturating_mul(MB),
+            entries: self.max_entries,
+            total_bytes: self.total_mb.saturating_mul(MB),
+            ratio: self.max_ratio,
+        }
+    }
+
+    pub fn cache_bytes(&self) -> u64 {
+        self.cache_mb.saturating_mul(1024 * 1024)
+    }
 }
 
 /// `[branches]`: when a Supabase branch needs attention and what branch
@@ -409,6 +457,7 @@ impl Default for FileConfig {
             proxy: Default::default(),
             limits: Default::default(),
             branches: BranchesConfig::default(),
+            artifacts: ArtifactsConfig::default(),
             projects: Vec::new(),
         }
     }
@@ -478,6 +527,8 @@ pub struct Config {
     pub limits: crate::limits::LimitsConfig,
     /// Branch attention rules and compute prices (`[branches]`).
     pub branches: BranchesConfig,
+    /// Artifact caps and cache size (`[artifacts]`).
+    pub artifacts: ArtifactsConfig,
     pub projects: Vec<Project>,
     pub credentials: Credentials,
     /// The file that was read, if any.
@@ -686,6 +737,21 @@ fn validate(
             ..origin("sync.interval_secs")
         });
     }
+    let a = &file.artifacts;
+    for (key, value, range) in [
+        ("artifacts.download_mb", a.download_mb, 1..=2_048),
+        ("artifacts.max_entries", a.max_entries as u64, 1..=1_000_000),
+        ("artifacts.total_mb", a.total_mb, 1..=16_384),
+        ("artifacts.max_ratio", a.max_ratio, 2..=10_000),
+        ("artifacts.cache_mb", a.cache_mb, 1..=1_048_576),
+    ] {
+        if !range.contains(&value) {
+            problems.push(KeyProblem {
+                problem: format!("must be between {} and {}", range.start(), range.end()),
+                ..origin(key)
+            });
+        }
+    }
     if !(1..=24 * 60).contains(&file.branches.stuck_after_minutes) {
         problems.push(KeyProblem {
             problem: "must be between 1 and 1440 minutes".into(),
@@ -892,6 +958,7 @@ fn validate(
         proxy: file.proxy,
         limits: file.limits,
         branches: file.branches,
+        artifacts: file.artifacts,
         projects,
         credentials,
         source_file,

@@ -29,6 +29,9 @@ pub struct Attention {
     pub message: String,
     /// The on-call action that fixes it, if one does.
     pub fix: Option<ActionKind>,
+    /// The workflow run it is about, whose page says why (its jobs, logs
+    /// and smoke artifacts).
+    pub run_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -151,6 +154,7 @@ pub fn attention_of(
                     .unwrap_or_default()
             ),
             fix: Some(ActionKind::RedeployLastGood),
+            run_id: None,
         });
     }
     if let Some(j) = deploy_job {
@@ -165,6 +169,7 @@ pub fn attention_of(
                     text::short_sha(Some(&j.run.head_sha))
                 ),
                 fix: Some(ActionKind::RerunDeployJob),
+                run_id: Some(j.run.run_id),
             });
         } else if finished_failed
             && !out
@@ -180,6 +185,7 @@ pub fn attention_of(
                     text::short_sha(Some(&j.run.head_sha))
                 ),
                 fix: Some(ActionKind::RerunDeployJob),
+                run_id: Some(j.run.run_id),
             });
         }
     }
@@ -201,6 +207,7 @@ pub fn attention_of(
                         .unwrap_or_default()
                 ),
                 fix: Some(ActionKind::DeployStaging),
+                run_id: None,
             });
         }
     }
@@ -216,6 +223,7 @@ pub fn attention_of(
                         .unwrap_or_else(|| "the last attempt".into())
                 ),
                 fix: None,
+                run_id: None,
             });
         }
     }

@@ -68,6 +68,9 @@ struct Inner {
     counts: Mutex<HashMap<i64, (std::time::Instant, Option<usize>)>>,
     /// When each person's recent upload checks of each project ran.
     uploads: Mutex<HashMap<(i64, String), std::collections::VecDeque<std::time::Instant>>>,
+    /// The values the last check of each project could read, for masking
+    /// logs; held in memory only, replaced by each check.
+    known: Mutex<HashMap<i64, crate::mask::Known>>,
 }
 
 /// One project's checks on this instance: one at a time, and when the last
@@ -101,6 +104,7 @@ impl SecretChecks {
                 flights: Mutex::default(),
                 counts: Mutex::default(),
                 uploads: Mutex::default(),
+                known: Mutex::default(),
             }),
         }
     }
@@ -168,6 +172,33 @@ impl SecretChecks {
         Err(SecretCheckError::Storage(StorageError::Interrupted(
             "other checks of this project kept storing reports at the same time".into(),
         )))
+    }
+
+    /// The secret values of the project's stores that Greenroom can read,
+    /// to mask in what it shows: from this instance's last check, or read
+    /// now when there was none (a store that cannot be read adds nothing;
+    /// token-shaped strings are masked all the same).
+    pub async fn known_values(&self, t: &SyncTarget) -> crate::mask::Known {
+        let held = |inner: &Inner| {
+            inner
+                .known
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&t.project_id)
+                .cloned()
+        };
+        if let Some(k) = held(&self.inner) {
+            return k;
+        }
+        let c = &self.inner.clients;
+        let sources = gather::gather(&t.project, &c.netlify, &c.github).await;
+        let known = sources.known_values();
+        self.inner
+            .known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(t.project_id, known.clone());
+        known
     }
 
     /// The project's open findings (not dismissed); `None` before its first
@@ -283,6 +314,11 @@ impl SecretChecks {
     async fn check(&self, t: &SyncTarget, env: Option<&dotenv::EnvFile>) -> Coverage {
         let c = &self.inner.clients;
         let sources = gather::gather(&t.project, &c.netlify, &c.github).await;
+        self.inner
+            .known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(t.project_id, sources.known_values());
         coverage(&Check {
             project: &t.project,
             sources: &sources,

@@ -40,6 +40,8 @@ pub struct Operations {
     pub overviews: crate::read_model::Overviews,
     /// Secret coverage: checks, stored reports, dismissals.
     pub secrets: crate::secret_checks::SecretChecks,
+    /// Runs' artifacts: listed, downloaded once, checked, read.
+    pub artifacts: Arc<crate::artifacts::Artifacts>,
     /// Turns true when the server begins to shut down: long-lived streams
     /// end then, so that shutdown does not wait on them.
     pub stopping: tokio::sync::watch::Receiver<bool>,
@@ -60,6 +62,22 @@ impl Operations {
             .iter()
             .find(|t| t.project.name.as_str().eq_ignore_ascii_case(name))
             .or_else(|| self.targets.first())
+    }
+
+    /// Run `run_id` as sync stored it, with its configured project; `None`
+    /// when no such run is known or its project is no longer configured.
+    pub async fn run_and_target(
+        &self,
+        storage: &Storage,
+        run_id: i64,
+    ) -> Result<
+        Option<(crate::storage::WorkflowRunRecord, &crate::sync::SyncTarget)>,
+        crate::StorageError,
+    > {
+        Ok(storage
+            .get_run(run_id)
+            .await?
+            .and_then(|r| self.target_of(r.project_id).map(|t| (r, t))))
     }
 
     /// The configured project stored as `project_id`.

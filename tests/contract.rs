@@ -302,10 +302,14 @@ async fn every_operation_greenroom_uses_matches_the_vendor_descriptions() {
         .list_workflow_run_artifacts(&repo, with_artifacts.id)
         .await
         .unwrap();
-    let zip = github
-        .download_artifact(&repo, artifacts[0].id)
+    let mut download = github
+        .open_artifact_download(&repo, artifacts[0].id)
         .await
         .unwrap();
+    let mut zip = Vec::new();
+    while let Some(chunk) = download.chunk().await.unwrap() {
+        zip.extend_from_slice(&chunk);
+    }
     assert_eq!(zip.len() as u64, artifacts[0].size_in_bytes);
     // The sandbox's artifact is a real deflated zip that passes Greenroom's
     // checks, with a JUnit report and PNG screenshots inside.

@@ -72,6 +72,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/branches") view=pages::branches::BranchesPage />
                         <Route path=path!("/deploys/:site/:id") view=pages::deploy::DeployPage />
                         <Route path=path!("/runs/:id") view=pages::deploy::RunPage />
+                        <Route path=path!("/runs/:id/artifacts/:artifact") view=pages::deploy::ArtifactPage />
+                        <Route path=path!("/runs/:id/jobs/:job/log") view=pages::deploy::JobLogPage />
                     </Routes>
                 </main>
             </div>

@@ -18,6 +18,7 @@
 //! | `GET /__sandbox/slack` | messages posted to the Slack webhook |
 //! | `GET /__sandbox/supabase` | the Supabase project's modes |
 //! | `POST /__sandbox/supabase` | `{"branching_enabled": false, "branch_limit": 2, "pitr_enabled": true, "next_branch": "stuck" \| "migrations_failed" \| "functions_failed"}` (any of them) switches them, or queues what the next branch created does |
+//! | `POST /__sandbox/artifacts` | `{"run_id": N, "shape": "smoke"\|"zip-slip"\|"symlink"\|"bomb"\|"nested"\|"not-zip", "expired": false}` uploads an artifact of that shape to run N now (or one already expired); answers its `id` |
 //! | `POST /__sandbox/reset` | restore the world, forget requests, faults, messages |
 
 use crate::faults::FaultSpec;
@@ -52,6 +53,7 @@ pub fn routes() -> Router<Shared> {
             "/__sandbox/supabase",
             get(supabase_modes).post(set_supabase_modes),
         )
+        .route("/__sandbox/artifacts", post(add_artifact))
         .route("/__sandbox/reset", post(reset))
         .layer(axum::middleware::from_fn(loopback_only))
 }
@@ -276,6 +278,54 @@ async fn add_fault(
 async fn clear_faults(State(state): State<Shared>) -> StatusCode {
     state.faults.clear();
     StatusCode::NO_CONTENT
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewArtifact {
+    run_id: u64,
+    shape: crate::model::ArtifactShape,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    expired: bool,
+}
+
+async fn add_artifact(
+    State(state): State<Shared>,
+    body: Result<Json<NewArtifact>, JsonRejection>,
+) -> Response {
+    let new = match body {
+        Ok(Json(n)) => n,
+        Err(e) => return error(StatusCode::BAD_REQUEST, &e.body_text()),
+    };
+    let mut sim = lock(&state.sim);
+    let now = sim.now();
+    let id = sim
+        .runs
+        .iter()
+        .flat_map(|r| r.artifacts.iter().map(|a| a.id))
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let Some(run) = sim.runs.iter_mut().find(|r| r.id == new.run_id) else {
+        return error(StatusCode::NOT_FOUND, "no run with that id");
+    };
+    let retention = crate::seed::ARTIFACT_RETENTION_MS;
+    let created_ms = if new.expired {
+        now - retention - 1
+    } else {
+        now
+    };
+    run.artifacts.push(crate::model::Artifact {
+        id,
+        name: new.name.unwrap_or_else(|| format!("planted-{id}")),
+        created_ms,
+        expires_ms: created_ms + retention,
+        smoke_passed: false,
+        shape: new.shape,
+    });
+    (StatusCode::CREATED, Json(json!({ "id": id }))).into_response()
 }
 
 #[derive(serde::Deserialize)]

@@ -239,6 +239,35 @@ pub struct Artifact {
     pub expires_ms: i64,
     /// Whether the smoke tests inside passed (shapes the JUnit XML and log).
     pub smoke_passed: bool,
+    /// What the zip holds: the smoke results, or a hostile archive planted
+    /// for the tests (`POST /__sandbox/artifacts`).
+    #[serde(default, skip_serializing_if = "ArtifactShape::is_smoke")]
+    pub shape: ArtifactShape,
+}
+
+/// The shapes of archive the sandbox can serve as an artifact.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ArtifactShape {
+    /// JUnit reports, logs, screenshots, an HTML report, nested folders.
+    #[default]
+    Smoke,
+    /// An entry whose path climbs out of the archive (`../`).
+    ZipSlip,
+    /// An entry that is a symbolic link.
+    Symlink,
+    /// A small file that inflates far over the ratio cap.
+    Bomb,
+    /// An archive inside the archive.
+    Nested,
+    /// Bytes that are not a zip at all.
+    NotZip,
+}
+
+impl ArtifactShape {
+    pub fn is_smoke(&self) -> bool {
+        *self == Self::Smoke
+    }
 }
 
 /// One attempt of a run of the workflow. A re-run replaces the jobs with a

@@ -252,6 +252,7 @@ pub fn plan_run(
                 created_ms: upload.completed_ms,
                 expires_ms: upload.completed_ms + ARTIFACT_RETENTION_MS,
                 smoke_passed: smoke_ok,
+                shape: Default::default(),
             });
             before_deploy.push(upload);
         }

@@ -24,6 +24,8 @@ pub enum ServerError {
     #[error("the vendor clients cannot be set up: {0}")]
     Vendors(String),
     #[error("{0}")]
+    Artifacts(String),
+    #[error("{0}")]
     Check(String),
     #[error("{0}")]
     FingerprintKey(String),

@@ -3,6 +3,7 @@
 #![recursion_limit = "256"]
 
 pub mod api_status;
+pub mod artifact_files;
 pub mod assets;
 pub mod auth;
 pub mod cli;

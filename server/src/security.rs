@@ -56,8 +56,12 @@ pub async fn headers(State(sec): State<Security>, mut req: Request, next: Next) 
     req.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&csp(&nonce)) {
-        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    // A response that set its own, stricter policy keeps it (an artifact's
+    // file is served with `sandbox`).
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        if let Ok(v) = HeaderValue::from_str(&csp(&nonce)) {
+            h.insert(header::CONTENT_SECURITY_POLICY, v);
+        }
     }
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(

@@ -344,6 +344,13 @@ fn operations(
         .with_secrets(secrets.clone())
         .with_branch_rules(config.branches.rules()),
     );
+    let store = greenroom::artifacts::ArtifactStore::new(
+        config.data_dir.join("artifacts"),
+        config.artifacts.cache_bytes(),
+        config.artifacts.limits(),
+    )
+    .map_err(|e| ServerError::Artifacts(e.to_string()))?;
+    let artifacts = Arc::new(greenroom::artifacts::Artifacts::new(store, clients.clone()));
     let actions = greenroom::actions::Actions::new(
         storage.counted_apart(),
         clients,
@@ -359,6 +366,7 @@ fn operations(
         overviews: greenroom::read_model::Overviews::new(storage.counted_apart(), targets.clone()),
         targets,
         secrets,
+        artifacts,
         stopping,
     })
 }
@@ -486,6 +494,11 @@ fn router(
         .route("/auth/sign-out", post(auth::sign_out))
         .route("/activity/export", get(crate::export::activity))
         .route("/history/export", get(crate::export::history))
+        // The same parameter names as the app's `/runs/:id/artifacts/:artifact`.
+        .route(
+            "/runs/{id}/artifacts/{artifact}/raw",
+            get(crate::artifact_files::raw),
+        )
         .route("/api/live", get(crate::live::live))
         .route("/sessions/end-all", post(auth::end_all_sessions_form))
         .route(

@@ -41,7 +41,7 @@ impl Default for Limits {
 const RATIO_FLOOR: u64 = 64 * 1024;
 
 /// Why an archive was refused, naming the rule it broke.
-#[derive(Debug, Error, PartialEq, Eq)]
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum ArchiveError {
     #[error("the artifact is {size} bytes, over the {limit}-byte download cap")]
     TooLarge { size: u64, limit: u64 },

@@ -377,30 +377,69 @@ impl Api {
         ))
     }
 
-    /// Downloads a short-lived URL without sending the token to it.
-    pub async fn download(
+    /// Starts downloading a short-lived URL without sending the token to
+    /// it. The body is read chunk by chunk ([`Download::chunk`]), so a
+    /// caller can stop at its own cap instead of holding whatever the
+    /// server chose to send.
+    pub async fn open_download(
         &self,
         op: &'static str,
         url: &str,
-        limit: usize,
-    ) -> Result<bytes::Bytes, ProviderError> {
+    ) -> Result<Download, ProviderError> {
         let res = self
             .client
             .get(url)
             .send()
             .await
             .map_err(|e| ProviderError::from_reqwest(self.vendor, op, e))?;
-        let answer = self.classify(op, res).await?;
-        if answer.body.len() > limit {
+        if !res.status().is_success() {
+            // An error answer: classify reads its body for the reason.
+            let answer = self.classify(op, res).await?;
             return Err(self.err(
+                op,
+                Some(answer.status.as_u16()),
+                ErrorKind::Malformed {
+                    detail: "expected a file, got an answer without one".into(),
+                },
+            ));
+        }
+        Ok(Download {
+            res,
+            vendor: self.vendor,
+            op,
+        })
+    }
+
+    /// Downloads a short-lived URL without sending the token to it, at most
+    /// `limit` bytes: a longer body is refused as soon as it says so or
+    /// grows past the limit, never held whole.
+    pub async fn download(
+        &self,
+        op: &'static str,
+        url: &str,
+        limit: usize,
+    ) -> Result<bytes::Bytes, ProviderError> {
+        let too_large = || {
+            self.err(
                 op,
                 None,
                 ErrorKind::Malformed {
                     detail: format!("the download is larger than {limit} bytes"),
                 },
-            ));
+            )
+        };
+        let mut d = self.open_download(op, url).await?;
+        if d.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(too_large());
         }
-        Ok(answer.body)
+        let mut body = bytes::BytesMut::new();
+        while let Some(chunk) = d.chunk().await? {
+            if body.len() + chunk.len() > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
     }
 
     /// Turns an answer into a body or a [`ProviderError`].
@@ -706,6 +745,28 @@ fn same_origin(url: &str, base: &str) -> bool {
                 && a.port_or_known_default() == b.port_or_known_default()
         }
         _ => false,
+    }
+}
+
+/// A download under way: its body, chunk by chunk.
+pub struct Download {
+    res: reqwest::Response,
+    vendor: Vendor,
+    op: &'static str,
+}
+
+impl Download {
+    /// The length the server announced, if it did.
+    pub fn content_length(&self) -> Option<u64> {
+        self.res.content_length()
+    }
+
+    /// The next piece of the body; `None` at its end.
+    pub async fn chunk(&mut self) -> Result<Option<bytes::Bytes>, ProviderError> {
+        self.res
+            .chunk()
+            .await
+            .map_err(|e| ProviderError::from_reqwest(self.vendor, self.op, e))
     }
 }
 

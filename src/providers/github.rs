@@ -34,7 +34,7 @@ impl Repo {
         }
     }
 
-    fn path(&self) -> String {
+    pub fn path(&self) -> String {
         format!("/repos/{}/{}", seg(&self.owner), seg(&self.name))
     }
 }
@@ -305,9 +305,6 @@ struct Dispatch<'a> {
     inputs: serde_json::Map<String, serde_json::Value>,
 }
 
-/// The largest artifact Greenroom downloads.
-pub const MAX_ARTIFACT_BYTES: usize = 200 * 1024 * 1024;
-
 pub struct GitHubClient {
     api: Api,
     web_base: String,
@@ -525,12 +522,14 @@ impl GitHubClient {
             .await
     }
 
-    /// The artifact's zip file.
-    pub async fn download_artifact(
+    /// Starts downloading the artifact's zip file: GitHub answers with a
+    /// redirect to a short-lived URL, which is fetched without the token.
+    /// An expired artifact is a `NotFound` error with status 410.
+    pub async fn open_artifact_download(
         &self,
         repo: &Repo,
         artifact_id: u64,
-    ) -> Result<Vec<u8>, ProviderError> {
+    ) -> Result<super::api::Download, ProviderError> {
         let op = "actions/download-artifact";
         let target = self
             .api
@@ -542,11 +541,7 @@ impl GitHubClient {
                 )),
             )
             .await?;
-        Ok(self
-            .api
-            .download(op, &target, MAX_ARTIFACT_BYTES)
-            .await?
-            .to_vec())
+        self.api.open_download(op, &target).await
     }
 
     async fn secrets(

@@ -142,6 +142,28 @@ pub struct Sources {
     pub files: RepoFiles,
 }
 
+impl Sources {
+    /// Every value these reads returned (Netlify's readable values and the
+    /// GitHub variables at each level): what a log shown by Greenroom must
+    /// have masked, whatever its shape.
+    pub fn known_values(&self) -> crate::mask::Known {
+        let netlify = self
+            .netlify
+            .iter()
+            .filter_map(|(_, r)| r.ok())
+            .flatten()
+            .flat_map(|v| v.values.iter())
+            .filter_map(|v| v.value.as_ref());
+        let variables = [&self.repo_variables, &self.org_variables]
+            .into_iter()
+            .chain(self.environment_variables.values())
+            .filter_map(Read::ok)
+            .flatten()
+            .map(|v| &v.value);
+        crate::mask::Known::new(netlify.chain(variables).map(|s| s.expose().to_string()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -115,6 +115,7 @@ pub fn attention_view(a: &greenroom::overview::Attention) -> AttentionView {
         message: a.message.clone(),
         fix: a.fix.map(|k| k.as_str().to_string()),
         fix_label: a.fix.map(|k| k.label().to_string()),
+        run_id: a.run_id,
     }
 }
 
@@ -138,6 +139,7 @@ pub fn run_view(r: &greenroom::runs::RunWithJobs) -> RunView {
             .jobs
             .iter()
             .map(|j| JobView {
+                job_id: j.job_id,
                 name: j.name.clone(),
                 status: j.status.clone(),
                 conclusion: j.conclusion.clone(),

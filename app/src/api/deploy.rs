@@ -72,6 +72,15 @@ pub(super) async fn detail(
 /// Run `id` with its jobs and steps.
 #[cfg(feature = "ssr")]
 pub(super) async fn run(id: i64) -> Result<RunView, ApiError> {
+    Ok(run_and_target(id).await?.0)
+}
+
+/// Run `id` with its jobs and steps, and its configured project (none
+/// when the project is no longer configured).
+#[cfg(feature = "ssr")]
+pub(super) async fn run_and_target(
+    id: i64,
+) -> Result<(RunView, Option<greenroom::sync::SyncTarget>), ApiError> {
     let services = super::services()?;
     let not_found = || {
         ApiError::NotFound(format!(
@@ -79,12 +88,12 @@ pub(super) async fn run(id: i64) -> Result<RunView, ApiError> {
         ))
     };
     let stored = services.storage.get_run(id).await?.ok_or_else(not_found)?;
-    let deploy_job = services
-        .ops
-        .target_of(stored.project_id)
-        .map(|t| t.project.github.deploy_job.as_str())
+    let target = services.ops.target_of(stored.project_id).cloned();
+    let deploy_job = target
+        .as_ref()
+        .map(|t| t.project.github.deploy_job.to_string())
         .unwrap_or_default();
     let jobs = services.storage.jobs_of_run(id).await?;
-    let r = greenroom::runs::RunWithJobs::new(stored, jobs, deploy_job);
-    Ok(super::convert::run_view(&r))
+    let r = greenroom::runs::RunWithJobs::new(stored, jobs, &deploy_job);
+    Ok((super::convert::run_view(&r), target))
 }

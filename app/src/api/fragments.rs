@@ -98,20 +98,61 @@ pub async fn history_fragment(#[server(default)] query: HistoryQuery) -> Result<
 pub async fn deploy_fragment(site: String, id: String) -> Result<DeployHtml, ApiError> {
     let user = super::with_status(super::authorize("/api/fragments/deploy"))?;
     let d = super::with_status(super::deploy::detail(&user, &site, &id).await)?;
+    let artifacts = match &d.run {
+        Some(r) => {
+            let services = super::with_status(super::services())?;
+            let target = services.ops.target(&d.project);
+            Some(super::artifacts::of_run(&services, target, r.run_id).await)
+        }
+        None => None,
+    };
     Ok(DeployHtml {
-        html: crate::views::deploy::deploy_html(&d),
+        html: crate::views::deploy::deploy_html(&d, artifacts.as_ref()),
         project: d.project.clone(),
         can_act: d.can_act,
         actions: d.actions.clone(),
     })
 }
 
+/// The pages under `/runs/`: a run (`{id}`), one of its artifacts
+/// (`{id}/artifacts/{artifact}`) and one of its jobs' logs
+/// (`{id}/jobs/{job}/log`).
+#[cfg(feature = "ssr")]
+async fn run_pages(rest: &str, query: &str) -> Result<String, ApiError> {
+    let parts: Vec<&str> = rest.split('/').collect();
+    let number = |s: &str| s.parse::<i64>().ok().filter(|n| *n > 0);
+    match parts.as_slice() {
+        [id] if number(id).is_some() => run_fragment(number(id).unwrap_or_default()).await,
+        [id, "artifacts", a] if number(id).is_some() && number(a).is_some() => {
+            super::with_status(super::authorize("/api/fragments/run"))?;
+            let (id, a) = (
+                number(id).unwrap_or_default(),
+                number(a).unwrap_or_default(),
+            );
+            super::artifacts::artifact_page(id, a as u64, query).await
+        }
+        [id, "jobs", job, "log"] if number(id).is_some() && number(job).is_some() => {
+            super::with_status(super::authorize("/api/fragments/run"))?;
+            let (id, job) = (
+                number(id).unwrap_or_default(),
+                number(job).unwrap_or_default(),
+            );
+            super::artifacts::job_log_page(id, job, query).await
+        }
+        _ => super::with_status(Err(ApiError::NotFound(format!(
+            "There is no page /runs/{rest}: a run's address ends in its number, as in /runs/123."
+        )))),
+    }
+}
+
 /// `GET /api/fragments/run?id=RUN_ID`: for a run's page.
 #[server(prefix = "/api", endpoint = "fragments/run", input = GetUrl)]
 pub async fn run_fragment(id: i64) -> Result<String, ApiError> {
     super::with_status(super::authorize("/api/fragments/run"))?;
-    let r = super::with_status(super::deploy::run(id).await)?;
-    Ok(crate::views::deploy::run_html(&r))
+    let (r, target) = super::with_status(super::deploy::run_and_target(id).await)?;
+    let services = super::with_status(super::services())?;
+    let artifacts = super::artifacts::of_run(&services, target.as_ref(), id).await;
+    Ok(crate::views::deploy::run_html(&r, &artifacts))
 }
 
 /// `GET /api/fragments/secrets?query[...]`: the secret coverage page's
@@ -165,12 +206,8 @@ pub async fn page_fragment(
         }
         "/secrets" => super::secrets::page(query).await,
         "/branches" => super::branches::page(query).await,
-        p => match p.strip_prefix("/runs/").map(str::parse::<i64>) {
-            Some(Ok(id)) => run_fragment(id).await,
-            Some(Err(_)) => super::with_status(Err(ApiError::NotFound(format!(
-                "There is no run {:?}: a run's address ends in its number, as in /runs/123.",
-                p.trim_start_matches("/runs/")
-            )))),
+        p => match p.strip_prefix("/runs/") {
+            Some(rest) => run_pages(rest, query).await,
             None => super::with_status(Err(ApiError::NotFound(format!(
                 "{p} is not a page this endpoint renders."
             )))),

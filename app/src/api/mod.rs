@@ -5,6 +5,8 @@
 
 pub mod actions;
 pub mod activity;
+#[cfg(feature = "ssr")]
+mod artifacts;
 pub mod branches;
 #[cfg(feature = "ssr")]
 mod convert;

@@ -16,6 +16,7 @@ pub struct StepView {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobView {
+    pub job_id: i64,
     pub name: String,
     pub status: String,
     pub conclusion: Option<String>,
@@ -50,6 +51,8 @@ pub struct AttentionView {
     /// The action kind that fixes it (`redeploy-last-good`, ...).
     pub fix: Option<String>,
     pub fix_label: Option<String>,
+    /// The run it is about, if any (`/runs/{id}` says why).
+    pub run_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod activity;
+pub mod artifacts;
 pub mod branches;
 pub mod deploy_row;
 pub mod deploys;
@@ -14,6 +15,10 @@ pub mod shell;
 
 pub use actions::{ActionView, PlanView, ProgressView, StartedView};
 pub use activity::{ActivityPage, ActivityQuery, ActivityRow, ACTIVITY_PAGE};
+pub use artifacts::{
+    ArtifactRow, ArtifactView, CaseView, FileRow, JobLogView, LineView, LogView, PieceView,
+    ReportView, RunArtifacts, CASES_SHOWN,
+};
 pub use branches::{
     BackupRow, BackupsView, BranchRunStep, BranchRunView, BranchSection, BranchView, BranchesView,
     ConnectionView, CostView,

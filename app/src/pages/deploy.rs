@@ -65,3 +65,22 @@ pub fn RunPage() -> impl IntoView {
         <ServerRendered heading="Workflow run" loading="Loading the run…" />
     }
 }
+
+/// `/runs/:id/artifacts/:artifact`: one artifact opened, rendered on the
+/// server.
+#[component]
+pub fn ArtifactPage() -> impl IntoView {
+    view! {
+        <Title text="Artifact" />
+        <ServerRendered heading="Artifact" loading="Opening the artifact…" />
+    }
+}
+
+/// `/runs/:id/jobs/:job/log`: a job's log, rendered on the server.
+#[component]
+pub fn JobLogPage() -> impl IntoView {
+    view! {
+        <Title text="Job log" />
+        <ServerRendered heading="Job log" loading="Loading the log…" />
+    }
+}

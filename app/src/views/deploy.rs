@@ -3,20 +3,27 @@
 
 use super::parts::{RunJobs, StateBadge};
 use crate::format::{first_line, maybe_duration, short, utc_timestamp};
-use crate::model::{DeployDetail, RunView};
+use crate::model::{DeployDetail, RunArtifacts, RunView};
 use leptos::prelude::*;
 
-/// The HTML of a deploy's page body.
-pub fn deploy_html(d: &DeployDetail) -> String {
-    view! { <DeployBody detail=d.clone() /> }.to_html()
+/// The HTML of a deploy's page body, with its run's artifacts when it has
+/// a run.
+pub fn deploy_html(d: &DeployDetail, artifacts: Option<&RunArtifacts>) -> String {
+    let artifacts = artifacts.cloned();
+    view! {
+        <DeployBody detail=d.clone() />
+        {artifacts.map(|a| view! { <super::artifacts::RunArtifactsSection artifacts=a /> })}
+    }
+    .to_html()
 }
 
 /// The HTML of a run's page body.
-pub fn run_html(r: &RunView) -> String {
+pub fn run_html(r: &RunView, artifacts: &RunArtifacts) -> String {
     view! {
         <h1 class="text-2xl font-semibold tracking-tight">{format!("Workflow run #{}", r.run_number)}</h1>
         <p class="mt-1 font-mono text-sm">{short(&Some(r.head_sha.clone()))}</p>
         <section class="mt-4 rounded-lg border border-slate-200 bg-white p-4"><RunSummary run=r.clone() /></section>
+        <super::artifacts::RunArtifactsSection artifacts=artifacts.clone() />
     }
     .to_html()
 }
@@ -93,7 +100,7 @@ fn RunSummary(run: RunView) -> impl IntoView {
                 None => view! { <span class="text-slate-500">"did not run"</span> }.into_any(),
             }}
             {r.html_url.clone().map(|u| view! {
-                <a class="underline" href=format!("{u}#artifacts") rel="noopener noreferrer" target="_blank">"Artifacts on GitHub"</a>
+                <a class="underline" href=u rel="noopener noreferrer" target="_blank">"The run on GitHub"</a>
             })}
         </p>
         <p class="text-sm text-slate-600">{format!("{} by {} on {} · started {}", r.event, r.actor.clone().unwrap_or_default(), r.branch.clone().unwrap_or_default(), utc_timestamp(r.created_at_ms))}</p>

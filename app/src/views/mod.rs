@@ -5,6 +5,7 @@
 
 pub mod actions;
 pub mod activity;
+pub mod artifacts;
 pub mod branches;
 pub mod charts;
 pub mod deploy;

@@ -33,7 +33,10 @@ fn OverviewBody(o: OverviewView) -> impl IntoView {
                         let fix = a.fix_label.clone().filter(|_| can_act);
                         view! {
                             <li class="flex flex-wrap items-start justify-between gap-2 text-sm" data-attention=a.kind.clone()>
-                                <span class="max-w-prose">{a.message.clone()}</span>
+                                <span class="max-w-prose">
+                                    {a.message.clone()}
+                                    {a.run_id.map(|id| view! { " "<a class="underline" href=format!("/runs/{id}") data-testid="attention-run">"See the run: jobs, logs, test results"</a> })}
+                                </span>
                                 {fix.map(|label| view! { <span class="text-xs font-medium text-emerald-800">{format!("Fix: {label} (below)")}</span> })}
                             </li>
                         }

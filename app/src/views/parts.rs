@@ -70,11 +70,13 @@ pub fn RunJobs(run: RunView) -> impl IntoView {
         <div class="mt-3 space-y-4" data-testid="run-jobs">
             {run.jobs.into_iter().map(|j| {
                 let outcome = j.conclusion.clone().unwrap_or_else(|| j.status.clone());
+                let log = format!("/runs/{}/jobs/{}/log", run.run_id, j.job_id);
                 view! {
                     <div class="rounded border border-slate-200">
                         <div class="flex items-center justify-between bg-slate-50 px-3 py-2 text-sm">
                             <span class="font-medium">{j.name.clone()}</span>
                             <span class="flex items-center gap-2">
+                                <a class="underline" href=log>"Log"</a>
                                 <span class="text-slate-500">{span(j.started_at_ms, j.completed_at_ms)}</span>
                                 <StateBadge state=outcome />
                             </span>

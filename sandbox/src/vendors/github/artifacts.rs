@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 fn artifact_json(sim: &Sim, origin: &str, run: &Run, a: &Artifact) -> Value {
-    let size = artifacts::smoke_zip(run, a, &staging_url(sim)).len();
+    let size = artifacts::zip_of(run, a, &staging_url(sim)).len();
     let u = format!("{}/actions/artifacts/{}", repo_url(sim, origin), a.id);
     json!({
         "id": a.id,
@@ -126,7 +126,7 @@ pub(super) async fn download_zip(
                     format!("attachment; filename={}.zip", a.name),
                 ),
             ],
-            artifacts::smoke_zip(run, a, &staging_url(&sim)),
+            artifacts::zip_of(run, a, &staging_url(&sim)),
         )
             .into_response(),
         _ => not_found(),

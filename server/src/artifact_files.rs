@@ -1,0 +1,199 @@
+//! `GET /runs/{run}/artifacts/{artifact}/raw?path=P`: one file of a run's
+//! artifact, for signed-in people (the guard sees to it). What is served
+//! depends on what the file is, never on what it claims:
+//! - an image only once its bytes are sniffed as PNG, JPEG, GIF or WebP,
+//!   with that type;
+//! - a log or other text file as a download, masked line by line as the
+//!   page shows it;
+//! - HTML and anything else as a download (`attachment`,
+//!   `application/octet-stream`), so nothing in an artifact ever runs as a
+//!   page of Greenroom's origin;
+//! - an archive inside the artifact not at all.
+//!
+//! Every answer carries `X-Content-Type-Options: nosniff` and
+//! `Content-Security-Policy: sandbox`.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use greenroom::artifacts::{sniff, ArtifactError, EntryKind};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub struct RawQuery {
+    #[serde(default)]
+    path: String,
+}
+
+/// What a file of an artifact is served with, whatever it is.
+const SANDBOX: &str =
+    "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'";
+
+fn refuse(status: StatusCode, text: impl Into<String>) -> Response {
+    let mut res = (status, text.into()).into_response();
+    harden(&mut res);
+    res
+}
+
+fn harden(res: &mut Response) {
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(SANDBOX),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+}
+
+fn artifact_error(e: ArtifactError) -> Response {
+    let status = match e {
+        ArtifactError::Expired => StatusCode::GONE,
+        ArtifactError::Gone => StatusCode::NOT_FOUND,
+        ArtifactError::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        ArtifactError::Vendor(_) => StatusCode::BAD_GATEWAY,
+        ArtifactError::Disk(_) => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    refuse(status, e.to_string())
+}
+
+/// The file's name for a download: its last path part, in characters a
+/// `Content-Disposition` header carries safely.
+fn download_name(path: &str) -> String {
+    let base = path.rsplit('/').next().unwrap_or(path);
+    let clean: String = base
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(100)
+        .collect();
+    if clean.is_empty() || clean.chars().all(|c| c == '.') {
+        "file".into()
+    } else {
+        clean
+    }
+}
+
+fn download(bytes: Vec<u8>, content_type: &'static str, path: &str) -> Response {
+    let mut res = bytes.into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) =
+        HeaderValue::from_str(&format!("attachment; filename=\"{}\"", download_name(path)))
+    {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    harden(&mut res);
+    res
+}
+
+pub async fn raw(
+    State(services): State<greenroom::Services>,
+    Path((run_id, artifact_id)): Path<(i64, u64)>,
+    Query(q): Query<RawQuery>,
+) -> Response {
+    let ops = &services.ops;
+    let (_, target) = match ops.run_and_target(&services.storage, run_id).await {
+        Ok(Some(found)) => found,
+        Ok(None) => {
+            return refuse(
+                StatusCode::NOT_FOUND,
+                "No such run of a configured project.",
+            )
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "an artifact file was refused: the database did not answer");
+            return refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Greenroom's database did not answer; try again shortly.",
+            );
+        }
+    };
+    let repo = greenroom::sync::repo_of(&target.project);
+    let found = match ops.artifacts.find(&repo, run_id as u64, artifact_id).await {
+        Ok(a) => a,
+        Err(e) => return artifact_error(e),
+    };
+    match found {
+        None => return refuse(StatusCode::NOT_FOUND, "The run has no such artifact."),
+        Some(a) if a.expired => return artifact_error(ArtifactError::Expired),
+        Some(_) => {}
+    }
+    let opened = match ops.artifacts.open(&repo, artifact_id).await {
+        Ok(o) => o,
+        Err(e) => return artifact_error(e),
+    };
+    let Some(entry) = opened.checked.entry(&q.path).cloned() else {
+        return refuse(StatusCode::NOT_FOUND, "The artifact has no such file.");
+    };
+    match entry.kind {
+        EntryKind::Archive => refuse(
+            StatusCode::FORBIDDEN,
+            "Archives inside an artifact are never opened or served.",
+        ),
+        EntryKind::Image => match ops.artifacts.file(&opened, &entry.path).await {
+            Ok(bytes) => match sniff::image(&bytes) {
+                Some(image) => {
+                    let mut res = bytes.into_response();
+                    let h = res.headers_mut();
+                    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(image.mime()));
+                    // Immutable, like the artifact; but only for this person.
+                    h.insert(
+                        header::CACHE_CONTROL,
+                        HeaderValue::from_static("private, max-age=3600"),
+                    );
+                    harden(&mut res);
+                    res
+                }
+                None => download(bytes, "application/octet-stream", &entry.path),
+            },
+            Err(e) => artifact_error(e),
+        },
+        EntryKind::Text | EntryKind::Xml => match ops.artifacts.text(&opened, &entry.path).await {
+            Ok(text) => {
+                let known = ops.secrets.known_values(target).await;
+                let masked: String = text
+                    .split_inclusive('\n')
+                    .map(|l| {
+                        let (body, end) = match l.strip_suffix('\n') {
+                            Some(b) => (b, "\n"),
+                            None => (l, ""),
+                        };
+                        known.mask(body) + end
+                    })
+                    .collect();
+                download(
+                    masked.into_bytes(),
+                    "text/plain; charset=utf-8",
+                    &entry.path,
+                )
+            }
+            Err(e) => artifact_error(e),
+        },
+        EntryKind::Html | EntryKind::Other => {
+            match ops.artifacts.file(&opened, &entry.path).await {
+                Ok(bytes) => download(bytes, "application/octet-stream", &entry.path),
+                Err(e) => artifact_error(e),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn download_names_are_plain() {
+        assert_eq!(download_name("report/index.html"), "index.html");
+        assert_eq!(download_name("a/\"evil\r\nx.html"), "_evil__x.html");
+        assert_eq!(download_name("dir/"), "file");
+        assert_eq!(download_name(".."), "file");
+    }
+}
