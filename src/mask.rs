@@ -189,6 +189,9 @@ fn mask_word(word: &str) -> String {
     mask_embedded(&out)
 }
 
+/// The most values a [`Known`] keeps when merged.
+pub const MAX_KNOWN: usize = 5_000;
+
 /// Values known to be secret (read from the secret sources), masked
 /// wherever they appear in a line, in addition to [`mask_line`]'s rules.
 #[derive(Default, Clone)]
@@ -205,9 +208,30 @@ impl Known {
             .filter(|v| v.chars().count() >= 6)
             .collect();
         // Longest first, so a value containing another is masked whole.
-        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        values.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         values.dedup();
         Self { values }
+    }
+
+    /// These values and `newer`'s together (at most [`MAX_KNOWN`]): a read
+    /// that failed or found less must not unmask what an earlier one found.
+    pub fn merged(&self, newer: &Known) -> Known {
+        let all: Vec<String> = newer
+            .values
+            .iter()
+            .chain(self.values.iter())
+            .take(MAX_KNOWN)
+            .cloned()
+            .collect();
+        Known::new(all)
+    }
+
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
     }
 
     /// `line` with every known value and everything [`mask_line`] finds
@@ -314,5 +338,19 @@ mod tests {
         );
         assert_eq!(known.mask("plain abc line"), "plain abc line");
         assert!(!format!("{known:?}").contains("canary"));
+    }
+
+    #[test]
+    fn a_later_read_that_found_less_keeps_what_was_known() {
+        let before = Known::new(["first-secret-1".to_string(), "shared-value".to_string()]);
+        let after = Known::new(["shared-value".to_string(), "second-secret".to_string()]);
+        let both = before.merged(&after);
+        assert_eq!(both.len(), 3);
+        let line = both.mask("first-secret-1 second-secret shared-value");
+        assert_eq!(line, format!("{MASK} {MASK} {MASK}"));
+        assert!(before
+            .merged(&Known::default())
+            .mask("first-secret-1")
+            .contains(MASK));
     }
 }

@@ -68,8 +68,8 @@ struct Inner {
     counts: Mutex<HashMap<i64, (std::time::Instant, Option<usize>)>>,
     /// When each person's recent upload checks of each project ran.
     uploads: Mutex<HashMap<(i64, String), std::collections::VecDeque<std::time::Instant>>>,
-    /// The values the last check of each project could read, for masking
-    /// logs; held in memory only, replaced by each check.
+    /// The values the checks of each project could read, for masking
+    /// logs; held in memory only, each check adding what it read.
     known: Mutex<HashMap<i64, crate::mask::Known>>,
 }
 
@@ -175,8 +175,8 @@ impl SecretChecks {
     }
 
     /// The secret values of the project's stores that Greenroom can read,
-    /// to mask in what it shows: from this instance's last check, or read
-    /// now when there was none (a store that cannot be read adds nothing;
+    /// to mask in what it shows: what this instance's checks read, or read
+    /// now when none has (a store that cannot be read adds nothing;
     /// token-shaped strings are masked all the same).
     pub async fn known_values(&self, t: &SyncTarget) -> crate::mask::Known {
         let held = |inner: &Inner| {
@@ -192,13 +192,19 @@ impl SecretChecks {
         }
         let c = &self.inner.clients;
         let sources = gather::gather(&t.project, &c.netlify, &c.github).await;
-        let known = sources.known_values();
-        self.inner
-            .known
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(t.project_id, known.clone());
-        known
+        self.remember(t.project_id, sources.known_values())
+    }
+
+    /// Adds what a read found to what earlier reads found (a store that
+    /// failed this time must not unmask what it held); answers the whole.
+    fn remember(&self, project_id: i64, found: crate::mask::Known) -> crate::mask::Known {
+        let mut known = self.inner.known.lock().unwrap_or_else(|p| p.into_inner());
+        let merged = match known.get(&project_id) {
+            Some(before) => before.merged(&found),
+            None => found,
+        };
+        known.insert(project_id, merged.clone());
+        merged
     }
 
     /// The project's open findings (not dismissed); `None` before its first
@@ -314,11 +320,7 @@ impl SecretChecks {
     async fn check(&self, t: &SyncTarget, env: Option<&dotenv::EnvFile>) -> Coverage {
         let c = &self.inner.clients;
         let sources = gather::gather(&t.project, &c.netlify, &c.github).await;
-        self.inner
-            .known
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(t.project_id, sources.known_values());
+        self.remember(t.project_id, sources.known_values());
         coverage(&Check {
             project: &t.project,
             sources: &sources,

@@ -90,6 +90,9 @@ pub struct Syncer {
     full_passes: AtomicU64,
     /// Secret coverage, checked after each project's full pass.
     secrets: Option<crate::secret_checks::SecretChecks>,
+    /// Runs' artifacts: the latest deploy-job run's results are read after
+    /// each project's full pass.
+    artifacts: Option<Arc<crate::artifacts::Artifacts>>,
     /// Which previews are old enough to read their git branch for.
     branch_rules: crate::branches::AttentionRules,
     /// Whether a branch was in progress when this instance last read each
@@ -111,6 +114,7 @@ impl Syncer {
             targets,
             full_passes: AtomicU64::new(0),
             secrets: None,
+            artifacts: None,
             branch_rules: Default::default(),
             branches_busy: Default::default(),
         }
@@ -120,6 +124,14 @@ impl Syncer {
     /// possibly forgotten).
     pub fn with_branch_rules(mut self, rules: crate::branches::AttentionRules) -> Self {
         self.branch_rules = rules;
+        self
+    }
+
+    /// Also reads the test results of each project's latest finished
+    /// deploy-job run on every full pass (one download per run, ever), so
+    /// that the overview shows them without a vendor call of its own.
+    pub fn with_artifacts(mut self, artifacts: Arc<crate::artifacts::Artifacts>) -> Self {
+        self.artifacts = Some(artifacts);
         self
     }
 
@@ -149,6 +161,9 @@ impl Syncer {
                     report.errors.push(e.to_string());
                 }
             }
+            if let Some(artifacts) = &self.artifacts {
+                self.read_results(t, artifacts).await;
+            }
             out.push(report);
         }
         if self.full_passes.fetch_add(1, Ordering::Relaxed) == 0 {
@@ -156,6 +171,32 @@ impl Syncer {
             crate::memory::release_freed();
         }
         out
+    }
+
+    /// Reads the test results of the project's latest finished deploy-job
+    /// run on its staging branch. A failure is logged: the overview then
+    /// simply shows none.
+    async fn read_results(&self, t: &SyncTarget, artifacts: &crate::artifacts::Artifacts) {
+        let p = &t.project;
+        let latest = self
+            .storage
+            .latest_run_with_job(
+                t.project_id,
+                &p.github.deploy_job,
+                Some(p.github.staging_branch.as_str()),
+            )
+            .await;
+        let run = match latest {
+            Ok(Some(run)) if run.status == "completed" => run,
+            Ok(_) => return,
+            Err(e) => {
+                tracing::warn!(project = %p.name, error = %e, "the latest deploy-job run could not be read");
+                return;
+            }
+        };
+        if let Err(e) = artifacts.summary(&repo_of(p), run.run_id as u64).await {
+            tracing::warn!(project = %p.name, run = run.run_id, error = %e, "the run's test results could not be read");
+        }
     }
 
     /// Checks what is in progress in every project.

@@ -249,6 +249,29 @@ fn an_unsupported_database_url_is_refused() {
 }
 
 #[test]
+fn artifact_caps_out_of_range_are_refused_and_the_defaults_are_the_issues() {
+    Jail::expect_with(|jail| {
+        jail.create_file(
+            "caps.toml",
+            "[artifacts]\ndownload_mb = 0\nmax_ratio = 1\ncache_mb = 2048\n",
+        )?;
+        let err = load("caps.toml", Credentials::default()).unwrap_err();
+        let keys: Vec<String> = err.problems().into_iter().map(|p| p.key).collect();
+        assert_eq!(
+            keys,
+            ["artifacts.download_mb", "artifacts.max_ratio"],
+            "{err}"
+        );
+        jail.create_file("ok.toml", "[artifacts]\ncache_mb = 10\n")?;
+        let config = load("ok.toml", Credentials::default()).unwrap();
+        assert_eq!(config.artifacts.cache_bytes(), 10 * 1024 * 1024);
+        let limits = config.artifacts.limits();
+        assert_eq!(limits, greenroom::artifacts::Limits::default());
+        Ok(())
+    });
+}
+
+#[test]
 fn live_mode_names_every_missing_required_value() {
     Jail::expect_with(|jail| {
         jail.create_file("live.toml", "mode = \"live\"\n")?;

@@ -9,9 +9,11 @@ use crate::model::{Artifact, ArtifactShape, Job, Outcome, Run};
 use crate::util::{iso, iso_secs};
 
 /// The artifact's zip file (or, for `not-zip`, the bytes that pretend to be).
-pub fn zip_of(run: &Run, artifact: &Artifact, staging_url: &str) -> Vec<u8> {
+/// `org_id` is the organization id the smoke test used: a value Netlify
+/// lets Greenroom read, which its viewer must mask.
+pub fn zip_of(run: &Run, artifact: &Artifact, staging_url: &str, org_id: &str) -> Vec<u8> {
     match artifact.shape {
-        ArtifactShape::Smoke => smoke_zip(run, artifact, staging_url),
+        ArtifactShape::Smoke => smoke_zip(run, artifact, staging_url, org_id),
         ArtifactShape::ZipSlip => zip_slip(),
         ArtifactShape::Symlink => {
             let mut zip = ZipWriter::default();
@@ -60,13 +62,13 @@ fn zip_slip() -> Vec<u8> {
 }
 
 /// The smoke results.
-fn smoke_zip(run: &Run, artifact: &Artifact, staging_url: &str) -> Vec<u8> {
+fn smoke_zip(run: &Run, artifact: &Artifact, staging_url: &str, org_id: &str) -> Vec<u8> {
     let mut zip = ZipWriter::default();
     zip.add("junit.xml", junit(run, artifact).as_bytes());
     zip.add("reports/unit/junit.xml", unit_junit(run).as_bytes());
     zip.add(
         "smoke.log",
-        smoke_log(run, artifact, staging_url).as_bytes(),
+        smoke_log(run, artifact, staging_url, org_id).as_bytes(),
     );
     zip.add(
         "screenshots/login.png",
@@ -194,10 +196,10 @@ fn junit(run: &Run, artifact: &Artifact) -> String {
     )
 }
 
-fn smoke_log(run: &Run, artifact: &Artifact, staging_url: &str) -> String {
+fn smoke_log(run: &Run, artifact: &Artifact, staging_url: &str, org_id: &str) -> String {
     let mut log = format!(
         "> preview:smoke\n> SMOKE_BASE_URL={staging_url} playwright test smoke/\n\
-         > runtime config: anon key eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJyb2xlIjoiYW5vbiIsInJlZiI6InNhbmRib3gifQ.c2FuZGJveC1ub3QtYS1yZWFsLXNpZ25hdHVyZQ\n\nRunning {} tests using 1 worker (run {}, commit {})\n",
+         > runtime config: anon key eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJyb2xlIjoiYW5vbiIsInJlZiI6InNhbmRib3gifQ.c2FuZGJveC1ub3QtYS1yZWFsLXNpZ25hdHVyZQ\n> organization: \x1b[1m{org_id}\x1b[22m\n\nRunning {} tests using 1 worker (run {}, commit {})\n",
         SMOKE_CASES.len(),
         run.id,
         &run.head_sha[..7.min(run.head_sha.len())]

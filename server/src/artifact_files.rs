@@ -3,11 +3,12 @@
 //! depends on what the file is, never on what it claims:
 //! - an image only once its bytes are sniffed as PNG, JPEG, GIF or WebP,
 //!   with that type;
-//! - a log or other text file as a download, masked line by line as the
-//!   page shows it;
+//! - a log, or any other file that is UTF-8 text (an HTML report, a HAR,
+//!   a file without an extension), as a download of its plain text with
+//!   escapes dropped and secrets masked line by line, as the page shows it;
 //! - HTML and anything else as a download (`attachment`,
 //!   `application/octet-stream`), so nothing in an artifact ever runs as a
-//!   page of Greenroom's origin;
+//!   page of Greenroom's origin; a binary file (a video) as it is;
 //! - an archive inside the artifact not at all.
 //!
 //! Every answer carries `X-Content-Type-Options: nosniff` and
@@ -51,9 +52,9 @@ fn artifact_error(e: ArtifactError) -> Response {
     let status = match e {
         ArtifactError::Expired => StatusCode::GONE,
         ArtifactError::Gone => StatusCode::NOT_FOUND,
-        ArtifactError::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        ArtifactError::Refused(_) => StatusCode::CONFLICT,
         ArtifactError::Vendor(_) => StatusCode::BAD_GATEWAY,
-        ArtifactError::Disk(_) => StatusCode::SERVICE_UNAVAILABLE,
+        ArtifactError::Disk(_) | ArtifactError::Evicted => StatusCode::SERVICE_UNAVAILABLE,
     };
     refuse(status, e.to_string())
 }
@@ -155,31 +156,25 @@ pub async fn raw(
             },
             Err(e) => artifact_error(e),
         },
-        EntryKind::Text | EntryKind::Xml => match ops.artifacts.text(&opened, &entry.path).await {
-            Ok(text) => {
-                let known = ops.secrets.known_values(target).await;
-                let masked: String = text
-                    .split_inclusive('\n')
-                    .map(|l| {
-                        let (body, end) = match l.strip_suffix('\n') {
-                            Some(b) => (b, "\n"),
-                            None => (l, ""),
-                        };
-                        known.mask(body) + end
-                    })
-                    .collect();
-                download(
-                    masked.into_bytes(),
-                    "text/plain; charset=utf-8",
-                    &entry.path,
-                )
-            }
-            Err(e) => artifact_error(e),
-        },
-        EntryKind::Html | EntryKind::Other => {
-            match ops.artifacts.file(&opened, &entry.path).await {
-                Ok(bytes) => download(bytes, "application/octet-stream", &entry.path),
-                Err(e) => artifact_error(e),
+        EntryKind::Text | EntryKind::Xml | EntryKind::Html | EntryKind::Other => {
+            let bytes = match ops.artifacts.file(&opened, &entry.path).await {
+                Ok(b) => b,
+                Err(e) => return artifact_error(e),
+            };
+            let text_type = matches!(entry.kind, EntryKind::Text | EntryKind::Xml);
+            match String::from_utf8(bytes) {
+                Ok(text) => {
+                    let known = ops.secrets.known_values(target).await;
+                    let masked = greenroom::artifacts::log::text_masked(&text, &known);
+                    let content_type = if text_type {
+                        "text/plain; charset=utf-8"
+                    } else {
+                        "application/octet-stream"
+                    };
+                    download(masked.into_bytes(), content_type, &entry.path)
+                }
+                // Binary (a video, a font): nothing to mask as text.
+                Err(e) => download(e.into_bytes(), "application/octet-stream", &entry.path),
             }
         }
     }

@@ -334,6 +334,13 @@ fn operations(
         notifier.clone(),
         fingerprint_key()?,
     );
+    let store = greenroom::artifacts::ArtifactStore::new(
+        config.data_dir.join("artifacts"),
+        config.artifacts.cache_bytes(),
+        config.artifacts.limits(),
+    )
+    .map_err(|e| ServerError::Artifacts(e.to_string()))?;
+    let artifacts = Arc::new(greenroom::artifacts::Artifacts::new(store, clients.clone()));
     let syncer = Arc::new(
         greenroom::sync::Syncer::new(
             storage.counted_apart(),
@@ -342,15 +349,9 @@ fn operations(
             targets.clone(),
         )
         .with_secrets(secrets.clone())
+        .with_artifacts(artifacts.clone())
         .with_branch_rules(config.branches.rules()),
     );
-    let store = greenroom::artifacts::ArtifactStore::new(
-        config.data_dir.join("artifacts"),
-        config.artifacts.cache_bytes(),
-        config.artifacts.limits(),
-    )
-    .map_err(|e| ServerError::Artifacts(e.to_string()))?;
-    let artifacts = Arc::new(greenroom::artifacts::Artifacts::new(store, clients.clone()));
     let actions = greenroom::actions::Actions::new(
         storage.counted_apart(),
         clients,

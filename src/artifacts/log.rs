@@ -78,31 +78,67 @@ pub fn page(text: &str, known: &Known, page: usize) -> LogPage {
 }
 
 fn line(number: usize, raw: &str, known: &Known) -> Line {
-    let (raw, cut) = match raw.char_indices().nth(MAX_LINE_CHARS) {
-        Some((at, _)) => (&raw[..at], true),
-        None => (raw, false),
-    };
+    // The whole line is masked before anything is cut: a value straddling
+    // the cut is masked whole.
     let pieces = styled(raw);
     let plain: String = pieces.iter().map(|p| p.text.as_str()).collect();
     let masked = known.mask(&plain);
     // Masking turns tabs into spaces; that alone changes nothing secret.
-    if masked == plain.replace('\t', " ") {
-        return Line {
-            number,
-            pieces,
-            masked: false,
-            cut,
-        };
-    }
-    Line {
-        number,
-        pieces: vec![Piece {
+    let (pieces, was_masked) = if masked == plain.replace('\t', " ") {
+        (pieces, false)
+    } else {
+        let whole = Piece {
             style: Style::default(),
             text: masked,
-        }],
-        masked: true,
+        };
+        (vec![whole], true)
+    };
+    let (pieces, cut) = cut(pieces, MAX_LINE_CHARS);
+    Line {
+        number,
+        pieces,
+        masked: was_masked,
         cut,
     }
+}
+
+/// At most `max` characters of the pieces, and whether any were dropped.
+fn cut(pieces: Vec<Piece>, max: usize) -> (Vec<Piece>, bool) {
+    let mut left = max;
+    let mut out = Vec::with_capacity(pieces.len());
+    for mut p in pieces {
+        if left == 0 {
+            return (out, true);
+        }
+        if let Some((at, _)) = p.text.char_indices().nth(left) {
+            p.text.truncate(at);
+            out.push(p);
+            return (out, true);
+        }
+        left -= p.text.chars().count();
+        out.push(p);
+    }
+    (out, false)
+}
+
+/// A line as plain text (escapes dropped), masked: what a download of a
+/// log holds, and how a report's texts are shown.
+pub fn plain_masked(raw: &str, known: &Known) -> String {
+    let plain: String = styled(raw).into_iter().map(|p| p.text).collect();
+    known.mask(&plain)
+}
+
+/// Every line of `text` through [`plain_masked`], line ends kept.
+pub fn text_masked(text: &str, known: &Known) -> String {
+    text.split_inclusive('\n')
+        .map(|l| {
+            let (body, end) = match l.strip_suffix('\n') {
+                Some(b) => (b.strip_suffix('\r').unwrap_or(b), "\n"),
+                None => (l, ""),
+            };
+            plain_masked(body, known) + end
+        })
+        .collect()
 }
 
 /// The line's text in styled pieces; escapes other than colours and
@@ -256,6 +292,34 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn downloads_and_reports_lose_escapes_before_masking() {
+        let known = Known::new(["org-1234567".to_string()]);
+        let text = "\x1b[32mghp_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789\x1b[0m ok\r\nid \x1b[1morg-1234567\x1b[0m\nlast";
+        let out = text_masked(text, &known);
+        assert!(
+            !out.contains("ABCDEFGHIJ") && !out.contains("org-1234567"),
+            "{out}"
+        );
+        assert!(!out.contains('\u{1b}'), "{out:?}");
+        assert_eq!(out.lines().count(), 3);
+        assert!(out.ends_with("last"));
+    }
+
+    #[test]
+    fn a_value_across_the_cut_is_masked_whole() {
+        let secret = "s3cr3t-value-that-is-long";
+        let known = Known::new([secret.to_string()]);
+        let raw = format!("{}{secret}", "x".repeat(MAX_LINE_CHARS - 5));
+        let p = page(&raw, &known, 1);
+        let text = plain(&p.lines[0].pieces);
+        assert!(
+            p.lines[0].masked && !text.contains("s3cr3"),
+            "{}",
+            &text[text.len() - 20..]
+        );
     }
 
     #[test]

@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 /// How long a run's list of artifacts is reused: artifacts appear while a
 /// run goes on and expire later, so briefly.
 const LIST_TTL: Duration = Duration::from_secs(30);
+/// How soon a run's artifacts may be listed again to find one not listed.
+const FORCED_LIST_GAP: Duration = Duration::from_secs(1);
 /// XML files larger than this are listed, not parsed as reports.
 const MAX_REPORT_BYTES: u64 = 32 * 1024 * 1024;
 /// At most this many reports are parsed per artifact.
@@ -40,11 +42,41 @@ pub struct Contents {
 /// A run's artifacts as listed, and when.
 type Listed = (Instant, Arc<Vec<Artifact>>);
 
+/// What a run's test reports say, in one line for the overview and the
+/// deploy page: "smoke: 1 of 12 failed: runtime-config returns …".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResultsSummary {
+    pub total: usize,
+    /// Failed and errored cases.
+    pub failing: usize,
+    /// The first failing case's name (token shapes masked).
+    pub first_failure: Option<String>,
+}
+
+impl ResultsSummary {
+    pub fn line(&self) -> String {
+        match (&self.first_failure, self.failing) {
+            (_, 0) => format!("all {} tests passed", self.total),
+            (Some(name), n) => format!("{n} of {} failed: {name}", self.total),
+            (None, n) => format!("{n} of {} failed", self.total),
+        }
+    }
+}
+
+/// Artifacts read per run for its summary: a run uploads one or two.
+const SUMMARY_ARTIFACTS: usize = 3;
+
 pub struct Artifacts {
     store: ArtifactStore,
     clients: Arc<VendorClients>,
     /// By repository path and run.
     lists: quick_cache::sync::Cache<(String, u64), Listed>,
+    /// Each finished run's summary (`None`: it has no readable report).
+    /// A run's artifacts never change once it has finished.
+    summaries: quick_cache::sync::Cache<(String, u64), Option<ResultsSummary>>,
+    /// Artifacts' files sorted and reports parsed (unmasked), by archive
+    /// path: each view of an artifact or of one of its logs reuses them.
+    parsed: quick_cache::sync::Cache<std::path::PathBuf, Arc<Contents>>,
 }
 
 impl std::fmt::Debug for Artifacts {
@@ -61,6 +93,8 @@ impl Artifacts {
             store,
             clients,
             lists: quick_cache::sync::Cache::new(512),
+            summaries: quick_cache::sync::Cache::new(1024),
+            parsed: quick_cache::sync::Cache::new(16),
         }
     }
 
@@ -102,7 +136,17 @@ impl Artifacts {
         if let Some(a) = held.iter().find(|a| a.id == artifact_id) {
             return Ok(Some(a.clone()));
         }
-        self.lists.remove(&(repo.path(), run_id));
+        // Read again, but not more than once a second per run: asking for
+        // ids that do not exist must not spend the token's rate limit.
+        let key = (repo.path(), run_id);
+        if self
+            .lists
+            .get(&key)
+            .is_some_and(|(at, _)| at.elapsed() < FORCED_LIST_GAP)
+        {
+            return Ok(None);
+        }
+        self.lists.remove(&key);
         let fresh = self.list(repo, run_id).await?;
         Ok(fresh.iter().find(|a| a.id == artifact_id).cloned())
     }
@@ -130,6 +174,26 @@ impl Artifacts {
     /// The artifact's files sorted for the page, its reports parsed and
     /// masked with `known`.
     pub async fn contents(&self, opened: &Arc<Opened>, known: &Known) -> Contents {
+        let parsed = match self.parsed.get(&opened.path) {
+            Some(p) => p,
+            None => {
+                let p = Arc::new(self.parse(opened).await);
+                self.parsed.insert(opened.path.clone(), p.clone());
+                p
+            }
+        };
+        let mut c = (*parsed).clone();
+        for (path, r) in &mut c.reports {
+            *path = known.mask(path);
+            match r {
+                Ok(r) => mask_report(r, known),
+                Err(e) => *e = known.mask(e),
+            }
+        }
+        c
+    }
+
+    async fn parse(&self, opened: &Arc<Opened>) -> Contents {
         let mut c = Contents::default();
         for e in &opened.checked.entries {
             match e.kind {
@@ -137,14 +201,17 @@ impl Artifacts {
                     c.unparsed.push(e.clone())
                 }
                 EntryKind::Xml => match self.store.read(opened, &e.path).await {
-                    Ok(bytes) => match junit::parse(&e.path, &bytes) {
-                        Ok(mut r) => {
-                            mask_report(&mut r, known);
-                            c.reports.push((e.path.clone(), Ok(r)));
+                    Ok(bytes) => {
+                        let path = e.path.clone();
+                        let parsed =
+                            tokio::task::spawn_blocking(move || junit::parse(&path, &bytes)).await;
+                        match parsed {
+                            Ok(Ok(r)) => c.reports.push((e.path.clone(), Ok(r))),
+                            Ok(Err(JunitError::NotJunit { .. })) => c.texts.push(e.clone()),
+                            Ok(Err(err)) => c.reports.push((e.path.clone(), Err(err.to_string()))),
+                            Err(err) => c.reports.push((e.path.clone(), Err(err.to_string()))),
                         }
-                        Err(JunitError::NotJunit { .. }) => c.texts.push(e.clone()),
-                        Err(err) => c.reports.push((e.path.clone(), Err(err.to_string()))),
-                    },
+                    }
                     Err(err) => c.reports.push((e.path.clone(), Err(err.to_string()))),
                 },
                 EntryKind::Text => c.texts.push(e.clone()),
@@ -156,28 +223,108 @@ impl Artifacts {
         c
     }
 
+    /// The summary of a finished run's test reports: read from its
+    /// artifacts (downloaded once, like any opening) and kept in memory.
+    /// `None` when the run has no readable report, or its artifacts have
+    /// expired. Reports are summed over the run's artifacts.
+    pub async fn summary(
+        &self,
+        repo: &Repo,
+        run_id: u64,
+    ) -> Result<Option<ResultsSummary>, ArtifactError> {
+        let key = (repo.path(), run_id);
+        if let Some(s) = self.summaries.get(&key) {
+            return Ok(s);
+        }
+        let list = self.list(repo, run_id).await?;
+        let mut sum = ResultsSummary {
+            total: 0,
+            failing: 0,
+            first_failure: None,
+        };
+        let mut read_any = false;
+        for a in list.iter().filter(|a| !a.expired).take(SUMMARY_ARTIFACTS) {
+            let opened = match self.open(repo, a.id).await {
+                Ok(o) => o,
+                // A hostile or expired artifact has no results to count.
+                Err(ArtifactError::Refused(_) | ArtifactError::Expired | ArtifactError::Gone) => {
+                    continue
+                }
+                Err(e) => return Err(e),
+            };
+            let contents = self.contents(&opened, &Known::default()).await;
+            for (_, r) in &contents.reports {
+                let Ok(r) = r else { continue };
+                read_any = true;
+                let c = r.counts();
+                sum.total += c.total;
+                sum.failing += c.failed + c.errors;
+                if sum.first_failure.is_none() {
+                    sum.first_failure = r
+                        .failures_first()
+                        .first()
+                        .filter(|(_, c)| {
+                            matches!(c.outcome, super::Outcome::Failed | super::Outcome::Error)
+                        })
+                        .map(|(_, c)| c.name.clone());
+                }
+            }
+        }
+        let summary = read_any.then_some(sum);
+        self.summaries.insert(key, summary.clone());
+        Ok(summary)
+    }
+
+    /// The summary if it has been read (by sync, or a page that waited
+    /// for it); never reads anything itself.
+    pub fn summary_held(&self, repo: &Repo, run_id: u64) -> Option<ResultsSummary> {
+        self.summaries.get(&(repo.path(), run_id)).flatten()
+    }
+
+    /// The summary, waiting at most `wait` for it (a page that shows it
+    /// must not hang on a slow download); read on in the background after.
+    pub async fn summary_within(
+        self: &Arc<Self>,
+        repo: &Repo,
+        run_id: u64,
+        wait: Duration,
+    ) -> Option<ResultsSummary> {
+        let me = self.clone();
+        let repo = repo.clone();
+        let task = tokio::spawn(async move { me.summary(&repo, run_id).await });
+        match tokio::time::timeout(wait, task).await {
+            Ok(Ok(Ok(s))) => s,
+            Ok(Ok(Err(e))) => {
+                tracing::debug!(run = run_id, error = %e, "a run's test results could not be read");
+                None
+            }
+            _ => None,
+        }
+    }
+
     /// A job's log as GitHub serves it.
     pub async fn job_log(&self, repo: &Repo, job_id: u64) -> Result<String, ArtifactError> {
         Ok(self.clients.github.download_job_logs(repo, job_id).await?)
     }
 }
 
-/// Everything of a report that is shown, masked.
+/// Everything of a report that is shown, masked; escapes dropped from its
+/// texts first, so that colours cannot split a token past the masking.
 fn mask_report(r: &mut Report, known: &Known) {
-    let m = |s: &mut String| *s = known.mask(s);
+    let one = |s: &mut String| *s = super::log::plain_masked(s, known);
+    let many = |s: &mut String| *s = super::log::text_masked(s, known);
     for suite in &mut r.suites {
-        m(&mut suite.name);
+        one(&mut suite.name);
         for case in &mut suite.cases {
-            m(&mut case.name);
+            one(&mut case.name);
+            case.classname.iter_mut().for_each(one);
+            case.file.iter_mut().for_each(one);
+            case.attachments.iter_mut().for_each(one);
             for t in [&mut case.message, &mut case.trace, &mut case.output]
                 .into_iter()
                 .flatten()
             {
-                *t = t
-                    .lines()
-                    .map(|l| known.mask(l))
-                    .collect::<Vec<_>>()
-                    .join("\n");
+                many(t);
             }
         }
     }
@@ -189,13 +336,16 @@ mod tests {
 
     #[test]
     fn reports_are_masked_line_by_line() {
-        let xml = br#"<testsuite name="s"><testcase name="t"><failure message="token ghp_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789">at line 1
+        let xml = b"<testsuite name=\"s\"><testcase name=\"t\" classname=\"known-secret-99\"><failure message=\"token \x1b[1mghp_\x1b[0mABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789\">at line 1
 password=hunter2secret at line 2</failure><system-out>ok
-using known-secret-99</system-out></testcase></testsuite>"#;
+using known-secret-99</system-out></testcase></testsuite>";
         let mut r = junit::parse("r.xml", xml).unwrap();
         mask_report(&mut r, &Known::new(["known-secret-99".to_string()]));
         let case = &r.suites[0].cases[0];
-        let all = format!("{:?} {:?} {:?}", case.message, case.trace, case.output);
+        let all = format!(
+            "{:?} {:?} {:?} {:?}",
+            case.message, case.trace, case.output, case.classname
+        );
         for secret in ["ABCDEFGHIJ", "hunter2secret", "known-secret-99"] {
             assert!(!all.contains(secret), "{secret} in {all}");
         }

@@ -29,6 +29,8 @@ pub enum ArtifactError {
     Refused(ArchiveError),
     #[error("the artifact cache under the data directory failed: {0}. Check that the directory is writable and the disk has room.")]
     Disk(String),
+    #[error("the artifact was just removed from Greenroom's cache to make room for others; open it again")]
+    Evicted,
 }
 
 impl From<ProviderError> for ArtifactError {
@@ -62,7 +64,7 @@ pub struct ArtifactStore {
     /// One download per artifact at a time; who asks meanwhile waits.
     flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Checked archives by file name: listing them again costs nothing.
-    opened: quick_cache::sync::Cache<String, Arc<Opened>>,
+    opened: Arc<quick_cache::sync::Cache<String, Arc<Opened>>>,
     /// Archives that broke a rule, by file name.
     refused: quick_cache::sync::Cache<String, ArchiveError>,
 }
@@ -94,7 +96,7 @@ impl ArtifactStore {
             cap_bytes,
             limits,
             flights: Mutex::default(),
-            opened: quick_cache::sync::Cache::new(256),
+            opened: Arc::new(quick_cache::sync::Cache::new(256)),
             refused: quick_cache::sync::Cache::new(256),
         })
     }
@@ -137,8 +139,18 @@ impl ArtifactStore {
         let opened = opened.clone();
         let limits = self.limits;
         let path = path.to_string();
+        let cache = self.opened.clone();
         tokio::task::spawn_blocking(move || {
-            let file = std::fs::File::open(&opened.path).map_err(disk)?;
+            let file = match std::fs::File::open(&opened.path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    if let Some(name) = opened.path.file_name() {
+                        cache.remove(name.to_string_lossy().as_ref());
+                    }
+                    return Err(ArtifactError::Evicted);
+                }
+                Err(e) => return Err(disk(e)),
+            };
             archive::read_entry(
                 std::io::BufReader::new(file),
                 &opened.checked,
@@ -173,7 +185,9 @@ impl ArtifactStore {
         name: &str,
     ) -> Result<Arc<Opened>, ArtifactError> {
         let path = self.dir.join(name);
-        if !path.exists() {
+        // Marked as used first, so that an eviction running meanwhile takes
+        // older files; a file evicted all the same is downloaded again.
+        if touch(&path).is_err() {
             match self.download(github, repo, artifact_id, &path).await {
                 Err(ArtifactError::Refused(e)) => {
                     self.refused.insert(name.to_string(), e.clone());
@@ -228,29 +242,23 @@ impl ArtifactStore {
         if let Some(n) = d.content_length().filter(|n| *n > cap) {
             return Err(too_large(n));
         }
-        let partial = path.with_file_name(format!(
+        let partial = Partial(path.with_file_name(format!(
             "{}.{:x}{PARTIAL}",
             path.file_name().unwrap_or_default().to_string_lossy(),
             rand_suffix()
-        ));
-        let result = async {
-            let mut file = std::fs::File::create(&partial).map_err(disk)?;
-            let mut written = 0u64;
-            while let Some(chunk) = d.chunk().await? {
-                written += chunk.len() as u64;
-                if written > cap {
-                    return Err(too_large(written));
-                }
-                file.write_all(&chunk).map_err(disk)?;
+        )));
+        // If the request is dropped mid-way, `partial` is removed on drop.
+        let mut file = std::fs::File::create(&partial.0).map_err(disk)?;
+        let mut written = 0u64;
+        while let Some(chunk) = d.chunk().await? {
+            written += chunk.len() as u64;
+            if written > cap {
+                return Err(too_large(written));
             }
-            file.sync_all().map_err(disk)?;
-            std::fs::rename(&partial, path).map_err(disk)
+            file.write_all(&chunk).map_err(disk)?;
         }
-        .await;
-        if result.is_err() {
-            let _ = std::fs::remove_file(&partial);
-        }
-        result
+        file.sync_all().map_err(disk)?;
+        std::fs::rename(&partial.0, path).map_err(disk)
     }
 
     /// Removes the archives opened least recently until the folder is
@@ -310,6 +318,16 @@ fn file_name(repo: &Repo, artifact_id: u64) -> String {
         clean(&repo.owner),
         clean(&repo.name)
     )
+}
+
+/// A download being written; removed when dropped (after a successful
+/// rename there is nothing left to remove).
+struct Partial(PathBuf);
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 /// Marks the file as just used (eviction goes by modification time).

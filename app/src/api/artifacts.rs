@@ -20,7 +20,7 @@ impl From<ArtifactError> for ApiError {
             ArtifactError::Expired | ArtifactError::Gone => ApiError::NotFound(text),
             ArtifactError::Refused(_) => ApiError::Conflict(text),
             ArtifactError::Vendor(_) => ApiError::Upstream(text),
-            ArtifactError::Disk(_) => ApiError::Unavailable(text),
+            ArtifactError::Disk(_) | ArtifactError::Evicted => ApiError::Unavailable(text),
         }
     }
 }

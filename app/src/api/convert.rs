@@ -135,6 +135,7 @@ pub fn run_view(r: &greenroom::runs::RunWithJobs) -> RunView {
         created_at_ms: run.created_at_ms,
         updated_at_ms: run.updated_at_ms,
         smoke: r.smoke.map(|s| s.as_str().to_string()),
+        results: None,
         jobs: r
             .jobs
             .iter()

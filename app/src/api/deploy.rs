@@ -52,6 +52,16 @@ pub(super) async fn detail(
         }
         None => None,
     };
+    let mut run = run.as_ref().map(run_view);
+    if let Some(r) = run.as_mut().filter(|r| r.status == "completed") {
+        let repo = greenroom::sync::repo_of(&t.project);
+        r.results = services
+            .ops
+            .artifacts
+            .summary_within(&repo, r.run_id as u64, std::time::Duration::from_secs(3))
+            .await
+            .map(|s| s.line());
+    }
     let live = services
         .storage
         .site_live(site)
@@ -62,7 +72,7 @@ pub(super) async fn detail(
         project: t.project.name.to_string(),
         repo: t.project.github.repo.to_string(),
         deploy: deploy_row(&d),
-        run: run.as_ref().map(run_view),
+        run,
         live,
         can_act: super::has_role(user, greenroom::domain::Role::Deployer),
         actions: action_kinds(&greenroom::actions::applicable_to(&d)),

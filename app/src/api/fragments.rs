@@ -149,8 +149,17 @@ async fn run_pages(rest: &str, query: &str) -> Result<String, ApiError> {
 #[server(prefix = "/api", endpoint = "fragments/run", input = GetUrl)]
 pub async fn run_fragment(id: i64) -> Result<String, ApiError> {
     super::with_status(super::authorize("/api/fragments/run"))?;
-    let (r, target) = super::with_status(super::deploy::run_and_target(id).await)?;
+    let (mut r, target) = super::with_status(super::deploy::run_and_target(id).await)?;
     let services = super::with_status(super::services())?;
+    if let Some(t) = target.as_ref().filter(|_| r.status == "completed") {
+        let repo = greenroom::sync::repo_of(&t.project);
+        r.results = services
+            .ops
+            .artifacts
+            .summary_within(&repo, id as u64, std::time::Duration::from_secs(3))
+            .await
+            .map(|s| s.line());
+    }
     let artifacts = super::artifacts::of_run(&services, target.as_ref(), id).await;
     Ok(crate::views::deploy::run_html(&r, &artifacts))
 }

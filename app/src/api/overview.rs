@@ -40,6 +40,17 @@ pub(super) async fn view(
     } else {
         Vec::new()
     };
+    // Test results come from the run's artifacts, which sync reads after
+    // each full pass: the overview reads them from memory only.
+    let mut deploy_job = o.deploy_job.as_ref().map(run_view);
+    if let Some(r) = deploy_job.as_mut().filter(|r| r.status == "completed") {
+        let repo = greenroom::sync::repo_of(&t.project);
+        r.results = services
+            .ops
+            .artifacts
+            .summary_held(&repo, r.run_id as u64)
+            .map(|s| s.line());
+    }
     Ok(OverviewView {
         project: t.project.name.to_string(),
         repo: t.project.github.repo.to_string(),
@@ -48,7 +59,7 @@ pub(super) async fn view(
         staging: o.staging_live.as_ref().map(live_view),
         production: o.production_live.as_ref().map(live_view),
         latest_staging: o.latest_staging.as_ref().map(deploy_row),
-        deploy_job: o.deploy_job.as_ref().map(run_view),
+        deploy_job,
         staging_branch: t.project.github.staging_branch.to_string(),
         staging_head: o.staging_head.as_ref().map(|h| h.sha.clone()),
         sync: o.sync.iter().map(sync_view).collect(),

@@ -41,6 +41,9 @@ pub struct RunView {
     pub updated_at_ms: i64,
     /// `passed`, `failed`, `skipped`, `running`, `pending`, or none.
     pub smoke: Option<String>,
+    /// What its test reports say ("1 of 9 failed: …"), once read from its
+    /// artifacts; finished runs only.
+    pub results: Option<String>,
     pub jobs: Vec<JobView>,
 }
 

@@ -99,6 +99,7 @@ fn RunSummary(run: RunView) -> impl IntoView {
                 Some(s) => view! { <StateBadge state=s /> }.into_any(),
                 None => view! { <span class="text-slate-500">"did not run"</span> }.into_any(),
             }}
+            {r.results.clone().map(|t| view! { <span data-testid="test-results">{format!("Tests: {t}")}</span> })}
             {r.html_url.clone().map(|u| view! {
                 <a class="underline" href=u rel="noopener noreferrer" target="_blank">"The run on GitHub"</a>
             })}

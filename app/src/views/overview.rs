@@ -160,6 +160,7 @@ fn DeployJobCard(run: Option<RunView>) -> impl IntoView {
                                     None => view! { <span class="text-slate-500">"did not run"</span> }.into_any(),
                                 }}
                             </span>
+                            {r.results.clone().map(|t| view! { <span data-testid="test-results">{format!("Tests: {t}")}</span> })}
                             <span class="text-slate-500">{format!("{} · {} · {}", short(&Some(r.head_sha.clone())), r.actor.clone().unwrap_or_default(), utc_timestamp(r.created_at_ms))}</span>
                         </p>
                     }.into_any()

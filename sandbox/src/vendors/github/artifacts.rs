@@ -14,8 +14,21 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
+/// The organization id staging's branch deploys use (readable in Netlify).
+fn org_id(sim: &Sim) -> String {
+    sim.env
+        .iter()
+        .filter(|v| {
+            v.site_id == sim.ids.netlify.staging_site_id && v.key == "DEFAULT_ORGANIZATION_ID"
+        })
+        .flat_map(|v| v.values.iter())
+        .find(|v| v.context == "branch-deploy")
+        .map(|v| v.value.clone())
+        .unwrap_or_default()
+}
+
 fn artifact_json(sim: &Sim, origin: &str, run: &Run, a: &Artifact) -> Value {
-    let size = artifacts::zip_of(run, a, &staging_url(sim)).len();
+    let size = artifacts::zip_of(run, a, &staging_url(sim), &org_id(sim)).len();
     let u = format!("{}/actions/artifacts/{}", repo_url(sim, origin), a.id);
     json!({
         "id": a.id,
@@ -126,7 +139,7 @@ pub(super) async fn download_zip(
                     format!("attachment; filename={}.zip", a.name),
                 ),
             ],
-            artifacts::zip_of(run, a, &staging_url(&sim)),
+            artifacts::zip_of(run, a, &staging_url(&sim), &org_id(&sim)),
         )
             .into_response(),
         _ => not_found(),
