@@ -82,6 +82,9 @@ pub struct PassReport {
     pub errors: Vec<String>,
 }
 
+/// Runs whose test results one full pass reads at most (each is a download).
+const RESULTS_PER_PASS: usize = 5;
+
 pub struct Syncer {
     storage: Storage,
     clients: Arc<VendorClients>,
@@ -173,29 +176,65 @@ impl Syncer {
         out
     }
 
-    /// Reads the test results of the project's latest finished deploy-job
-    /// run on its staging branch. A failure is logged: the overview then
-    /// simply shows none.
+    /// Reads the test results of the project's newest finished deploy-job
+    /// runs on its staging branch (the newest [`STRIP`] of them, at most
+    /// [`RESULTS_PER_PASS`] not read yet per pass, each run attempt once),
+    /// stores each test's outcome for its history, and keeps the newest
+    /// run's summary in memory for the overview. A failure is logged and
+    /// tried again next pass; the pages then show no results for that run.
+    ///
+    /// [`STRIP`]: crate::artifacts::history::STRIP
     async fn read_results(&self, t: &SyncTarget, artifacts: &crate::artifacts::Artifacts) {
+        use crate::artifacts::{history::STRIP, ArtifactError};
         let p = &t.project;
-        let latest = self
+        let warn = |run: Option<i64>, e: &dyn std::fmt::Display| {
+            tracing::warn!(project = %p.name, run, error = %e, "test results could not be read");
+        };
+        let runs = match self
             .storage
-            .latest_run_with_job(
+            .runs_with_job(
                 t.project_id,
                 &p.github.deploy_job,
                 Some(p.github.staging_branch.as_str()),
+                true,
+                STRIP as u32,
             )
-            .await;
-        let run = match latest {
-            Ok(Some(run)) if run.status == "completed" => run,
-            Ok(_) => return,
-            Err(e) => {
-                tracing::warn!(project = %p.name, error = %e, "the latest deploy-job run could not be read");
-                return;
-            }
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => return warn(None, &e),
         };
-        if let Err(e) = artifacts.summary(&repo_of(p), run.run_id as u64).await {
-            tracing::warn!(project = %p.name, run = run.run_id, error = %e, "the run's test results could not be read");
+        let read = match self.storage.results_read(&runs).await {
+            Ok(r) => r,
+            Err(e) => return warn(None, &e),
+        };
+        let repo = repo_of(p);
+        if let Some(newest) = runs.first() {
+            if let Err(e) = artifacts.summary(&repo, newest.run_id as u64).await {
+                warn(Some(newest.run_id), &e);
+            }
+        }
+        let unread = runs
+            .iter()
+            .filter(|r| !read.contains(&(r.run_id, r.run_attempt)))
+            .take(RESULTS_PER_PASS);
+        for run in unread {
+            let cases = match artifacts.results(&repo, run.run_id as u64).await {
+                Ok(r) => r.cases,
+                // Nothing left to read: remembered as read with no results.
+                Err(ArtifactError::Gone | ArtifactError::Expired) => Vec::new(),
+                Err(e) => {
+                    warn(Some(run.run_id), &e);
+                    continue;
+                }
+            };
+            if let Err(e) = self
+                .storage
+                .store_test_results(run, &cases, crate::storage::now_ms())
+                .await
+            {
+                warn(Some(run.run_id), &e);
+            }
         }
     }
 

@@ -35,6 +35,7 @@ storage_suite!(
     the_last_good_deploy_of_a_site_is_found,
     workflow_runs_link_to_deploys_by_commit_and_branch,
     jobs_of_a_run_are_replaced_as_a_whole,
+    test_results_are_stored_once_per_attempt_and_read_newest_first,
     audit_rows_go_from_pending_to_an_outcome_exactly_once,
     audit_rows_left_pending_become_unknown,
     audit_log_filters_and_pages,
@@ -351,6 +352,95 @@ mod suite {
             names,
             [(3, "build".to_string()), (4, "deploy-staging".to_string())]
         );
+    }
+
+    pub async fn test_results_are_stored_once_per_attempt_and_read_newest_first(storage: Storage) {
+        let p = project(&storage).await;
+        let mut runs: Vec<WorkflowRunRecord> = (1..=4)
+            .map(|i| {
+                run(
+                    p,
+                    100 + i,
+                    if i < 3 { "aaa" } else { "bbb" },
+                    "develop",
+                    i * 1_000,
+                )
+            })
+            .collect();
+        runs[1].status = "in_progress".into();
+        storage.upsert_runs(&runs).await.unwrap();
+        let job = |id: i64, run_id: i64| WorkflowJobRecord {
+            job_id: id,
+            run_id,
+            name: "deploy-staging".into(),
+            status: "completed".into(),
+            conclusion: Some("success".into()),
+            started_at_ms: Some(1),
+            completed_at_ms: Some(2),
+            steps_json: r#"[{"name":"Smoke","status":"completed"}]"#.into(),
+        };
+        for r in &runs {
+            storage
+                .replace_jobs(r.run_id, &[job(r.run_id * 10, r.run_id)])
+                .await
+                .unwrap();
+        }
+        // Finished runs with the deploy job, newest first.
+        let finished = storage
+            .runs_with_job(p, "deploy-staging", Some("develop"), true, 20)
+            .await
+            .unwrap();
+        let ids: Vec<i64> = finished.iter().map(|r| r.run_id).collect();
+        assert_eq!(ids, [104, 103, 101]);
+        assert!(storage.results_read(&finished).await.unwrap().is_empty());
+
+        let key = |k: &str| k.to_string();
+        let outcome = |o: &str| o.to_string();
+        storage
+            .store_test_results(
+                &runs[0],
+                &[
+                    (key("s › t"), outcome("failed")),
+                    (key("s › u"), outcome("passed")),
+                ],
+                9,
+            )
+            .await
+            .unwrap();
+        storage
+            .store_test_results(&runs[3], &[(key("s › t"), outcome("passed"))], 9)
+            .await
+            .unwrap();
+        // A second read of the same attempt changes nothing.
+        storage
+            .store_test_results(&runs[3], &[(key("s › t"), outcome("failed"))], 10)
+            .await
+            .unwrap();
+        // A run with nothing to read is remembered as read.
+        storage.store_test_results(&runs[2], &[], 9).await.unwrap();
+        let mut read = storage.results_read(&finished).await.unwrap();
+        read.sort();
+        assert_eq!(read, [(101, 1), (103, 1), (104, 1)]);
+
+        let h = storage
+            .test_histories(p, &[key("s › t"), key("s › u"), key("none")], 1)
+            .await
+            .unwrap();
+        assert_eq!(h.len(), 2);
+        assert_eq!(h["s › t"].len(), 1, "at most one per test");
+        assert_eq!(
+            (h["s › t"][0].run_id, h["s › t"][0].outcome.as_str()),
+            (104, "passed")
+        );
+        let h = storage
+            .test_histories(p, &[key("s › t")], 20)
+            .await
+            .unwrap();
+        let t: Vec<(i64, &str, &str)> = h["s › t"]
+            .iter()
+            .map(|r| (r.run_id, r.outcome.as_str(), r.head_sha.as_str()))
+            .collect();
+        assert_eq!(t, [(104, "passed", "bbb"), (101, "failed", "aaa")]);
     }
 
     fn event(action: &str, actor: &str) -> NewAuditEvent {

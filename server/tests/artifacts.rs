@@ -70,6 +70,24 @@ async fn plant(app: &TestApp, run_id: i64, shape: &str, expired: bool) -> u64 {
     res.json::<Value>().await.unwrap()["id"].as_u64().unwrap()
 }
 
+/// A fresh smoke artifact of run `run_id` whose download GitHub answers
+/// with `status`.
+async fn plant_refused(app: &TestApp, run_id: i64, status: u16) -> u64 {
+    let id = plant(app, run_id, "smoke", false).await;
+    // A run's list is read again at most once a second.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let route = format!("GET /github/repos/*/actions/artifacts/{id}/zip");
+    reqwest::Client::new()
+        .post(format!("{}/__sandbox/faults", app.sandbox()))
+        .json(&json!({ "route": route, "kind": "status", "status": status }))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+    id
+}
+
 /// How many times the sandbox served artifact `id`'s zip.
 async fn downloads_of(app: &TestApp, id: u64) -> usize {
     let log = sandbox_json(format!(
@@ -347,20 +365,65 @@ async fn hostile_expired_and_forbidden_artifacts_are_refused_in_words() {
         410
     );
 
+    // GitHub answering 410 for one its list still calls kept (it expired
+    // between the list and the download): said as expired, not as an error.
+    let gone = plant_refused(&app, run, 410).await;
+    let (status, html) = page(&client, app.url(&format!("/runs/{run}/artifacts/{gone}"))).await;
+    assert_eq!(status, 404, "{html}");
+    assert!(html.contains("has expired"), "{html}");
+
     // GitHub refusing the download (a token without actions:read).
-    let fresh = plant(&app, run, "smoke", false).await;
-    // A run's list is read again at most once a second.
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    reqwest::Client::new()
-        .post(format!("{}/__sandbox/faults", app.sandbox()))
-        .json(&json!({ "route": format!("GET /github/repos/*/actions/artifacts/{fresh}/zip"), "kind": "status", "status": 403 }))
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap();
+    let fresh = plant_refused(&app, run, 403).await;
     let (status, html) = page(&client, app.url(&format!("/runs/{run}/artifacts/{fresh}"))).await;
     assert_eq!(status, 502, "{html}");
     assert!(html.to_lowercase().contains("permission"), "{html}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_reads_recent_results_so_each_test_shows_its_latest_results() {
+    let app = spawn_with(SYNCED).await;
+    app.synced().await;
+    let (_, client) = signed_in(&app, "vera-viewer").await;
+    let t = app.services.ops.target("AllIncompassing").unwrap();
+    let runs = app
+        .services
+        .storage
+        .runs_with_job(t.project_id, "deploy-staging", Some("develop"), true, 20)
+        .await
+        .unwrap();
+    let read = app.services.storage.results_read(&runs).await.unwrap();
+    assert_eq!(
+        read.len(),
+        5,
+        "a full pass reads five runs' results: {read:?}"
+    );
+    assert!(
+        read.contains(&(runs[0].run_id, runs[0].run_attempt)),
+        "newest first"
+    );
+    // The newest read run that uploaded an artifact (a failed build uploads none).
+    let mut found = None;
+    for r in runs
+        .iter()
+        .filter(|r| read.contains(&(r.run_id, r.run_attempt)))
+    {
+        let (_, run_page) = page(&client, app.url(&format!("/runs/{}", r.run_id))).await;
+        if let Some(at) = run_page.find(&format!("/runs/{}/artifacts/", r.run_id)) {
+            let href: String = run_page[at..].chars().take_while(|c| *c != '"').collect();
+            found = Some((r.run_id, href));
+            break;
+        }
+    }
+    let (newest, href) = found.expect("a read run with an artifact");
+    let (status, html) = page(&client, app.url(&href)).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("data-testid=\"result-strip\""), "{html}");
+    // Five runs read: each test's strip holds up to five results, linked.
+    let strip_at = html.find("data-testid=\"result-strip\"").unwrap();
+    let strip = &html[strip_at..strip_at + html[strip_at..].find("</span>").unwrap()];
+    let marks = strip.matches("data-outcome=").count();
+    assert!((1..=5).contains(&marks), "{strip}");
+    assert!(strip.contains(&format!("/runs/{newest}")), "{strip}");
     app.stop().await;
 }

@@ -5,6 +5,7 @@
 //! shown ([`sniff`]), and what the pages ask of them ([`service`]).
 
 pub mod archive;
+pub mod history;
 pub mod junit;
 pub mod log;
 pub mod service;
@@ -13,5 +14,5 @@ pub mod store;
 
 pub use archive::{ArchiveError, Checked, Entry, EntryKind, Limits};
 pub use junit::{JunitError, Outcome, Report};
-pub use service::{Artifacts, Contents};
+pub use service::{Artifacts, Contents, ResultsSummary, RunResults};
 pub use store::{ArtifactError, ArtifactStore, Opened};

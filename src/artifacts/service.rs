@@ -63,6 +63,14 @@ impl ResultsSummary {
     }
 }
 
+/// A finished run's results, as read from its artifacts.
+#[derive(Debug, Clone, Default)]
+pub struct RunResults {
+    pub summary: Option<ResultsSummary>,
+    /// One `(test key, outcome)` per test.
+    pub cases: Vec<(String, String)>,
+}
+
 /// Artifacts read per run for its summary: a run uploads one or two.
 const SUMMARY_ARTIFACTS: usize = 3;
 
@@ -232,17 +240,17 @@ impl Artifacts {
         repo: &Repo,
         run_id: u64,
     ) -> Result<Option<ResultsSummary>, ArtifactError> {
-        let key = (repo.path(), run_id);
-        if let Some(s) = self.summaries.get(&key) {
+        if let Some(s) = self.summaries.get(&(repo.path(), run_id)) {
             return Ok(s);
         }
+        Ok(self.results(repo, run_id).await?.summary)
+    }
+
+    /// A finished run's results: its summary (kept in memory from now on)
+    /// and one outcome per test (see [`super::history::outcomes`]).
+    pub async fn results(&self, repo: &Repo, run_id: u64) -> Result<RunResults, ArtifactError> {
         let list = self.list(repo, run_id).await?;
-        let mut sum = ResultsSummary {
-            total: 0,
-            failing: 0,
-            first_failure: None,
-        };
-        let mut read_any = false;
+        let mut reports = Vec::new();
         for a in list.iter().filter(|a| !a.expired).take(SUMMARY_ARTIFACTS) {
             let opened = match self.open(repo, a.id).await {
                 Ok(o) => o,
@@ -253,9 +261,15 @@ impl Artifacts {
                 Err(e) => return Err(e),
             };
             let contents = self.contents(&opened, &Known::default()).await;
-            for (_, r) in &contents.reports {
-                let Ok(r) = r else { continue };
-                read_any = true;
+            reports.extend(contents.reports.into_iter().filter_map(|(_, r)| r.ok()));
+        }
+        let summary = (!reports.is_empty()).then(|| {
+            let mut sum = ResultsSummary {
+                total: 0,
+                failing: 0,
+                first_failure: None,
+            };
+            for r in &reports {
                 let c = r.counts();
                 sum.total += c.total;
                 sum.failing += c.failed + c.errors;
@@ -269,10 +283,12 @@ impl Artifacts {
                         .map(|(_, c)| c.name.clone());
                 }
             }
-        }
-        let summary = read_any.then_some(sum);
-        self.summaries.insert(key, summary.clone());
-        Ok(summary)
+            sum
+        });
+        self.summaries
+            .insert((repo.path(), run_id), summary.clone());
+        let cases = super::history::outcomes(&reports.iter().collect::<Vec<_>>());
+        Ok(RunResults { summary, cases })
     }
 
     /// The summary if it has been read (by sync, or a page that waited

@@ -11,6 +11,7 @@ mod runs;
 mod secrets;
 mod sessions;
 mod sync_state;
+mod test_results;
 
 pub use actions::{ActionRecord, ActionState, Claim, NewAction};
 pub use audit::{AuditCursor, AuditEvent, AuditFilter, AuditOutcome, NewAuditEvent};
@@ -20,6 +21,7 @@ pub use runs::{WorkflowJobRecord, WorkflowRunRecord};
 pub use secrets::{DismissalRecord, SecretReportRecord};
 pub use sessions::RECENT_FOR;
 pub use sync_state::{BranchHead, ChangeMark, SiteLive, SyncStatus};
+pub use test_results::TestResultRecord;
 
 use serde::Serialize;
 use sqlx::migrate::Migrator;

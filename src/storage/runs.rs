@@ -252,12 +252,29 @@ impl Storage {
         job: &str,
         branch: Option<&str>,
     ) -> Result<Option<WorkflowRunRecord>, StorageError> {
+        Ok(self
+            .runs_with_job(project_id, job, branch, false, 1)
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// The newest `limit` runs of a project that have a job named `job`, on
+    /// `branch` when given, and only completed ones when `completed`.
+    pub async fn runs_with_job(
+        &self,
+        project_id: i64,
+        job: &str,
+        branch: Option<&str>,
+        completed: bool,
+        limit: u32,
+    ) -> Result<Vec<WorkflowRunRecord>, StorageError> {
         let cols = RUN_COLUMNS
             .split(", ")
             .map(|c| format!("r.{}", c.trim()))
             .collect::<Vec<_>>()
             .join(", ");
-        let row = on_pool!(self, |pool, Db| {
+        let rows = on_pool!(self, |pool, Db| {
             let mut q = sqlx::QueryBuilder::<Db>::new(format!(
                 "SELECT {cols} FROM workflow_runs r WHERE r.project_id = "
             ));
@@ -265,14 +282,18 @@ impl Storage {
             if let Some(b) = branch {
                 q.push(" AND r.branch = ").push_bind(b);
             }
+            if completed {
+                q.push(" AND r.status = 'completed'");
+            }
             q.push(" AND EXISTS (SELECT 1 FROM workflow_jobs j WHERE j.run_id = r.run_id AND j.name = ")
                 .push_bind(job)
                 .push(" AND (j.steps_json <> '[]' OR j.status <> 'completed'))")
-                .push(" ORDER BY r.created_at_ms DESC, r.run_id DESC LIMIT 1");
+                .push(" ORDER BY r.created_at_ms DESC, r.run_id DESC LIMIT ")
+                .push_bind(i64::from(limit));
             q.build_query_as::<WorkflowRunRecord>()
-                .fetch_optional(pool)
+                .fetch_all(pool)
                 .await
         })?;
-        Ok(row)
+        Ok(rows)
     }
 }

@@ -6,7 +6,7 @@
 
 use crate::model::{
     ApiError, ArtifactRow, ArtifactView, CaseView, FileRow, JobLogView, LineView, LogView,
-    PieceView, ReportView, RunArtifacts, CASES_SHOWN,
+    PieceView, ReportView, ResultMark, RunArtifacts, CASES_SHOWN,
 };
 use greenroom::artifacts::{log, ArtifactError, Entry, Report};
 use greenroom::providers::github::{Artifact, Repo};
@@ -121,6 +121,8 @@ fn report_view(path: &str, r: &Report, in_archive: &dyn Fn(&str) -> Option<Strin
                 .iter()
                 .map(|a| (a.clone(), in_archive(a)))
                 .collect(),
+            flaky: false,
+            history: Vec::new(),
         })
         .collect();
     ReportView {
@@ -183,6 +185,41 @@ fn log_view(title: String, page: &log::LogPage, base_href: String) -> LogView {
     }
 }
 
+/// Each shown case's latest results and whether it is flaky: one query.
+async fn with_history(
+    services: &greenroom::Services,
+    project_id: i64,
+    mut reports: Vec<ReportView>,
+) -> Result<Vec<ReportView>, ApiError> {
+    use greenroom::artifacts::history::{is_flaky, test_key, STRIP};
+    let keys: Vec<String> = reports
+        .iter()
+        .flat_map(|r| r.cases.iter().map(|c| test_key(&c.suite, &c.name)))
+        .collect();
+    if keys.is_empty() {
+        return Ok(reports);
+    }
+    let histories = services
+        .storage
+        .test_histories(project_id, &keys, STRIP)
+        .await?;
+    for c in reports.iter_mut().flat_map(|r| r.cases.iter_mut()) {
+        if let Some(h) = histories.get(&test_key(&c.suite, &c.name)) {
+            c.flaky = is_flaky(h);
+            c.history = h
+                .iter()
+                .map(|r| ResultMark {
+                    run_id: r.run_id,
+                    run_number: r.run_number,
+                    run_attempt: r.run_attempt,
+                    outcome: r.outcome.clone(),
+                })
+                .collect();
+        }
+    }
+    Ok(reports)
+}
+
 #[derive(serde::Deserialize)]
 struct ArtifactQuery {
     #[serde(default)]
@@ -243,6 +280,7 @@ async fn artifact_view(
             },
         })
         .collect();
+    let reports = with_history(&services, k.target.project_id, reports).await?;
     let href = format!("/runs/{run_id}/artifacts/{artifact_id}");
     let (mut shown, mut shown_error) = (None, None);
     if let Some(file) = q.file.filter(|f| !f.is_empty()) {

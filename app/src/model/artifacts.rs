@@ -35,6 +35,20 @@ pub struct CaseView {
     pub output: Option<String>,
     /// Files the case refers to; `Some(path)` where the artifact has it.
     pub attachments: Vec<(String, Option<String>)>,
+    /// It failed and passed on one commit (a re-run or a retry).
+    pub flaky: bool,
+    /// Its latest results in this project's deploy-job runs, newest first.
+    pub history: Vec<ResultMark>,
+}
+
+/// One past result of a test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultMark {
+    pub run_id: i64,
+    pub run_number: i64,
+    pub run_attempt: i64,
+    /// `passed`, `failed`, `error`, `skipped` or `flaky`.
+    pub outcome: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -17,7 +17,7 @@ pub use actions::{ActionView, PlanView, ProgressView, StartedView};
 pub use activity::{ActivityPage, ActivityQuery, ActivityRow, ACTIVITY_PAGE};
 pub use artifacts::{
     ArtifactRow, ArtifactView, CaseView, FileRow, JobLogView, LineView, LogView, PieceView,
-    ReportView, RunArtifacts, CASES_SHOWN,
+    ReportView, ResultMark, RunArtifacts, CASES_SHOWN,
 };
 pub use branches::{
     BackupRow, BackupsView, BranchRunStep, BranchRunView, BranchSection, BranchView, BranchesView,

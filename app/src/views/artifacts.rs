@@ -7,7 +7,7 @@ use super::parts::StateBadge;
 use crate::format::query_escape;
 use crate::model::{
     ArtifactRow, ArtifactView, CaseView, FileRow, JobLogView, LineView, LogView, ReportView,
-    RunArtifacts,
+    ResultMark, RunArtifacts,
 };
 use leptos::prelude::*;
 
@@ -185,9 +185,13 @@ fn Case(case: CaseView, raw: String) -> impl IntoView {
         <li class="py-2" data-testid="test-case" data-outcome=c.outcome.clone()>
             <div class="flex flex-wrap items-center gap-2">
                 <StateBadge state=c.outcome.clone() />
+                {c.flaky.then(|| view! {
+                    <span class="rounded-full bg-amber-100 px-2 py-0.5 text-xs font-semibold text-amber-800" data-testid="flaky" title="It failed and passed on the same commit (a re-run or a retry)">"flaky"</span>
+                })}
                 <span class="font-medium">{c.name.clone()}</span>
                 <span class="text-slate-500">{format!("{} {place}", c.suite)}</span>
                 <span class="ml-auto text-slate-500">{time}</span>
+                {(!c.history.is_empty()).then(|| view! { <Strip history=c.history.clone() /> })}
             </div>
             {failed.then(|| view! {
                 {c.message.clone().map(|m| view! { <p class="mt-1 text-red-800" data-testid="failure-message">{m}</p> })}
@@ -232,6 +236,26 @@ fn file_list(
             </ul>
         }
     })
+}
+
+/// A test's latest results, newest on the right, each a link to its run.
+#[component]
+fn Strip(history: Vec<ResultMark>) -> impl IntoView {
+    let label = format!("Last {} results, oldest first", history.len());
+    view! {
+        <span class="flex items-end gap-px" role="img" aria-label=label data-testid="result-strip">
+            {history.into_iter().rev().map(|m| {
+                let colour = match m.outcome.as_str() {
+                    "passed" => "bg-emerald-600",
+                    "failed" | "error" => "bg-red-600",
+                    "flaky" => "bg-amber-500",
+                    _ => "bg-slate-300",
+                };
+                let title = format!("Run #{} attempt {}: {}", m.run_number, m.run_attempt, m.outcome);
+                view! { <a href=format!("/runs/{}", m.run_id) title=title class=format!("inline-block h-3 w-1.5 {colour}") data-outcome=m.outcome.clone()></a> }
+            }).collect_view()}
+        </span>
+    }
 }
 
 #[component]
