@@ -216,10 +216,12 @@ impl Known {
     /// These values and `newer`'s together (at most [`MAX_KNOWN`]): a read
     /// that failed or found less must not unmask what an earlier one found.
     pub fn merged(&self, newer: &Known) -> Known {
+        let mut seen = std::collections::HashSet::new();
         let all: Vec<String> = newer
             .values
             .iter()
             .chain(self.values.iter())
+            .filter(|v| seen.insert(v.as_str()))
             .take(MAX_KNOWN)
             .cloned()
             .collect();

@@ -209,8 +209,14 @@ impl Syncer {
             Err(e) => return warn(None, &e),
         };
         let repo = repo_of(p);
+        // Test names are stored and shown: masked like everything else.
+        let known = match &self.secrets {
+            Some(s) => s.known_values(t).await,
+            None => crate::mask::Known::default(),
+        };
         if let Some(newest) = runs.first() {
-            if let Err(e) = artifacts.summary(&repo, newest.run_id as u64).await {
+            let (id, attempt) = (newest.run_id as u64, newest.run_attempt);
+            if let Err(e) = artifacts.summary(&repo, id, attempt, &known).await {
                 warn(Some(newest.run_id), &e);
             }
         }
@@ -219,10 +225,14 @@ impl Syncer {
             .filter(|r| !read.contains(&(r.run_id, r.run_attempt)))
             .take(RESULTS_PER_PASS);
         for run in unread {
-            let cases = match artifacts.results(&repo, run.run_id as u64).await {
+            let read = artifacts
+                .results(&repo, run.run_id as u64, run.run_attempt, &known)
+                .await;
+            let cases = match read {
                 Ok(r) => r.cases,
                 // Nothing left to read: remembered as read with no results.
-                Err(ArtifactError::Gone | ArtifactError::Expired) => Vec::new(),
+                // (A 404 may be a permission GitHub hides: tried again.)
+                Err(ArtifactError::Expired) => Vec::new(),
                 Err(e) => {
                     warn(Some(run.run_id), &e);
                     continue;

@@ -17,6 +17,7 @@ CREATE TABLE test_results (
 CREATE INDEX test_results_by_test ON test_results (project_id, test_key, run_at_ms);
 
 CREATE TABLE test_result_reads (
+    project_id  BIGINT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
     run_id      BIGINT NOT NULL,
     run_attempt BIGINT NOT NULL,
     read_at_ms  BIGINT NOT NULL,

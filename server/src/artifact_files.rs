@@ -152,7 +152,10 @@ pub async fn raw(
                     harden(&mut res);
                     res
                 }
-                None => download(bytes, "application/octet-stream", &entry.path),
+                None => refuse(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "This file is named as an image, but its bytes are not PNG, JPEG, GIF or WebP; it is not served.",
+                ),
             },
             Err(e) => artifact_error(e),
         },
@@ -162,7 +165,14 @@ pub async fn raw(
                 Err(e) => return artifact_error(e),
             };
             let text_type = matches!(entry.kind, EntryKind::Text | EntryKind::Xml);
-            match String::from_utf8(bytes) {
+            // A log is text even with a stray byte (read as U+FFFD): it is
+            // masked like any other, never sent raw.
+            let text = match String::from_utf8(bytes) {
+                Ok(t) => Ok(t),
+                Err(e) if text_type => Ok(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+                Err(e) => Err(e),
+            };
+            match text {
                 Ok(text) => {
                     let known = ops.secrets.known_values(target).await;
                     let masked = greenroom::artifacts::log::text_masked(&text, &known);

@@ -17,8 +17,9 @@ use std::time::{Duration, Instant};
 const LIST_TTL: Duration = Duration::from_secs(30);
 /// How soon a run's artifacts may be listed again to find one not listed.
 const FORCED_LIST_GAP: Duration = Duration::from_secs(1);
-/// XML files larger than this are listed, not parsed as reports.
-const MAX_REPORT_BYTES: u64 = 32 * 1024 * 1024;
+/// XML files larger than this are listed, not parsed as reports (parsed
+/// reports are kept in memory, see `parsed`).
+const MAX_REPORT_BYTES: u64 = 8 * 1024 * 1024;
 /// At most this many reports are parsed per artifact.
 const MAX_REPORTS: usize = 20;
 
@@ -44,11 +45,12 @@ type Listed = (Instant, Arc<Vec<Artifact>>);
 
 /// What a run's test reports say, in one line for the overview and the
 /// deploy page: "smoke: 1 of 12 failed: runtime-config returns …".
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ResultsSummary {
     pub total: usize,
     /// Failed and errored cases.
     pub failing: usize,
+    pub skipped: usize,
     /// The first failing case's name (token shapes masked).
     pub first_failure: Option<String>,
 }
@@ -56,7 +58,8 @@ pub struct ResultsSummary {
 impl ResultsSummary {
     pub fn line(&self) -> String {
         match (&self.first_failure, self.failing) {
-            (_, 0) => format!("all {} tests passed", self.total),
+            (_, 0) if self.skipped == 0 => format!("all {} tests passed", self.total),
+            (_, 0) => format!("none of {} failed ({} skipped)", self.total, self.skipped),
             (Some(name), n) => format!("{n} of {} failed: {name}", self.total),
             (None, n) => format!("{n} of {} failed", self.total),
         }
@@ -79,9 +82,9 @@ pub struct Artifacts {
     clients: Arc<VendorClients>,
     /// By repository path and run.
     lists: quick_cache::sync::Cache<(String, u64), Listed>,
-    /// Each finished run's summary (`None`: it has no readable report).
-    /// A run's artifacts never change once it has finished.
-    summaries: quick_cache::sync::Cache<(String, u64), Option<ResultsSummary>>,
+    /// Each finished run attempt's summary (`None`: it has no readable
+    /// report). An attempt's artifacts never change once it has finished.
+    summaries: quick_cache::sync::Cache<(String, u64, i64), Option<ResultsSummary>>,
     /// Artifacts' files sorted and reports parsed (unmasked), by archive
     /// path: each view of an artifact or of one of its logs reuses them.
     parsed: quick_cache::sync::Cache<std::path::PathBuf, Arc<Contents>>,
@@ -102,7 +105,7 @@ impl Artifacts {
             clients,
             lists: quick_cache::sync::Cache::new(512),
             summaries: quick_cache::sync::Cache::new(1024),
-            parsed: quick_cache::sync::Cache::new(16),
+            parsed: quick_cache::sync::Cache::new(8),
         }
     }
 
@@ -180,12 +183,17 @@ impl Artifacts {
     }
 
     /// The artifact's files sorted for the page, its reports parsed and
-    /// masked with `known`.
-    pub async fn contents(&self, opened: &Arc<Opened>, known: &Known) -> Contents {
+    /// masked with `known`. Fails only when the archive cannot be read now
+    /// (evicted, a disk error): nothing of such a reading is kept.
+    pub async fn contents(
+        &self,
+        opened: &Arc<Opened>,
+        known: &Known,
+    ) -> Result<Contents, ArtifactError> {
         let parsed = match self.parsed.get(&opened.path) {
             Some(p) => p,
             None => {
-                let p = Arc::new(self.parse(opened).await);
+                let p = Arc::new(self.parse(opened).await?);
                 self.parsed.insert(opened.path.clone(), p.clone());
                 p
             }
@@ -198,57 +206,72 @@ impl Artifacts {
                 Err(e) => *e = known.mask(e),
             }
         }
-        c
+        Ok(c)
     }
 
-    async fn parse(&self, opened: &Arc<Opened>) -> Contents {
+    async fn parse(&self, opened: &Arc<Opened>) -> Result<Contents, ArtifactError> {
         let mut c = Contents::default();
         for e in &opened.checked.entries {
             match e.kind {
                 EntryKind::Xml if c.reports.len() >= MAX_REPORTS || e.size > MAX_REPORT_BYTES => {
                     c.unparsed.push(e.clone())
                 }
-                EntryKind::Xml => match self.store.read(opened, &e.path).await {
-                    Ok(bytes) => {
-                        let path = e.path.clone();
-                        let parsed =
-                            tokio::task::spawn_blocking(move || junit::parse(&path, &bytes)).await;
-                        match parsed {
-                            Ok(Ok(r)) => c.reports.push((e.path.clone(), Ok(r))),
-                            Ok(Err(JunitError::NotJunit { .. })) => c.texts.push(e.clone()),
-                            Ok(Err(err)) => c.reports.push((e.path.clone(), Err(err.to_string()))),
-                            Err(err) => c.reports.push((e.path.clone(), Err(err.to_string()))),
+                EntryKind::Xml => {
+                    let bytes = match self.store.read(opened, &e.path).await {
+                        Ok(b) => b,
+                        // The file breaks a rule: said where the report would be.
+                        Err(ArtifactError::Refused(err)) => {
+                            c.reports.push((e.path.clone(), Err(err.to_string())));
+                            continue;
                         }
+                        Err(err) => return Err(err),
+                    };
+                    let path = e.path.clone();
+                    let parsed =
+                        tokio::task::spawn_blocking(move || junit::parse(&path, &bytes)).await;
+                    match parsed {
+                        Ok(Ok(r)) => c.reports.push((e.path.clone(), Ok(r))),
+                        Ok(Err(JunitError::NotJunit { .. })) => c.texts.push(e.clone()),
+                        Ok(Err(err)) => c.reports.push((e.path.clone(), Err(err.to_string()))),
+                        Err(err) => c.reports.push((e.path.clone(), Err(err.to_string()))),
                     }
-                    Err(err) => c.reports.push((e.path.clone(), Err(err.to_string()))),
-                },
+                }
                 EntryKind::Text => c.texts.push(e.clone()),
                 EntryKind::Image => c.images.push(e.clone()),
                 EntryKind::Html | EntryKind::Other => c.downloads.push(e.clone()),
                 EntryKind::Archive => c.archives.push(e.clone()),
             }
         }
-        c
+        Ok(c)
     }
 
-    /// The summary of a finished run's test reports: read from its
-    /// artifacts (downloaded once, like any opening) and kept in memory.
-    /// `None` when the run has no readable report, or its artifacts have
-    /// expired. Reports are summed over the run's artifacts.
+    /// The summary of attempt `attempt` of a finished run's test reports:
+    /// read from its artifacts (each downloaded once, like any opening) and
+    /// kept in memory. `None` when the run has no readable report, or its
+    /// artifacts have expired. Reports are summed over the run's artifacts.
     pub async fn summary(
         &self,
         repo: &Repo,
         run_id: u64,
+        attempt: i64,
+        known: &Known,
     ) -> Result<Option<ResultsSummary>, ArtifactError> {
-        if let Some(s) = self.summaries.get(&(repo.path(), run_id)) {
+        if let Some(s) = self.summaries.get(&(repo.path(), run_id, attempt)) {
             return Ok(s);
         }
-        Ok(self.results(repo, run_id).await?.summary)
+        Ok(self.results(repo, run_id, attempt, known).await?.summary)
     }
 
-    /// A finished run's results: its summary (kept in memory from now on)
-    /// and one outcome per test (see [`super::history::outcomes`]).
-    pub async fn results(&self, repo: &Repo, run_id: u64) -> Result<RunResults, ArtifactError> {
+    /// A finished run's results at attempt `attempt`: its summary (kept in
+    /// memory from now on) and one outcome per test (see
+    /// [`super::history::outcomes`]), names masked with `known`.
+    pub async fn results(
+        &self,
+        repo: &Repo,
+        run_id: u64,
+        attempt: i64,
+        known: &Known,
+    ) -> Result<RunResults, ArtifactError> {
         let list = self.list(repo, run_id).await?;
         let mut reports = Vec::new();
         for a in list.iter().filter(|a| !a.expired).take(SUMMARY_ARTIFACTS) {
@@ -260,19 +283,16 @@ impl Artifacts {
                 }
                 Err(e) => return Err(e),
             };
-            let contents = self.contents(&opened, &Known::default()).await;
+            let contents = self.contents(&opened, known).await?;
             reports.extend(contents.reports.into_iter().filter_map(|(_, r)| r.ok()));
         }
         let summary = (!reports.is_empty()).then(|| {
-            let mut sum = ResultsSummary {
-                total: 0,
-                failing: 0,
-                first_failure: None,
-            };
+            let mut sum = ResultsSummary::default();
             for r in &reports {
                 let c = r.counts();
                 sum.total += c.total;
                 sum.failing += c.failed + c.errors;
+                sum.skipped += c.skipped;
                 if sum.first_failure.is_none() {
                     sum.first_failure = r
                         .failures_first()
@@ -286,15 +306,17 @@ impl Artifacts {
             sum
         });
         self.summaries
-            .insert((repo.path(), run_id), summary.clone());
+            .insert((repo.path(), run_id, attempt), summary.clone());
         let cases = super::history::outcomes(&reports.iter().collect::<Vec<_>>());
         Ok(RunResults { summary, cases })
     }
 
     /// The summary if it has been read (by sync, or a page that waited
     /// for it); never reads anything itself.
-    pub fn summary_held(&self, repo: &Repo, run_id: u64) -> Option<ResultsSummary> {
-        self.summaries.get(&(repo.path(), run_id)).flatten()
+    pub fn summary_held(&self, repo: &Repo, run_id: u64, attempt: i64) -> Option<ResultsSummary> {
+        self.summaries
+            .get(&(repo.path(), run_id, attempt))
+            .flatten()
     }
 
     /// The summary, waiting at most `wait` for it (a page that shows it
@@ -302,12 +324,12 @@ impl Artifacts {
     pub async fn summary_within(
         self: &Arc<Self>,
         repo: &Repo,
-        run_id: u64,
+        run: (u64, i64),
+        known: Known,
         wait: Duration,
     ) -> Option<ResultsSummary> {
-        let me = self.clone();
-        let repo = repo.clone();
-        let task = tokio::spawn(async move { me.summary(&repo, run_id).await });
+        let (me, repo, (run_id, attempt)) = (self.clone(), repo.clone(), run);
+        let task = tokio::spawn(async move { me.summary(&repo, run_id, attempt, &known).await });
         match tokio::time::timeout(wait, task).await {
             Ok(Ok(Ok(s))) => s,
             Ok(Ok(Err(e))) => {

@@ -55,9 +55,11 @@ impl Storage {
         on_pool!(self, |pool, Db| {
             let mut tx = pool.begin().await?;
             let marked = sqlx::query(
-                "INSERT INTO test_result_reads (run_id, run_attempt, read_at_ms) VALUES ($1, $2, $3)
+                "INSERT INTO test_result_reads (project_id, run_id, run_attempt, read_at_ms)
+                 VALUES ($1, $2, $3, $4)
                  ON CONFLICT (run_id, run_attempt) DO NOTHING",
             )
+            .bind(run.project_id)
             .bind(run.run_id)
             .bind(run.run_attempt)
             .bind(read_at_ms)

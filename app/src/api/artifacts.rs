@@ -260,7 +260,7 @@ async fn artifact_view(
     }
     let opened = artifacts.open(&k.repo, artifact_id).await?;
     let known = services.ops.secrets.known_values(&k.target).await;
-    let contents = artifacts.contents(&opened, &known).await;
+    let contents = artifacts.contents(&opened, &known).await?;
     let entries = &opened.checked.entries;
     let in_archive = |a: &str| attachment_path(entries, a);
     let reports = contents

@@ -55,10 +55,12 @@ pub(super) async fn detail(
     let mut run = run.as_ref().map(run_view);
     if let Some(r) = run.as_mut().filter(|r| r.status == "completed") {
         let repo = greenroom::sync::repo_of(&t.project);
+        let known = services.ops.secrets.known_values(t).await;
+        let wait = std::time::Duration::from_secs(3);
         r.results = services
             .ops
             .artifacts
-            .summary_within(&repo, r.run_id as u64, std::time::Duration::from_secs(3))
+            .summary_within(&repo, (r.run_id as u64, r.run_attempt), known, wait)
             .await
             .map(|s| s.line());
     }

@@ -153,10 +153,12 @@ pub async fn run_fragment(id: i64) -> Result<String, ApiError> {
     let services = super::with_status(super::services())?;
     if let Some(t) = target.as_ref().filter(|_| r.status == "completed") {
         let repo = greenroom::sync::repo_of(&t.project);
+        let known = services.ops.secrets.known_values(t).await;
+        let wait = std::time::Duration::from_secs(3);
         r.results = services
             .ops
             .artifacts
-            .summary_within(&repo, id as u64, std::time::Duration::from_secs(3))
+            .summary_within(&repo, (id as u64, r.run_attempt), known, wait)
             .await
             .map(|s| s.line());
     }

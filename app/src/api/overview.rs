@@ -48,7 +48,7 @@ pub(super) async fn view(
         r.results = services
             .ops
             .artifacts
-            .summary_held(&repo, r.run_id as u64)
+            .summary_held(&repo, r.run_id as u64, r.run_attempt)
             .map(|s| s.line());
     }
     Ok(OverviewView {
